@@ -1,0 +1,82 @@
+"""The nets_factory registry: one record per slim network name."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Dict, List, Optional, Tuple
+
+import tf_keras
+
+
+@dataclasses.dataclass(frozen=True)
+class NetSpec:
+    """Facts about one slim network (nets_factory key).
+
+    Attributes:
+      name: nets_factory key, e.g. ``inception_v3``.
+      builder: ``builder(num_classes, is_training, weight_decay, **kwargs) -> SlimModel``.
+      default_image_size: slim's ``network_fn.default_image_size``.
+      num_classes: the slim function's default class count.
+      preprocessing: preprocessing_factory name used when none is given.
+      scope: top variable scope ('' for nasnet/pnasnet, which have none).
+      logits_scopes: scopes to exclude when fine-tuning to a new class count.
+      checkpoint_num_classes: outputs of the released checkpoint (1001 or 1000).
+      kwargs: slim keyword arguments the builder accepts.
+    """
+
+    name: str
+    builder: Callable[..., tf_keras.Model]
+    default_image_size: int
+    num_classes: int
+    preprocessing: str
+    scope: str
+    logits_scopes: Tuple[str, ...]
+    checkpoint_num_classes: int = 1001
+    kwargs: Tuple[str, ...] = ()
+    min_image_size: Optional[int] = None  # smallest input slim's graph accepts
+
+
+_REGISTRY: Dict[str, NetSpec] = {}
+
+
+def register(spec: NetSpec) -> NetSpec:
+    """Adds ``spec`` to the registry; names are unique."""
+    if spec.name in _REGISTRY:
+        raise ValueError(f"Network {spec.name!r} registered twice.")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_spec(name: str) -> NetSpec:
+    """Returns the record for ``name`` or raises ValueError listing known names."""
+    _load_families()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"Name of network unknown {name!r}; known: "
+                         f"{', '.join(sorted(_REGISTRY))}") from None
+
+
+def list_models() -> List[str]:
+    """All registered network names, sorted."""
+    _load_families()
+    return sorted(_REGISTRY)
+
+
+_LOADED = False
+
+
+def _load_families() -> None:
+    """Imports every family module of this package (each registers its nets)."""
+    global _LOADED
+    if _LOADED:
+        return
+    import importlib
+    import pkgutil
+
+    from trainer import nets as package
+
+    skip = {"registry", "layers", "base", "checkpoint"}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name not in skip and not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    _LOADED = True
