@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`. Both run `setup` first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat setup.py requirements/constraints.txt requirements/dev.txt | md5sum | cut -c1-12)
+DATA_DIR ?= data/digits
+OUT_DIR ?= outputs/demo
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test test-fast lint bench clean
+
+help:
+	@echo "make setup   create .venv (Python 3.10) with the pinned TFX 1.16 stack (uv, idempotent)"
+	@echo "make demo    run the pipeline on the bundled digits: ingest, train lenet, evaluate, push, serve"
+	@echo "make test    the test suite (pytest)"
+	@echo "make bench   the benchmarks in bench/ (prints ratios against in-run baselines)"
+	@echo "make lint    byte-compile and check imports"
+
+setup: $(STAMP)
+
+$(STAMP):
+	@bash tools/setup_env.sh "$(VENV)"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: setup
+	$(PY) -m pipeline.demo --data_dir $(DATA_DIR) --output_dir $(OUT_DIR)
+
+test: setup
+	$(PY) -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m compileall -q pipeline components trainer schemas kubeflow bench local_runner.py
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf outputs build *.egg-info

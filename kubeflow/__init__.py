@@ -1,0 +1,1 @@
+"""Kubeflow Pipelines (KFP v2 / Vertex) runner, image and manifests."""

@@ -1,0 +1,49 @@
+"""`tfslim` console script: slim's scripts as subcommands with slim's flag names.
+
+Each subcommand lives in its own module (``pipeline.cli.<name>``) that defines
+its absl flags at import; only the chosen module is imported, so the flag sets of
+different subcommands never collide.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import List, Optional
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+SUBCOMMANDS = {
+    "models": "list the zoo's networks (nets_factory) with sizes, classes, preprocessing",
+    "convert": "raw images / slim datasets -> slim TFRecords (download_and_convert_data.py)",
+    "train": "train a zoo network (train_image_classifier.py)",
+    "eval": "evaluate a checkpoint or SavedModel (eval_image_classifier.py)",
+    "export": "checkpoint -> serving SavedModel / TFLite (export_inference_graph.py)",
+    "predict": "label images with a SavedModel or TF Serving (label_image)",
+    "run": "run the TFX pipeline locally (same as python local_runner.py)",
+}
+
+
+def _usage() -> str:
+    lines = ["usage: tfslim <command> [--flags]   (tfslim <command> --help for its flags)", ""]
+    lines += [f"  {name:<8} {text}" for name, text in SUBCOMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Dispatches ``tfslim <command> ...`` to ``pipeline.cli.<command>.main``."""
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
+        print(_usage())
+        sys.exit(0 if len(argv) >= 2 else 2)
+    command = argv[1]
+    if command not in SUBCOMMANDS:
+        print(f"tfslim: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        sys.exit(2)
+    module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
+    from absl import app  # pylint: disable=import-outside-toplevel
+    app.run(module.main, argv=[f"tfslim {command}"] + argv[2:])
+
+
+if __name__ == "__main__":
+    main()

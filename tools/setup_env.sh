@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Creates the project venv with Python 3.10 and installs the pinned TFX 1.16 stack with uv.
+# TFX 1.16.0 wheels require Python >=3.9,<3.11; plain pip backtracks for >10 min on TFX,
+# uv resolves the same constraints in under a minute.
+set -euo pipefail
+VENV=${1:-.venv}
+
+find_python310() {
+  local candidate
+  for candidate in python3.10 "$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python; do
+    if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+      command -v "$candidate" || echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! PY310=$(find_python310); then
+    echo "ERROR: Python 3.10 is required (TFX 1.16.0 supports only Python 3.9-3.10) and none was found." >&2
+    echo "Install it, e.g. 'pyenv install 3.10.13' or your distribution's python3.10 + python3.10-venv," >&2
+    echo "so that 'python3.10' is on PATH or under \$(pyenv root)/versions/3.10.*, then rerun 'make setup'." >&2
+    exit 1
+  fi
+  echo "Creating $VENV with $PY310"
+  "$PY310" -m venv "$VENV"
+fi
+if [ ! -x "$VENV/bin/uv" ]; then
+  "$VENV/bin/python" -m pip --version >/dev/null 2>&1 || "$VENV/bin/python" -m ensurepip >/dev/null
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check uv
+fi
+echo "Installing the pinned stack into $VENV (uv, constraints in requirements/constraints.txt)"
+"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -c requirements/constraints.txt \
+  -r requirements/dev.txt -e .
