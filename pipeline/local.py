@@ -1,0 +1,98 @@
+"""Run the pipeline on this machine (LocalDagRunner or BeamDagRunner) and summarise the run."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Dict, Optional
+
+from ml_metadata.metadata_store import metadata_store
+from tfx import v1 as tfx
+
+from pipeline import progress
+from pipeline.configs import PipelineConfig
+from pipeline.pipeline import create_pipeline
+
+RUNNERS = ("local", "beam")
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """What the demo prints after a run."""
+
+    pipeline_root: str
+    metadata_path: str
+    metrics: Dict[str, float]
+    blessed: Optional[bool]
+    pushed: bool
+    pushed_destination: Optional[str]
+    component_seconds: Dict[str, float]
+
+
+def metadata_path_for(config: PipelineConfig) -> str:
+    return os.path.join(config.pipeline_root, "metadata.sqlite")
+
+
+def run_local(config: PipelineConfig, runner: str = "local",
+              metadata_path: Optional[str] = None) -> RunSummary:
+    """Runs ``create_pipeline(config)`` with an embedded sqlite MLMD and returns a summary."""
+    metadata_path = metadata_path or metadata_path_for(config)
+    os.makedirs(os.path.dirname(os.path.abspath(metadata_path)), exist_ok=True)
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
+    pipeline = create_pipeline(config, metadata_connection_config=connection)
+    handler = progress.attach()
+    if runner == "local":
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    elif runner == "beam":
+        from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner  # pylint: disable=import-outside-toplevel
+        BeamDagRunner().run(pipeline)
+    else:
+        raise ValueError(f"--runner {runner!r} is not one of {RUNNERS}")
+    summary = summarize(config, metadata_path)
+    summary.component_seconds = dict(handler.durations)
+    return summary
+
+
+def _latest(store, type_name: str):
+    artifacts = store.get_artifacts_by_type(type_name)
+    return max(artifacts, key=lambda a: a.id) if artifacts else None
+
+
+def _int_property(artifact, name: str) -> Optional[int]:
+    if artifact is None or name not in artifact.custom_properties:
+        return None
+    return artifact.custom_properties[name].int_value
+
+
+def summarize(config: PipelineConfig, metadata_path: str) -> RunSummary:
+    """Reads this run's Evaluator, blessing and Pusher outputs from MLMD."""
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
+    store = metadata_store.MetadataStore(connection)
+    evaluation = _latest(store, "ModelEvaluation")
+    blessing = _latest(store, "ModelBlessing")
+    pushed = _latest(store, "PushedModel")
+    metrics = overall_metrics(evaluation.uri) if evaluation is not None else {}
+    blessed = _int_property(blessing, "blessed")
+    destination = None
+    if pushed is not None and "pushed_destination" in pushed.custom_properties:
+        destination = pushed.custom_properties["pushed_destination"].string_value
+    return RunSummary(pipeline_root=config.pipeline_root, metadata_path=metadata_path,
+                      metrics=metrics, blessed=None if blessed is None else bool(blessed),
+                      pushed=bool(_int_property(pushed, "pushed")),
+                      pushed_destination=destination or None, component_seconds={})
+
+
+def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
+    """Metric name → value on the overall slice of a TFMA evaluation (candidate model)."""
+    import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
+
+    result = tfma.load_eval_result(evaluation_uri)
+    out: Dict[str, float] = {}
+    for slice_key, by_output in result.slicing_metrics:
+        if slice_key != ():
+            continue
+        for by_sub_key in by_output.values():
+            for values in by_sub_key.values():
+                for name, value in values.items():
+                    if isinstance(value, dict) and "doubleValue" in value:
+                        out[name] = float(value["doubleValue"])
+    return out

@@ -1,0 +1,103 @@
+"""create_pipeline: the one TFX pipeline definition every runner uses.
+
+ImageExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → Transform →
+Trainer → [Resolver(latest blessed)] → Evaluator → Pusher.
+No environment lookups happen here: runners pass everything in PipelineConfig.
+"""
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.proto import example_gen_pb2
+
+from components.image_example_gen.component import ImageExampleGen
+from pipeline.configs import PipelineConfig
+from schemas import SLIM_IMAGE_SCHEMA
+from trainer import features, train_lib
+from trainer.task import TRAIN_CONFIG_KEY
+from trainer.transform import IMAGE_SPEC_KEY
+
+PREPROCESSING_FN = "trainer.transform.preprocessing_fn"
+RUN_FN = "trainer.task.run_fn"
+
+
+def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
+    """TFMA config: top-1 gated by an absolute bound and by change vs the baseline."""
+    top1 = tfma.MetricConfig(
+        class_name="SparseCategoricalAccuracy",
+        threshold=tfma.MetricThreshold(
+            value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.accuracy_threshold}),
+            # Ignored on the first run (no blessed baseline yet).
+            change_threshold=tfma.GenericChangeThreshold(
+                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                absolute={"value": config.change_threshold})))
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name="serving_examples",
+                                    label_key=features.LABEL, prediction_key="scores")],
+        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LABEL])],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="ExampleCount"),
+            top1,
+            tfma.MetricConfig(class_name="SparseTopKCategoricalAccuracy",
+                              config=f'{{"k": {num_top_k}, "name": "top_{num_top_k}_accuracy"}}'),
+        ])])
+
+
+def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
+                    extra_components: Optional[List] = None) -> tfx.dsl.Pipeline:
+    """Builds the pipeline from ``config`` (and the runner's metadata config, if any)."""
+    output_config = example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
+        example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=config.train_buckets),
+        example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=config.eval_buckets),
+    ], partition_feature_name=features.FILENAME))
+    example_gen = ImageExampleGen(input_base=config.data_root, output_config=output_config,
+                                  source=config.source)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=SLIM_IMAGE_SCHEMA)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+
+    image_spec = train_lib.image_spec_for(config.train)
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN, custom_config={IMAGE_SPEC_KEY: image_spec.to_dict()},
+        # Training reads the raw examples (slim's train-time distortions happen in
+        # tf.data); the Transform graph serves evaluation and serving.
+        materialize=False, disable_statistics=True)
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=example_gen.outputs["examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
+        custom_config={TRAIN_CONFIG_KEY: config.train.to_dict()})
+
+    components = [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer]
+    baseline = None
+    if config.use_baseline_resolver:
+        resolver = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("latest_blessed_model_resolver")
+        components.append(resolver)
+        baseline = resolver.outputs["model"]
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+        baseline_model=baseline, eval_config=eval_config(config), schema=schema_gen.outputs["schema"])
+    components.append(evaluator)
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(filesystem=tfx.proto.PushDestination.Filesystem(
+            base_directory=os.path.join(config.serving_dir, config.serving_model_name))))
+    components.append(pusher)
+    components.extend(extra_components or [])
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name, pipeline_root=config.pipeline_root,
+        components=components, enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_pipeline_args))

@@ -1,0 +1,100 @@
+"""TrainConfig: slim's train_image_classifier.py flags as one typed object.
+
+The CLI builds it from absl flags and the TFX Trainer from ``custom_config``;
+both then call the same training library (trainer/train_lib.py).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, Optional, Sequence
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Field names and defaults follow slim's train_image_classifier.py flags."""
+
+    # Model and data.
+    model_name: str = "inception_v3"
+    preprocessing_name: Optional[str] = None  # falls back to the net's preprocessing
+    train_image_size: Optional[int] = None  # falls back to the net's default size
+    image_channels: int = 3
+    resize_to_fit: bool = True
+    labels_offset: int = 0
+    batch_size: int = 32  # global batch (summed over replicas)
+    max_number_of_steps: Optional[int] = None
+    num_readers: int = 4
+    num_preprocessing_threads: int = 4
+    shuffle_buffer: int = 2048
+    # Optimizer.
+    weight_decay: float = 0.00004
+    optimizer: str = "rmsprop"
+    adadelta_rho: float = 0.95
+    adagrad_initial_accumulator_value: float = 0.1
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    opt_epsilon: float = 1.0
+    ftrl_learning_rate_power: float = -0.5
+    ftrl_initial_accumulator_value: float = 0.1
+    ftrl_l1: float = 0.0
+    ftrl_l2: float = 0.0
+    momentum: float = 0.9
+    rmsprop_momentum: float = 0.9
+    rmsprop_decay: float = 0.9
+    # Learning rate.
+    learning_rate_decay_type: str = "exponential"
+    learning_rate: float = 0.01
+    end_learning_rate: float = 0.0001
+    label_smoothing: float = 0.0
+    learning_rate_decay_factor: float = 0.94
+    num_epochs_per_decay: float = 2.0
+    moving_average_decay: Optional[float] = None
+    # Fine-tuning.
+    checkpoint_path: Optional[str] = None
+    checkpoint_exclude_scopes: Sequence[str] = ()
+    trainable_scopes: Sequence[str] = ()
+    ignore_missing_vars: bool = False
+    # Logging / checkpoints.
+    train_dir: str = "/tmp/tfmodel/"
+    log_every_n_steps: int = 10
+    save_interval_secs: int = 600
+    save_interval_steps: Optional[int] = None
+    save_summaries_secs: int = 600
+    # Speed and distribution.
+    mixed_precision: str = "none"
+    jit_compile: bool = False
+    strategy: str = "auto"
+    # Aux-logits loss weight for nets with AuxLogits (slim: 0.4).
+    aux_loss_weight: float = 0.4
+    dropout_keep_prob: Optional[float] = None
+    seed: Optional[int] = None
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> Dict[str, Any]:
+        out = dataclasses.asdict(self)
+        for key in ("checkpoint_exclude_scopes", "trainable_scopes"):
+            out[key] = list(out[key])
+        return out
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "TrainConfig":
+        """Builds a config from a dict (e.g. Trainer custom_config); unknown keys are an error."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - fields)
+        if unknown:
+            raise ValueError(f"Unknown training option(s) {unknown}; known: {sorted(fields)}")
+        values = dict(values)
+        for key in ("checkpoint_exclude_scopes", "trainable_scopes"):
+            if isinstance(values.get(key), str):
+                values[key] = split_scopes(values[key])
+            elif key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+def split_scopes(text: Optional[str]) -> tuple:
+    """slim's comma-separated scope lists ("A/Logits,A/AuxLogits") → tuple."""
+    if not text:
+        return ()
+    return tuple(s.strip() for s in text.split(",") if s.strip())
