@@ -260,3 +260,8 @@ def reduced_avg_pool(net: tf.Tensor, kernel: Tuple[int, int]) -> tf.Tensor:
 def softmax(logits: tf.Tensor) -> tf.Tensor:
     """slim's ``Predictions`` end point (softmax over the last axis)."""
     return tf.nn.softmax(logits)
+
+
+def flatten(net: tf.Tensor) -> tf.Tensor:
+    """slim.flatten: [B, ...] -> [B, prod(...)] (static inner dims, as in slim)."""
+    return tf.reshape(net, [-1, net.shape[1:].num_elements()])

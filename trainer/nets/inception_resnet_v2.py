@@ -1,0 +1,169 @@
+"""Inception-ResNet-v2 (slim nets/inception_resnet_v2.py), aux head included."""
+from __future__ import annotations
+
+from typing import Callable, List, Optional, Sequence
+
+import tensorflow as tf
+import tf_keras
+
+from trainer.nets import inception_utils as iu
+from trainer.nets import layers
+from trainer.nets.registry import NetSpec, register
+
+SCOPE = "InceptionResnetV2"
+C, P = iu.Conv, iu.Pool
+Branches = List[Sequence[iu.Op]]
+
+_MIXED_5B: Branches = [
+    [C("Conv2d_1x1", 96, 1)],
+    [C("Conv2d_0a_1x1", 48, 1), C("Conv2d_0b_5x5", 64, 5)],
+    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_0b_3x3", 96, 3), C("Conv2d_0c_3x3", 96, 3)],
+    [P("AvgPool_0a_3x3", "avg", 3), C("Conv2d_0b_1x1", 64, 1)],
+]
+_MIXED_6A: Branches = [
+    [C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
+    [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_0b_3x3", 256, 3),
+     C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
+    [P("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
+]
+_MIXED_7A: Branches = [
+    [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
+    [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_1a_3x3", 288, 3, stride=2, padding="VALID")],
+    [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_0b_3x3", 288, 3),
+     C("Conv2d_1a_3x3", 320, 3, stride=2, padding="VALID")],
+    [P("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
+]
+# Residual towers of block35 / block17 / block8 (slim), and their channel counts.
+_BLOCK35: Branches = [
+    [C("Conv2d_1x1", 32, 1)],
+    [C("Conv2d_0a_1x1", 32, 1), C("Conv2d_0b_3x3", 32, 3)],
+    [C("Conv2d_0a_1x1", 32, 1), C("Conv2d_0b_3x3", 48, 3), C("Conv2d_0c_3x3", 64, 3)],
+]
+_BLOCK17: Branches = [
+    [C("Conv2d_1x1", 192, 1)],
+    [C("Conv2d_0a_1x1", 128, 1), C("Conv2d_0b_1x7", 160, (1, 7)), C("Conv2d_0c_7x1", 192, (7, 1))],
+]
+_BLOCK8: Branches = [
+    [C("Conv2d_1x1", 192, 1)],
+    [C("Conv2d_0a_1x1", 192, 1), C("Conv2d_0b_1x3", 224, (1, 3)), C("Conv2d_0c_3x1", 256, (3, 1))],
+]
+
+
+class ResidualBlock(tf_keras.layers.Layer):
+    """slim's block35/block17/block8: ``act(net + scale * Conv2d_1x1(concat(towers)))``.
+
+    The ``Conv2d_1x1`` projection has biases and neither BatchNorm nor activation.
+    With ``relu6`` slim clips the scaled residual to [-6, 6] first.
+    """
+
+    def __init__(self, scope: str, towers: Branches, channels: int, scale: float,
+                 activation: Optional[Callable], sc: layers.ArgScope, **kwargs):
+        super().__init__(name=scope.replace("/", "__"), **kwargs)
+        self.scale = scale
+        self.activation = activation
+        self.towers = iu.Mixed(scope, towers, sc)
+        self.up = sc.conv2d(channels, 1, scope=f"{scope}/Conv2d_1x1", batch_norm=None,
+                            activation=None)
+
+    def call(self, inputs, training=None):
+        scaled_up = self.up(self.towers(inputs, training=training), training=training) * self.scale
+        if self.activation is tf.nn.relu6:
+            scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
+        net = inputs + scaled_up
+        return self.activation(net) if self.activation is not None else net
+
+
+class InceptionResnetV2(iu.InceptionNet):
+    """slim ``inception_resnet_v2``: end points Conv2d_1a_3x3 … Mixed_6a,
+    PreAuxLogits, Mixed_7a, Conv2d_7b_1x1, AuxLogits, global_pool,
+    PreLogitsFlatten, Logits, Predictions.
+
+    Repeated blocks live under slim.repeat's scopes ``Repeat/block35_{1..10}``,
+    ``Repeat_1/block17_{1..20}``, ``Repeat_2/block8_{1..9}``, then ``Block8``.
+
+    Args:
+      num_classes: outputs; 0 returns the pooled features ``[B, 1, 1, 1536]``
+        and builds no aux head.
+      is_training: default BatchNorm/dropout mode.
+      weight_decay: L2 scale on weights *and biases* (inception_resnet_v2_arg_scope).
+      dropout_keep_prob: keep probability before the logits.
+      create_aux_logits: build the auxiliary head on ``PreAuxLogits`` (needs a
+        static input size of at least 107).
+      activation_fn: activation after each residual addition (slim's kwarg).
+    """
+
+    def __init__(self, num_classes: int = 1001, is_training: bool = False,
+                 weight_decay: float = 0.0, dropout_keep_prob: float = 0.8,
+                 create_aux_logits: bool = True, activation_fn: Callable = tf.nn.relu):
+        super().__init__(spec_name="inception_resnet_v2", scope=SCOPE, num_classes=num_classes,
+                         is_training=is_training, default_image_size=299)
+        # inception_resnet_v2_arg_scope: like inception_arg_scope but L2 on biases
+        # too, and no initializer override (slim's xavier default).
+        sc = iu.inception_arg_scope(weight_decay=weight_decay, regularize_biases=True).replace(
+            weights_initializer="glorot_uniform")
+        stem = [C("Conv2d_1a_3x3", 32, 3, stride=2, padding="VALID"),
+                C("Conv2d_2a_3x3", 32, 3, padding="VALID"), C("Conv2d_2b_3x3", 64, 3),
+                P("MaxPool_3a_3x3", "max", 3, stride=2, padding="VALID"),
+                C("Conv2d_3b_1x1", 80, 1, padding="VALID"),
+                C("Conv2d_4a_3x3", 192, 3, padding="VALID"),
+                P("MaxPool_5a_3x3", "max", 3, stride=2, padding="VALID")]
+        for op in stem:
+            self.add_stage(op.scope, op, sc)
+        self.add_stage("Mixed_5b", iu.Mixed(f"{SCOPE}/Mixed_5b", _MIXED_5B, sc), sc)
+        self._repeat("Repeat", "block35", 10, _BLOCK35, 320, 0.17, activation_fn, sc)
+        self.add_stage("Mixed_6a", iu.Mixed(f"{SCOPE}/Mixed_6a", _MIXED_6A, sc), sc)
+        self._repeat("Repeat_1", "block17", 20, _BLOCK17, 1088, 0.10, activation_fn, sc,
+                     end_point="PreAuxLogits")
+        self.add_stage("Mixed_7a", iu.Mixed(f"{SCOPE}/Mixed_7a", _MIXED_7A, sc), sc)
+        self._repeat("Repeat_2", "block8", 9, _BLOCK8, 2080, 0.20, activation_fn, sc)
+        self.add_stage(None, ResidualBlock(f"{SCOPE}/Block8", _BLOCK8, 2080, 1.0, None, sc), sc)
+        self.add_stage("Conv2d_7b_1x1", C("Conv2d_7b_1x1", 1536, 1), sc)
+
+        self.aux = None
+        if create_aux_logits and num_classes:
+            aux = f"{SCOPE}/AuxLogits"
+            self.aux = [
+                sc.conv2d(128, 1, scope=f"{aux}/Conv2d_1b_1x1"),
+                iu.InputSizedConv2D(f"{aux}/Conv2d_2a_5x5", make=lambda kernel, scope: sc.conv2d(
+                    768, kernel, scope=scope, padding="VALID")),
+            ]
+            self.aux_logits = sc.fully_connected(num_classes, scope=f"{aux}/Logits",
+                                                 activation=None)
+        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
+        self.logits = (sc.fully_connected(num_classes, scope=f"{SCOPE}/Logits/Logits",
+                                          activation=None)
+                       if num_classes else None)
+
+    def _repeat(self, repeat_scope: str, block: str, count: int, towers: Branches, channels: int,
+                scale: float, activation: Optional[Callable], sc: layers.ArgScope,
+                end_point: Optional[str] = None) -> None:
+        """slim.repeat: scopes ``<repeat_scope>/<block>_{1..count}``."""
+        for i in range(1, count + 1):
+            self.add_stage(end_point if i == count else None, ResidualBlock(
+                f"{SCOPE}/{repeat_scope}/{block}_{i}", towers, channels, scale, activation, sc), sc)
+
+    def forward(self, inputs, training):
+        net, end_points = self.run_stages(inputs, training)
+        if self.aux is not None:
+            # slim names this 5x5/3 average pool "Conv2d_1a_3x3".
+            aux = layers.avg_pool2d(end_points["PreAuxLogits"], 5, stride=3, padding="VALID")
+            for conv in self.aux:
+                aux = conv(aux, training=training)
+            end_points["AuxLogits"] = self.aux_logits(iu.flatten(aux), training=training)
+        net = end_points["global_pool"] = layers.global_avg_pool(net)
+        if not self.num_classes:
+            return net, end_points
+        net = self.dropout(iu.flatten(net), training=training)
+        end_points["PreLogitsFlatten"] = net
+        logits = end_points["Logits"] = self.logits(net, training=training)
+        end_points["Predictions"] = iu.softmax(logits)
+        return logits, end_points
+
+
+register(NetSpec(name="inception_resnet_v2", builder=InceptionResnetV2, default_image_size=299,
+                 num_classes=1001, preprocessing="inception", scope=SCOPE,
+                 logits_scopes=(f"{SCOPE}/Logits", f"{SCOPE}/AuxLogits"),
+                 checkpoint_num_classes=1001,
+                 kwargs=("dropout_keep_prob", "create_aux_logits", "activation_fn"),
+                 # The aux head's 5x5/3 VALID pool needs a 5x5 PreAuxLogits.
+                 min_image_size=107))

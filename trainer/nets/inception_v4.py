@@ -1,0 +1,152 @@
+"""Inception V4 (slim nets/inception_v4.py), aux head included."""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+import tf_keras
+
+from trainer.nets import inception_utils as iu
+from trainer.nets import layers
+from trainer.nets.registry import NetSpec, register
+
+SCOPE = "InceptionV4"
+C, P, F = iu.Conv, iu.Pool, iu.Fork
+Branches = List[Sequence[iu.Op]]
+
+# Stem modules (inside slim's stride-1/SAME arg_scope, VALID where slim says so).
+_MIXED_3A: Branches = [
+    [P("MaxPool_0a_3x3", "max", 3, stride=2, padding="VALID")],
+    [C("Conv2d_0a_3x3", 96, 3, stride=2, padding="VALID")],
+]
+_MIXED_4A: Branches = [
+    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_1a_3x3", 96, 3, padding="VALID")],
+    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_0b_1x7", 64, (1, 7)), C("Conv2d_0c_7x1", 64, (7, 1)),
+     C("Conv2d_1a_3x3", 96, 3, padding="VALID")],
+]
+_MIXED_5A: Branches = [
+    [C("Conv2d_1a_3x3", 192, 3, stride=2, padding="VALID")],
+    [P("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
+]
+# block_inception_a / block_reduction_a / block_inception_b / block_reduction_b /
+# block_inception_c of slim.
+_INCEPTION_A: Branches = [
+    [C("Conv2d_0a_1x1", 96, 1)],
+    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_0b_3x3", 96, 3)],
+    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_0b_3x3", 96, 3), C("Conv2d_0c_3x3", 96, 3)],
+    [P("AvgPool_0a_3x3", "avg", 3), C("Conv2d_0b_1x1", 96, 1)],
+]
+_REDUCTION_A: Branches = [
+    [C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
+    [C("Conv2d_0a_1x1", 192, 1), C("Conv2d_0b_3x3", 224, 3),
+     C("Conv2d_1a_3x3", 256, 3, stride=2, padding="VALID")],
+    [P("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
+]
+_INCEPTION_B: Branches = [
+    [C("Conv2d_0a_1x1", 384, 1)],
+    [C("Conv2d_0a_1x1", 192, 1), C("Conv2d_0b_1x7", 224, (1, 7)), C("Conv2d_0c_7x1", 256, (7, 1))],
+    [C("Conv2d_0a_1x1", 192, 1), C("Conv2d_0b_7x1", 192, (7, 1)), C("Conv2d_0c_1x7", 224, (1, 7)),
+     C("Conv2d_0d_7x1", 224, (7, 1)), C("Conv2d_0e_1x7", 256, (1, 7))],
+    [P("AvgPool_0a_3x3", "avg", 3), C("Conv2d_0b_1x1", 128, 1)],
+]
+_REDUCTION_B: Branches = [
+    [C("Conv2d_0a_1x1", 192, 1), C("Conv2d_1a_3x3", 192, 3, stride=2, padding="VALID")],
+    [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_0b_1x7", 256, (1, 7)), C("Conv2d_0c_7x1", 320, (7, 1)),
+     C("Conv2d_1a_3x3", 320, 3, stride=2, padding="VALID")],
+    [P("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
+]
+_INCEPTION_C: Branches = [
+    [C("Conv2d_0a_1x1", 256, 1)],
+    [C("Conv2d_0a_1x1", 384, 1),
+     F((C("Conv2d_0b_1x3", 256, (1, 3)), C("Conv2d_0c_3x1", 256, (3, 1))))],
+    [C("Conv2d_0a_1x1", 384, 1), C("Conv2d_0b_3x1", 448, (3, 1)), C("Conv2d_0c_1x3", 512, (1, 3)),
+     F((C("Conv2d_0d_1x3", 256, (1, 3)), C("Conv2d_0e_3x1", 256, (3, 1))))],
+    [P("AvgPool_0a_3x3", "avg", 3), C("Conv2d_0b_1x1", 256, 1)],
+]
+
+
+def _modules():
+    """(end point, branches) of inception_v4_base after the three stem convs."""
+    yield "Mixed_3a", _MIXED_3A
+    yield "Mixed_4a", _MIXED_4A
+    yield "Mixed_5a", _MIXED_5A
+    for idx in range(4):
+        yield "Mixed_5" + "bcde"[idx], _INCEPTION_A
+    yield "Mixed_6a", _REDUCTION_A
+    for idx in range(7):
+        yield "Mixed_6" + "bcdefgh"[idx], _INCEPTION_B
+    yield "Mixed_7a", _REDUCTION_B
+    for idx in range(3):
+        yield "Mixed_7" + "bcd"[idx], _INCEPTION_C
+
+
+class InceptionV4(iu.InceptionNet):
+    """slim ``inception_v4``: end points Conv2d_1a_3x3 … Mixed_7d, AuxLogits,
+    global_pool, PreLogitsFlatten, Logits, Predictions.
+
+    The logits are fully connected (``Logits/Logits``, ``AuxLogits/Aux_logits``)
+    so they are always ``[B, C]``; the final pool covers the whole feature map.
+
+    Args:
+      num_classes: outputs; 0 returns the pooled features ``[B, 1, 1, 1536]``
+        and builds no aux head.
+      is_training: default BatchNorm/dropout mode.
+      weight_decay: L2 scale of inception_arg_scope.
+      dropout_keep_prob: keep probability before the logits.
+      create_aux_logits: build the auxiliary head on ``Mixed_6h`` (needs a
+        static input size of at least 107).
+    """
+
+    def __init__(self, num_classes: int = 1001, is_training: bool = False,
+                 weight_decay: float = 0.0, dropout_keep_prob: float = 0.8,
+                 create_aux_logits: bool = True):
+        super().__init__(spec_name="inception_v4", scope=SCOPE, num_classes=num_classes,
+                         is_training=is_training, default_image_size=299)
+        sc = iu.inception_arg_scope(weight_decay=weight_decay)
+        for op in (C("Conv2d_1a_3x3", 32, 3, stride=2, padding="VALID"),
+                   C("Conv2d_2a_3x3", 32, 3, padding="VALID"), C("Conv2d_2b_3x3", 64, 3)):
+            self.add_stage(op.scope, op, sc)
+        for name, branches in _modules():
+            self.add_stage(name, iu.Mixed(f"{SCOPE}/{name}", branches, sc), sc)
+
+        # slim.fully_connected keeps its default xavier init under inception_arg_scope.
+        fc = sc.replace(weights_initializer="glorot_uniform")
+        self.aux = None
+        if create_aux_logits and num_classes:
+            aux = f"{SCOPE}/AuxLogits"
+            self.aux = [
+                sc.conv2d(128, 1, scope=f"{aux}/Conv2d_1b_1x1"),
+                iu.InputSizedConv2D(f"{aux}/Conv2d_2a", make=lambda kernel, scope: sc.conv2d(
+                    768, kernel, scope=scope, padding="VALID")),
+            ]
+            self.aux_logits = fc.fully_connected(num_classes, scope=f"{aux}/Aux_logits",
+                                                 activation=None)
+        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
+        self.logits = (fc.fully_connected(num_classes, scope=f"{SCOPE}/Logits/Logits",
+                                          activation=None)
+                       if num_classes else None)
+
+    def forward(self, inputs, training):
+        net, end_points = self.run_stages(inputs, training)
+        if self.aux is not None:
+            aux = layers.avg_pool2d(end_points["Mixed_6h"], 5, stride=3, padding="VALID")
+            for conv in self.aux:
+                aux = conv(aux, training=training)
+            end_points["AuxLogits"] = self.aux_logits(iu.flatten(aux), training=training)
+        # slim: avg pool over the full (static) map, reduce_mean when unknown.
+        net = end_points["global_pool"] = layers.global_avg_pool(net)
+        if not self.num_classes:
+            return net, end_points
+        net = self.dropout(net, training=training)
+        net = end_points["PreLogitsFlatten"] = iu.flatten(net)
+        logits = end_points["Logits"] = self.logits(net, training=training)
+        end_points["Predictions"] = iu.softmax(logits)
+        return logits, end_points
+
+
+register(NetSpec(name="inception_v4", builder=InceptionV4, default_image_size=299,
+                 num_classes=1001, preprocessing="inception", scope=SCOPE,
+                 logits_scopes=(f"{SCOPE}/Logits", f"{SCOPE}/AuxLogits"),
+                 checkpoint_num_classes=1001,
+                 kwargs=("dropout_keep_prob", "create_aux_logits"),
+                 # The aux head's 5x5/3 VALID pool needs a 5x5 Mixed_6h.
+                 min_image_size=107))
