@@ -310,3 +310,27 @@ def collect_slim_variables(layer: tf_keras.layers.Layer) -> Dict[str, tf.Variabl
                                      "check the scopes given to the layers.")
                 out[name] = var
     return out
+
+
+class FreshInitializer(tf_keras.initializers.Initializer):
+    """Draws every variable from a new copy of ``base``.
+
+    An unseeded tf_keras initializer *instance* returns the same values on every
+    call, so one instance shared through an :class:`ArgScope` would give every
+    same-shaped variable identical weights. Wrapping it restores slim's
+    behaviour (an independent draw per variable).
+    """
+
+    def __init__(self, base: tf_keras.initializers.Initializer):
+        self.base = tf_keras.initializers.get(base)
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        fresh = type(self.base).from_config(self.base.get_config())
+        return fresh(shape, dtype=dtype, **kwargs)
+
+    def get_config(self):
+        return {"base": tf_keras.initializers.serialize(self.base)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(tf_keras.initializers.deserialize(config["base"]))
