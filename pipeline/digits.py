@@ -10,7 +10,7 @@ from typing import Optional
 
 import numpy as np
 
-_MARKER = ".complete"
+_MARKER = ".complete"  # <root>.complete records what was written
 
 
 def write_digits(root: str, limit: Optional[int] = None, per_class: Optional[int] = None) -> int:
@@ -27,7 +27,9 @@ def write_digits(root: str, limit: Optional[int] = None, per_class: Optional[int
     from PIL import Image  # pylint: disable=import-outside-toplevel
     from sklearn.datasets import load_digits  # pylint: disable=import-outside-toplevel
 
-    marker = os.path.join(root, _MARKER)
+    # The marker sits beside the tree, not in it: a file at the tree's top level
+    # would be (rightly) reported by the ingestion as outside any class folder.
+    marker = os.path.normpath(root) + _MARKER
     wanted = f"{limit}:{per_class}"
     if os.path.exists(marker):
         with open(marker) as f:
@@ -49,6 +51,7 @@ def write_digits(root: str, limit: Optional[int] = None, per_class: Optional[int
         Image.fromarray(image, mode="L").save(os.path.join(class_dir, f"{index:04d}.png"))
         counts[target] = counts.get(target, 0) + 1
         written += 1
+    os.makedirs(root, exist_ok=True)
     with open(marker, "w") as f:
         f.write(f"{written} {wanted}")
     return written

@@ -82,7 +82,7 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
     extra = os.path.join(export_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)
     with tf.io.gfile.GFile(os.path.join(extra, LABELS_ASSET), "w") as f:
-        f.writelines(f"{i}:{name}\n" for i, name in enumerate(class_names))
+        f.write("".join(f"{i}:{name}\n" for i, name in enumerate(class_names)))
     return export_dir
 
 

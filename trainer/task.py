@@ -9,7 +9,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 
 from trainer import distribute, export, train_lib
 from trainer.config import TrainConfig
-from trainer.labels import read_label_file
+from components.image_example_gen.labels import labels_path, read_label_file
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def run_fn(fn_args: FnArgs) -> None:
     config = TrainConfig.from_dict(custom.get(TRAIN_CONFIG_KEY, {}))
     config = config.replace(max_number_of_steps=fn_args.train_steps,
                             train_dir=os.path.join(fn_args.model_run_dir, "train"))
-    labels = read_label_file(os.path.join(examples_root(fn_args.train_files[0]), "labels.txt"))
+    labels = read_label_file(labels_path(examples_root(fn_args.train_files[0])))
     num_classes = len(labels) - config.labels_offset
     result = train_lib.train(config, fn_args.train_files, num_classes,
                              eval_files=fn_args.eval_files, eval_steps=fn_args.eval_steps)

@@ -18,6 +18,10 @@ def local_response_norm(inputs: tf.Tensor) -> tf.Tensor:
     return tf.nn.lrn(inputs, 4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
 
 
+def _truncated_normal(stddev: float) -> dict:
+    return {"class_name": "TruncatedNormal", "config": {"stddev": stddev}}
+
+
 class CifarNet(SlimModel):
     """slim's cifarnet; end points conv1, pool1, conv2, pool2, Flatten, fc3, fc4,
     Logits, Predictions.
@@ -33,20 +37,20 @@ class CifarNet(SlimModel):
         super().__init__(spec_name="cifarnet", scope=SCOPE, num_classes=num_classes,
                          is_training=is_training, default_image_size=32)
         self.prediction_fn = prediction_fn
-        conv_sc = layers.ArgScope(
-            weights_initializer=tf_keras.initializers.TruncatedNormal(stddev=5e-2))
-        fc_sc = layers.ArgScope(
-            weight_decay=weight_decay,
-            weights_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.04))
+        # Initializer configs (not shared instances) so each layer draws its own weights.
+        conv_sc = layers.ArgScope(weights_initializer=_truncated_normal(5e-2))
+        fc_sc = layers.ArgScope(weight_decay=weight_decay,
+                                weights_initializer=_truncated_normal(0.04))
         bias_01 = tf_keras.initializers.Constant(0.1)
         self.conv1 = conv_sc.conv2d(64, 5, scope=f"{SCOPE}/conv1")
         self.conv2 = conv_sc.conv2d(64, 5, scope=f"{SCOPE}/conv2")
         self.fc3 = fc_sc.fully_connected(384, biases_initializer=bias_01, scope=f"{SCOPE}/fc3")
+        self.flatten = tf_keras.layers.Flatten()
         self.dropout3 = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
         self.fc4 = fc_sc.fully_connected(192, biases_initializer=bias_01, scope=f"{SCOPE}/fc4")
         self.logits = (fc_sc.fully_connected(
             num_classes, activation=None, weight_decay=0.0,
-            weights_initializer=tf_keras.initializers.TruncatedNormal(stddev=1 / 192.0),
+            weights_initializer=_truncated_normal(1 / 192.0),
             scope=f"{SCOPE}/logits") if num_classes else None)
 
     def forward(self, inputs, training):
@@ -57,7 +61,7 @@ class CifarNet(SlimModel):
         net = end_points["conv2"] = self.conv2(net, training=training)
         net = local_response_norm(net)
         net = end_points["pool2"] = layers.max_pool2d(net, 2, 2)
-        net = end_points["Flatten"] = tf_keras.layers.Flatten()(net)
+        net = end_points["Flatten"] = self.flatten(net)
         net = end_points["fc3"] = self.fc3(net, training=training)
         net = self.dropout3(net, training=training)
         net = end_points["fc4"] = self.fc4(net, training=training)
