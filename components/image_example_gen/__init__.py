@@ -1,0 +1,7 @@
+"""Image ingestion: sources → slim-format tf.Examples, as a TFX ExampleGen and for `tfslim convert`.
+
+Import the pieces you need (the component pulls in TFX):
+  components.image_example_gen.component.ImageExampleGen   the TFX component
+  components.image_example_gen.labels                      labels.txt / rejects.jsonl helpers
+  components.image_example_gen.transforms                  the Beam PTransforms
+"""

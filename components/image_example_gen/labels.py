@@ -1,0 +1,77 @@
+"""labels.txt (slim's ``N:name`` lines) and the files the ExampleGen writes beside its splits.
+
+Inside an Examples artifact URI the ExampleGen writes ``Split-<name>/`` plus
+``labels.txt``, ``rejects.jsonl`` (one JSON object per input not converted) and
+``summary.json`` (counts per split, class and reject reason). The trainer and pusher
+find them with the path helpers below.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, Iterable, List
+
+import tensorflow as tf
+
+LABELS_FILENAME = "labels.txt"
+REJECTS_FILENAME = "rejects.jsonl"
+SUMMARY_FILENAME = "summary.json"
+
+
+def labels_path(examples_uri: str) -> str:
+    """``<examples_uri>/labels.txt``."""
+    return os.path.join(examples_uri, LABELS_FILENAME)
+
+
+def rejects_path(examples_uri: str) -> str:
+    """``<examples_uri>/rejects.jsonl``."""
+    return os.path.join(examples_uri, REJECTS_FILENAME)
+
+
+def summary_path(examples_uri: str) -> str:
+    """``<examples_uri>/summary.json``."""
+    return os.path.join(examples_uri, SUMMARY_FILENAME)
+
+
+def read_label_file(path: str) -> Dict[int, str]:
+    """Reads ``N:name`` lines, splitting at the first ':' as slim's read_label_file does."""
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(f"Label file {path} does not exist; the ImageExampleGen and "
+                                "`tfslim convert` write it next to the examples.")
+    labels: Dict[int, str] = {}
+    with tf.io.gfile.GFile(path, "r") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            index, sep, name = line.partition(":")
+            if not sep or not index.strip().isdigit():
+                raise ValueError(f"{path}:{lineno}: expected 'N:name', got {line!r}")
+            labels[int(index)] = name
+    return labels
+
+
+def write_label_file(labels: Dict[int, str], path: str) -> None:
+    """Writes ``N:name`` lines sorted by N (slim's write_label_file format)."""
+    for name in labels.values():
+        if "\n" in name:
+            raise ValueError(f"class name {name!r} contains a newline")
+    directory = os.path.dirname(path)
+    if directory:
+        tf.io.gfile.makedirs(directory)
+    with tf.io.gfile.GFile(path, "w") as f:
+        f.write("".join(f"{index}:{labels[index]}\n" for index in sorted(labels)))
+
+
+def write_rejects(rejects: Iterable[Dict[str, str]], path: str) -> None:
+    """rejects.jsonl, sorted by path then reason so reruns write identical bytes."""
+    ordered = sorted(rejects, key=lambda r: (r["path"], r["reason"], r.get("detail", "")))
+    lines = [json.dumps(r, sort_keys=True) for r in ordered]
+    with tf.io.gfile.GFile(path, "w") as f:
+        f.write("".join(line + "\n" for line in lines))
+
+
+def read_rejects(path: str) -> List[Dict[str, str]]:
+    """The rejects.jsonl entries ({'path', 'reason'[, 'detail']})."""
+    with tf.io.gfile.GFile(path, "r") as f:
+        return [json.loads(line) for line in f if line.strip()]

@@ -1,0 +1,106 @@
+"""The Source interface: list inputs cheaply (launcher side), read one item (worker side).
+
+A source is built from plain settings (paths, options) so Beam can pickle it to the
+workers; anything heavy (open files, decoded arrays) lives in the Reader a worker
+opens once per DoFn instance.
+"""
+from __future__ import annotations
+
+import abc
+import os
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+import tensorflow as tf
+
+from components.image_example_gen import records
+
+ScanResult = Union[records.ItemRef, records.Reject]
+
+
+def is_remote(path: str) -> bool:
+    """gs://, s3://, hdfs:// ... paths go through tf.io.gfile; local ones through os."""
+    return "://" in path
+
+
+def read_bytes(path: str) -> bytes:
+    """The whole file; an I/O failure becomes Rejected(UNREADABLE)."""
+    try:
+        if is_remote(path):
+            with tf.io.gfile.GFile(path, "rb") as f:
+                return f.read()
+        with open(path, "rb") as f:
+            return f.read()
+    except (OSError, tf.errors.OpError) as err:
+        raise records.Rejected(records.UNREADABLE, str(err)) from None
+
+
+def walk(root: str) -> Iterator[Tuple[str, List[str], List[str]]]:
+    """os.walk for local trees (fast), tf.io.gfile.walk for remote ones; sorted entries."""
+    walker = tf.io.gfile.walk(root) if is_remote(root) else os.walk(root)
+    for directory, dirs, files in walker:
+        dirs.sort()
+        yield directory, dirs, sorted(files)
+
+
+def list_dir(root: str) -> List[str]:
+    """Sorted entries of a directory (names only)."""
+    names = tf.io.gfile.listdir(root) if is_remote(root) else os.listdir(root)
+    return sorted(name.rstrip("/") for name in names)
+
+
+def is_dir(path: str) -> bool:
+    return tf.io.gfile.isdir(path) if is_remote(path) else os.path.isdir(path)
+
+
+class Reader:
+    """Reads items for one worker; sources with containers cache them here."""
+
+    def read(self, ref: records.ItemRef) -> records.RawItem:
+        """The item's bytes (default: the file at ``ref.locator``)."""
+        return records.RawItem(data=read_bytes(ref.locator))
+
+    def close(self) -> None:
+        """Releases cached containers."""
+
+
+class Source(abc.ABC):
+    """A dataset layout. Subclasses set ``name`` and implement the abstract methods.
+
+    native_splits: the splits the source itself defines (cifar10 train/test ...);
+      empty when the source is one pool of items to be split by the planner.
+    random_access: items can be read in any order, so the planner may order them by
+      a hash of their key (mixing classes across shards); False keeps scan order.
+    dedupe_default: whether duplicate-content detection runs unless told otherwise.
+    """
+    name = ""
+    native_splits: Tuple[str, ...] = ()
+    random_access = True
+    dedupe_default = True
+
+    def __init__(self, root: str, options: Optional[Mapping[str, Any]] = None):
+        self.root = root
+        self.options: Dict[str, Any] = dict(options or {})
+
+    def prepare(self, workdir: str) -> None:
+        """Launcher-side preparation before scanning (e.g. unpacking an archive into
+        ``workdir``). The default needs none."""
+        del workdir
+
+    @abc.abstractmethod
+    def class_names(self, selectors: Sequence[str] = ("*",)) -> List[str]:
+        """Class names; list index = label."""
+
+    @abc.abstractmethod
+    def scan(self, selector: str = "*") -> Iterator[ScanResult]:
+        """Items (and inputs rejected while listing) in a deterministic order.
+
+        ``selector``: '*' for everything; otherwise a native split name, or for
+        folder-like sources a sub-directory of the root (a TFX input split pattern).
+        """
+
+    def open_reader(self) -> Reader:
+        """A Reader for a worker (override for container formats)."""
+        return Reader()
+
+    def describe(self) -> str:
+        return f"{self.name} source at {self.root}"

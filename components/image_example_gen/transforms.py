@@ -1,0 +1,258 @@
+"""The Beam PTransforms of ingestion, shared by the TFX executor and `tfslim convert`.
+
+- ``ItemsToExamples``: ItemRef → tf.Example, rejects as a tagged output (element-wise).
+- ``FindDuplicates``: shards → (duplicate key, kept key) for inputs with equal bytes.
+- ``WriteShards``: shard specs → one TFRecord file per shard, written in plan order
+  (deterministic bytes, one image in memory per worker), plus per-shard stats.
+- ``ConvertDataset``: the whole job: plan → duplicates → shards → rejects.jsonl +
+  summary.json.
+
+Work is distributed by shard: an element is a ShardSpec (a list of paths), so image
+bytes never cross a Beam stage boundary and nothing is grouped by the runner.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import time
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+
+import apache_beam as beam
+import tensorflow as tf
+
+from components.image_example_gen import example as example_lib
+from components.image_example_gen import image_codec, labels as labels_lib, records
+from components.image_example_gen.planning import Plan, ShardSpec
+from components.image_example_gen.sources.base import Reader, Source
+
+REJECTS_TAG = "rejects"
+METRICS_NAMESPACE = "tfslim.ingestion"
+
+
+def convert_item(reader: Reader, ref: records.ItemRef
+                 ) -> Tuple[Optional[tf.train.Example], Optional[records.Reject], bool]:
+    """One input → (example, None, reencoded) or (None, reject, False). Never raises for
+    bad data: every failure becomes a Reject with a reason."""
+    try:
+        raw = reader.read(ref)
+        if raw.pixels is not None:
+            image = image_codec.encode_pixels(raw.pixels)
+        else:
+            image = image_codec.normalize(raw.data or b"")
+        label = ref.label if raw.label is None else raw.label
+        text = ref.text if raw.text is None else raw.text
+        return example_lib.build_example(image, label, text, ref.key, raw.extra), None, image.reencoded
+    except records.Rejected as err:
+        return None, records.Reject(ref.key, err.reason, err.detail), False
+
+
+class _SourceDoFn(beam.DoFn):
+    """Opens the source's reader once per DoFn instance (caches live there)."""
+
+    def __init__(self, source: Source):
+        super().__init__()
+        self._source = source
+        self._reader: Optional[Reader] = None
+
+    def setup(self):
+        self._reader = self._source.open_reader()
+
+    def teardown(self):
+        if self._reader is not None:
+            self._reader.close()
+
+
+class _ConvertItemFn(_SourceDoFn):
+
+    def process(self, ref: records.ItemRef) -> Iterator[Any]:
+        example, reject, _ = convert_item(self._reader, ref)
+        if reject is not None:
+            logging.warning("rejected %s: %s %s", reject.path, reject.reason, reject.detail)
+            yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
+        else:
+            yield example
+
+
+@beam.ptransform_fn
+def ItemsToExamples(items: beam.PCollection, source: Source):  # pylint: disable=invalid-name
+    """PCollection[ItemRef] → DoOutputsTuple: main = tf.Example, ``rejects`` = Reject."""
+    return items | "Convert" >> beam.ParDo(_ConvertItemFn(source)).with_outputs(
+        REJECTS_TAG, main="examples")
+
+
+class _HashShardFn(_SourceDoFn):
+
+    def process(self, shard: ShardSpec) -> Iterator[Tuple[bytes, str]]:
+        for ref in shard.items:
+            try:
+                raw = self._reader.read(ref)
+            except records.Rejected:
+                continue  # the writer reports it
+            if raw.data:
+                yield hashlib.sha256(raw.data).digest(), ref.key
+            elif raw.pixels is not None:
+                yield hashlib.sha256(raw.pixels.tobytes()).digest(), ref.key
+
+
+def _duplicates_of(group: Tuple[bytes, Iterable[str]]) -> Iterator[Tuple[str, str]]:
+    keys = sorted(group[1])
+    for key in keys[1:]:
+        yield key, keys[0]
+
+
+@beam.ptransform_fn
+def FindDuplicates(shards: beam.PCollection, source: Source):  # pylint: disable=invalid-name
+    """PCollection[ShardSpec] → PCollection[(duplicate key, kept key)]; the kept input
+    is the smallest key among those with identical bytes."""
+    return (shards
+            | "HashContent" >> beam.ParDo(_HashShardFn(source))
+            | "GroupByDigest" >> beam.GroupByKey()
+            | "PickDuplicates" >> beam.FlatMap(_duplicates_of))
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardLayout:
+    """Where shards go: ``directory/pattern.format(name=, split=, index=, num=)``."""
+    directory: str
+    pattern: str
+    dataset_name: str = ""
+    compression: str = ""  # '' or 'GZIP'
+
+    def shard_path(self, split: str, index: int, num_shards: int) -> str:
+        return os.path.join(self.directory, self.pattern.format(
+            name=self.dataset_name, split=split, index=index, num=num_shards))
+
+
+# slim naming for `tfslim convert`: flowers_train-00000-of-00005.tfrecord
+SLIM_PATTERN = "{name}_{split}-{index:05d}-of-{num:05d}.tfrecord"
+# TFX Examples artifact layout: Split-train/data_tfrecord-00000-of-00001.gz
+TFX_PATTERN = "Split-{split}/data_tfrecord-{index:05d}-of-{num:05d}.gz"
+
+
+class _WriteShardFn(_SourceDoFn):
+    """Converts a shard's items in order and writes its file (temp name, then rename)."""
+
+    def __init__(self, source: Source, layout: ShardLayout, progress_dir: Optional[str]):
+        super().__init__(source)
+        self._layout = layout
+        self._progress_dir = progress_dir
+        self._converted = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "converted")
+        self._rejected = beam.metrics.Metrics.counter(METRICS_NAMESPACE, "rejected")
+
+    def _report_progress(self, shard: ShardSpec, done: int) -> None:
+        if self._progress_dir:
+            path = os.path.join(self._progress_dir, f"{shard.split}-{shard.index:05d}")
+            with tf.io.gfile.GFile(path + ".tmp", "w") as f:
+                f.write(str(done))
+            tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
+
+    def process(self, shard: ShardSpec, duplicates: Dict[str, str]) -> Iterator[Any]:
+        path = self._layout.shard_path(shard.split, shard.index, shard.num_shards)
+        tf.io.gfile.makedirs(os.path.dirname(path))
+        temp = path + ".incomplete"
+        per_label: Dict[int, int] = {}
+        reencoded = 0
+        last_report = time.monotonic()
+        options = tf.io.TFRecordOptions(compression_type=self._layout.compression)
+        with tf.io.TFRecordWriter(temp, options) as writer:
+            for done, ref in enumerate(shard.items, 1):
+                if ref.key not in duplicates:
+                    example, reject, was_reencoded = convert_item(self._reader, ref)
+                    if reject is not None:
+                        self._rejected.inc()
+                        yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
+                    else:
+                        writer.write(example_lib.serialize(example))
+                        label = example.features.feature[example_lib.LABEL].int64_list.value[0]
+                        per_label[label] = per_label.get(label, 0) + 1
+                        reencoded += int(was_reencoded)
+                        self._converted.inc()
+                if time.monotonic() - last_report > 0.5:
+                    self._report_progress(shard, done)
+                    last_report = time.monotonic()
+        tf.io.gfile.rename(temp, path, overwrite=True)
+        self._report_progress(shard, len(shard.items))
+        yield {"split": shard.split, "shard": shard.index, "path": path,
+               "count": sum(per_label.values()), "reencoded": reencoded,
+               "per_label": sorted(per_label.items())}
+
+
+@beam.ptransform_fn
+def WriteShards(shards: beam.PCollection, source: Source, layout: ShardLayout,  # pylint: disable=invalid-name
+                duplicates: beam.PCollection, progress_dir: Optional[str] = None):
+    """PCollection[ShardSpec] → DoOutputsTuple: main = per-shard stats dicts,
+    ``rejects`` = Reject. Items whose key is in ``duplicates`` are skipped."""
+    return shards | "ConvertAndWrite" >> beam.ParDo(
+        _WriteShardFn(source, layout, progress_dir),
+        duplicates=beam.pvalue.AsDict(duplicates)).with_outputs(REJECTS_TAG, main="stats")
+
+
+def plan_info(plan: Plan) -> Dict[str, Any]:
+    """The few plan facts the summary needs (the plan itself can be large)."""
+    return {"dataset": plan.dataset_name, "source": plan.source.name, "labels": plan.labels,
+            "split_names": plan.split_names, "inputs": plan.num_inputs}
+
+
+def build_summary(info: Dict[str, Any], stats: List[Dict[str, Any]],
+                  rejects: List[Dict[str, str]]) -> Dict[str, Any]:
+    """Counts per split and class, rejects per reason; checks every input is accounted.
+
+    ``info`` comes from ``plan_info``."""
+    splits: Dict[str, Dict[str, Any]] = {}
+    for name in info["split_names"]:
+        splits[name] = {"count": 0, "shards": 0, "per_class": {}}
+    reencoded = 0
+    for shard in stats:
+        entry = splits[shard["split"]]
+        entry["count"] += shard["count"]
+        entry["shards"] += 1
+        reencoded += shard["reencoded"]
+        for label, count in shard["per_label"]:
+            name = info["labels"].get(label, str(label))
+            entry["per_class"][name] = entry["per_class"].get(name, 0) + count
+    for entry in splits.values():
+        entry["per_class"] = dict(sorted(entry["per_class"].items()))
+    by_reason: Dict[str, int] = {}
+    for reject in rejects:
+        by_reason[reject["reason"]] = by_reason.get(reject["reason"], 0) + 1
+    converted = sum(entry["count"] for entry in splits.values())
+    return {"dataset": info["dataset"], "source": info["source"],
+            "inputs": info["inputs"], "converted": converted, "rejected": len(rejects),
+            "accounted": converted + len(rejects) == info["inputs"],
+            "reencoded_to_png": reencoded, "num_classes": len(info["labels"]),
+            "splits": splits, "rejected_by_reason": dict(sorted(by_reason.items()))}
+
+
+def _write_reports(stats: List[Dict[str, Any]], rejects: List[records.Reject],
+                   info: Dict[str, Any], rejects_path: str, summary_path: str) -> None:
+    reject_dicts = [r.to_json_dict() for r in rejects]
+    labels_lib.write_rejects(reject_dicts, rejects_path)
+    summary = build_summary(info, stats, reject_dicts)
+    with tf.io.gfile.GFile(summary_path, "w") as f:
+        f.write(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+@beam.ptransform_fn
+def ConvertDataset(pipeline: beam.Pipeline, plan: Plan, layout: ShardLayout,  # pylint: disable=invalid-name
+                   rejects_path: str, summary_path: str, progress_dir: Optional[str] = None):
+    """Plan → shard files + rejects.jsonl + summary.json (labels.txt is the caller's)."""
+    shards = pipeline | "Shards" >> beam.Create(plan.shards)
+    if plan.dedupe:
+        duplicates = shards | "FindDuplicates" >> FindDuplicates(plan.source)  # pylint: disable=no-value-for-parameter
+    else:
+        duplicates = pipeline | "NoDuplicates" >> beam.Create([])
+    written = shards | "WriteShards" >> WriteShards(  # pylint: disable=no-value-for-parameter
+        plan.source, layout, duplicates, progress_dir)
+    duplicate_rejects = duplicates | "DuplicateRejects" >> beam.MapTuple(
+        lambda dup, kept: records.Reject(dup, records.DUPLICATE_CONTENT, f"same bytes as {kept}"))
+    listing_rejects = pipeline | "ListingRejects" >> beam.Create(plan.rejects)
+    all_rejects = ((listing_rejects, duplicate_rejects, written[REJECTS_TAG])
+                   | "AllRejects" >> beam.Flatten()
+                   | "RejectList" >> beam.combiners.ToList())
+    return (written["stats"]
+            | "StatsList" >> beam.combiners.ToList()
+            | "WriteReports" >> beam.Map(_write_reports, beam.pvalue.AsSingleton(all_rejects),
+                                         plan_info(plan), rejects_path, summary_path))
