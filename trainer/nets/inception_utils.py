@@ -22,13 +22,18 @@ IntOrPair = Union[int, Sequence[int]]
 
 
 def variance_scaling() -> tf_keras.initializers.Initializer:
-    """slim.variance_scaling_initializer() defaults: factor 2, FAN_IN, truncated normal."""
-    return tf_keras.initializers.VarianceScaling(2.0, "fan_in", "truncated_normal")
+    """slim.variance_scaling_initializer() defaults: factor 2, FAN_IN, truncated normal.
+
+    Wrapped in FreshInitializer: the arg scope shares one instance across all
+    convs, and an unseeded tf_keras instance would repeat the same draw.
+    """
+    return layers.FreshInitializer(
+        tf_keras.initializers.VarianceScaling(2.0, "fan_in", "truncated_normal"))
 
 
 def trunc_normal(stddev: float) -> tf_keras.initializers.Initializer:
     """slim's ``trunc_normal(stddev)`` = truncated_normal_initializer(0.0, stddev)."""
-    return tf_keras.initializers.TruncatedNormal(mean=0.0, stddev=stddev)
+    return layers.FreshInitializer(tf_keras.initializers.TruncatedNormal(mean=0.0, stddev=stddev))
 
 
 def inception_arg_scope(weight_decay: float = 0.00004, use_batch_norm: bool = True,
