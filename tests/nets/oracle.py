@@ -64,10 +64,16 @@ def slim_reference(build: Callable[[tf.Tensor], Tuple[tf.Tensor, Dict[str, tf.Te
         variables = tf.compat.v1.global_variables()
         with tf.compat.v1.Session(graph=graph) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
+            # One run feeding every initializer: a var.load per variable re-prunes the
+            # whole graph each time, which dominates the oracle's cost on deep nets.
+            feeds = {}
             for var in variables:
                 value = _random_value(var.op.name, var.shape.as_list(), rng)
                 if value is not None:
-                    var.load(value, sess)
+                    feeds[var.initializer.inputs[1]] = value
+            if feeds:
+                sess.run([var.initializer for var in variables
+                          if var.initializer.inputs[1] in feeds], feeds)
             tf.compat.v1.train.Saver(var_list=variables).save(sess, checkpoint_prefix,
                                                               write_meta_graph=False)
             out_logits, out_end_points = sess.run([logits, end_points], {inputs: images})

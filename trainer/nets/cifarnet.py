@@ -18,8 +18,9 @@ def local_response_norm(inputs: tf.Tensor) -> tf.Tensor:
     return tf.nn.lrn(inputs, 4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
 
 
-def _truncated_normal(stddev: float) -> dict:
-    return {"class_name": "TruncatedNormal", "config": {"stddev": stddev}}
+def _truncated_normal(stddev: float) -> tf_keras.initializers.Initializer:
+    # A fresh draw per variable: one shared unseeded instance would repeat its values.
+    return layers.FreshInitializer(tf_keras.initializers.TruncatedNormal(stddev=stddev))
 
 
 class CifarNet(SlimModel):
@@ -37,7 +38,6 @@ class CifarNet(SlimModel):
         super().__init__(spec_name="cifarnet", scope=SCOPE, num_classes=num_classes,
                          is_training=is_training, default_image_size=32)
         self.prediction_fn = prediction_fn
-        # Initializer configs (not shared instances) so each layer draws its own weights.
         conv_sc = layers.ArgScope(weights_initializer=_truncated_normal(5e-2))
         fc_sc = layers.ArgScope(weight_decay=weight_decay,
                                 weights_initializer=_truncated_normal(0.04))

@@ -36,9 +36,8 @@ class OverFeat(SlimModel):
         self.conv3 = sc.conv2d(512, 3, scope=f"{SCOPE}/conv3")
         self.conv4 = sc.conv2d(1024, 3, scope=f"{SCOPE}/conv4")
         self.conv5 = sc.conv2d(1024, 3, scope=f"{SCOPE}/conv5")
-        # Initializer configs (not shared instances) so each layer draws its own weights.
-        fc_sc = sc.replace(weights_initializer={"class_name": "TruncatedNormal",
-                                                "config": {"stddev": 0.005}})
+        fc_sc = sc.replace(weights_initializer=layers.FreshInitializer(
+            tf_keras.initializers.TruncatedNormal(stddev=0.005)))
         self.head = ConvFCHead(SCOPE, fc_sc, 3072, 6, 4096, num_classes, dropout_keep_prob,
                                global_pool=global_pool, spatial_squeeze=spatial_squeeze,
                                fc_biases_initializer=tf_keras.initializers.Constant(0.1))

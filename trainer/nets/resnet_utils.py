@@ -145,11 +145,10 @@ def resnet_arg_scope(weight_decay: float = 0.0001, batch_norm_decay: float = 0.9
     """slim ``resnet_arg_scope``: BN (with gamma) after every conv, He-normal init, L2."""
     bn = layers.BatchNormParams(decay=batch_norm_decay, epsilon=batch_norm_epsilon, center=True,
                                 scale=batch_norm_scale)
-    # slim.variance_scaling_initializer(): factor 2, FAN_IN, truncated normal. A config,
-    # not an instance: Keras then builds a fresh initializer per layer, whereas one
-    # shared unseeded instance gives every same-shaped layer identical weights.
-    init = {"class_name": "VarianceScaling",
-            "config": {"scale": 2.0, "mode": "fan_in", "distribution": "truncated_normal"}}
+    # slim.variance_scaling_initializer(): factor 2, FAN_IN, truncated normal; a fresh
+    # draw per variable (one shared unseeded instance would repeat its values).
+    init = layers.FreshInitializer(tf_keras.initializers.VarianceScaling(
+        scale=2.0, mode="fan_in", distribution="truncated_normal"))
     return layers.ArgScope(weight_decay=weight_decay, batch_norm=bn if use_batch_norm else None,
                            activation=activation_fn, weights_initializer=init)
 
