@@ -35,7 +35,6 @@ from components.image_example_gen import config as config_lib
 from components.image_example_gen import labels as labels_lib
 from components.image_example_gen import planning, transforms
 from components.image_example_gen.example import FILENAME
-from components.image_example_gen.sources import all_sources  # noqa: F401  (registers sources)
 from components.image_example_gen.sources import make_source
 
 # How many reject lines go to the log individually (all are in rejects.jsonl).

@@ -201,6 +201,12 @@ def make_plan(source: Source, strategy: SplitStrategy,
         items = scan_items(source, strategy.selector, rejects)
         by_split = (assign_hash(items, strategy) if isinstance(strategy, HashSplit)
                     else assign_shuffle(items, strategy))
+    seen = set()
+    for items in by_split.values():
+        for item in items:
+            if item.key in seen:
+                raise ValueError(f"{source.name}: two inputs share the key {item.key!r}")
+            seen.add(item.key)
     if not isinstance(strategy, ShuffleSplit) and source.random_access:
         # Mix classes across shards deterministically (a seeded shuffle by key).
         by_split = {name: sorted(items, key=lambda item: _hash_order(item.key))

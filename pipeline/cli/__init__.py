@@ -42,7 +42,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(2)
     module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
     from absl import app  # pylint: disable=import-outside-toplevel
-    app.run(module.main, argv=[f"tfslim {command}"] + argv[2:])
+    # A subcommand may define flags_parser (e.g. to pass unknown flags on to Beam).
+    parser = getattr(module, "flags_parser", app.parse_flags_with_usage)
+    app.run(module.main, argv=[f"tfslim {command}"] + argv[2:], flags_parser=parser)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Optional, Type
 
 from components.image_example_gen.sources.base import Source
-from components.image_example_gen.sources.folder import FolderSource
 
-SOURCES: Dict[str, Type[Source]] = {FolderSource.name: FolderSource}
+SOURCES: Dict[str, Type[Source]] = {}
 
 
 def register(cls: Type[Source]) -> Type[Source]:
@@ -17,6 +16,13 @@ def register(cls: Type[Source]) -> Type[Source]:
 
 def make_source(name: str, root: str, options: Optional[Mapping[str, Any]] = None) -> Source:
     """Builds the named source; raises ValueError listing the known names."""
+    from components.image_example_gen.sources import all_sources  # noqa: F401  pylint: disable=import-outside-toplevel,cyclic-import
     if name not in SOURCES:
         raise ValueError(f"unknown source {name!r}; known: {sorted(SOURCES)}")
     return SOURCES[name](root, options)
+
+
+def source_names():
+    """All registered source names."""
+    from components.image_example_gen.sources import all_sources  # noqa: F401  pylint: disable=import-outside-toplevel,cyclic-import
+    return sorted(SOURCES)

@@ -76,6 +76,21 @@ class Source(abc.ABC):
     native_splits: Tuple[str, ...] = ()
     random_access = True
     dedupe_default = True
+    # Files a dataset directory must hold (see ``missing_files``), where to download
+    # them (none: they must be placed by hand), and names that stand in for one.
+    required_files: Tuple[str, ...] = ()
+    download_urls: Dict[str, str] = {}
+    alternatives: Dict[str, Tuple[str, ...]] = {}
+
+    @classmethod
+    def missing_files(cls, root: str) -> List[str]:
+        """The required files (or an alternative, e.g. the extracted tree) absent from root."""
+        missing = []
+        for name in cls.required_files:
+            candidates = (name,) + tuple(cls.alternatives.get(name, ()))
+            if not any(tf.io.gfile.exists(os.path.join(root, c.rstrip("/"))) for c in candidates):
+                missing.append(name)
+        return missing
 
     def __init__(self, root: str, options: Optional[Mapping[str, Any]] = None):
         self.root = root

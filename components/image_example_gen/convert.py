@@ -1,0 +1,161 @@
+"""`tfslim convert` as a library: a source → slim-named TFRecord shards in a directory.
+
+Writes into ``dataset_dir``:
+  <name>_<split>-00000-of-00005.tfrecord ...   (uncompressed, slim's reader reads them)
+  labels.txt                                   ``N:name`` lines
+  <name>_rejects.jsonl, <name>_summary.json    the accounting of every input
+using the same plan and Beam transforms as the ImageExampleGen component.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+import shutil
+import tempfile
+import time
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from components.image_example_gen import download, labels as labels_lib, planning, transforms
+from components.image_example_gen.progress import ProgressMonitor
+from components.image_example_gen.sources import SOURCES, make_source, source_names
+from components.image_example_gen.sources.base import Source
+from components.image_example_gen.sources.flowers import RANDOM_SEED, VALIDATION_SIZE
+
+DEFAULT_NUM_SHARDS = 5
+DEFAULT_VALIDATION_FRACTION = 0.1
+# The local default: the DirectRunner in multi-process mode on every core.
+DEFAULT_BEAM_ARGS = ("--runner=DirectRunner", "--direct_running_mode=multi_processing",
+                     "--direct_num_workers=0")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvertRequest:
+    """The flags of `tfslim convert` (slim's names)."""
+    dataset_name: str
+    dataset_dir: str
+    source: Optional[str] = None
+    num_shards: int = DEFAULT_NUM_SHARDS
+    validation_size: Optional[int] = None
+    validation_fraction: Optional[float] = None
+    dedupe: Optional[bool] = None
+    source_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    download: bool = True
+    progress: bool = True
+
+
+def split_strategy(source: Source, validation_size: Optional[int],
+                   validation_fraction: Optional[float]) -> planning.SplitStrategy:
+    """--validation_size → slim's seeded shuffle; --validation_fraction → hash of the path;
+    neither → the source's own splits (folder: 10% by hash, flowers: slim's 350)."""
+    if validation_size is not None and validation_fraction is not None:
+        raise ValueError("give --validation_size or --validation_fraction, not both")
+    if validation_size is not None:
+        return planning.ShuffleSplit(validation_size, seed=RANDOM_SEED)
+    if validation_fraction is not None:
+        return planning.HashSplit.from_fraction(validation_fraction)
+    if source.name == "flowers":
+        return planning.ShuffleSplit(VALIDATION_SIZE, seed=RANDOM_SEED)
+    if not source.native_splits:
+        return planning.HashSplit.from_fraction(DEFAULT_VALIDATION_FRACTION)
+    return planning.NativeSplit(tuple((s, s) for s in source.native_splits))
+
+
+def output_paths(dataset_dir: str, name: str) -> Dict[str, str]:
+    return {"labels": labels_lib.labels_path(dataset_dir),
+            "rejects": os.path.join(dataset_dir, f"{name}_rejects.jsonl"),
+            "summary": os.path.join(dataset_dir, f"{name}_summary.json")}
+
+
+def _remove_stale_shards(layout: transforms.ShardLayout, plan: planning.Plan) -> None:
+    """Shards of an earlier run with another shard count would mix into the dataset."""
+    keep = {layout.shard_path(s.split, s.index, s.num_shards) for s in plan.shards}
+    pattern = os.path.join(layout.directory, f"{glob.escape(plan.dataset_name)}_*-?????-of-?????.tfrecord")
+    for path in glob.glob(pattern) + glob.glob(pattern + ".incomplete"):
+        if path not in keep:
+            os.remove(path)
+
+
+def beam_options(beam_args: Optional[Sequence[str]]) -> PipelineOptions:
+    """Pass-through Beam args; without --runner, the DirectRunner with the local
+    defaults (multi-process, every core) for whatever --direct_* flag is not given."""
+    args = list(beam_args or [])
+    if not any(a.startswith("--runner") for a in args):
+        for default in DEFAULT_BEAM_ARGS:
+            flag = default.split("=")[0]
+            if not any(a.split("=")[0] == flag for a in args):
+                args.append(default)
+    return PipelineOptions(args)
+
+
+def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """Runs the conversion; returns the summary (also written to <name>_summary.json)."""
+    if request.dataset_name not in SOURCES and request.dataset_name not in source_names():
+        raise ValueError(f"--dataset_name must be one of {source_names()}")
+    if request.num_shards < 1:
+        raise ValueError("--num_shards must be >= 1")
+    source_cls = SOURCES[request.dataset_name]
+    root = download.ensure_source(source_cls, request.dataset_dir, request.source, request.download)
+    source = make_source(request.dataset_name, root, request.source_options)
+    os.makedirs(request.dataset_dir, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix=f".{request.dataset_name}-work-", dir=request.dataset_dir)
+    started = time.monotonic()
+    try:
+        source.prepare(workdir)
+        plan = planning.make_plan(source, split_strategy(source, request.validation_size,
+                                                         request.validation_fraction),
+                                  num_shards=request.num_shards, dataset_name=request.dataset_name,
+                                  dedupe=request.dedupe)
+        layout = transforms.ShardLayout(request.dataset_dir, transforms.SLIM_PATTERN,
+                                        dataset_name=request.dataset_name)
+        _remove_stale_shards(layout, plan)
+        paths = output_paths(request.dataset_dir, request.dataset_name)
+        labels_lib.write_label_file(plan.labels, paths["labels"])
+        progress_dir = os.path.join(workdir, "progress")
+        os.makedirs(progress_dir)
+        with ProgressMonitor(progress_dir, plan.num_items, enabled=request.progress,
+                             description=f"{request.dataset_name}"):
+            with beam.Pipeline(options=beam_options(beam_args)) as pipeline:
+                _ = pipeline | "ConvertDataset" >> transforms.ConvertDataset(  # pylint: disable=no-value-for-parameter
+                    plan, layout, paths["rejects"], paths["summary"], progress_dir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    with open(paths["summary"], encoding="utf-8") as f:
+        summary = json.load(f)
+    summary["seconds"] = round(time.monotonic() - started, 2)
+    summary["files"] = {**paths, "shards": [layout.shard_path(s.split, s.index, s.num_shards)
+                                            for s in plan.shards]}
+    return summary
+
+
+def format_summary(summary: Dict[str, Any]) -> str:
+    """The table printed at the end of `tfslim convert`."""
+    seconds = summary.get("seconds") or 0.0
+    rate = summary["converted"] / seconds if seconds else 0.0
+    lines = [f"{summary['dataset']}: {summary['converted']} of {summary['inputs']} inputs converted, "
+             f"{summary['rejected']} rejected, in {seconds:.1f} s ({rate:.0f} images/s)"
+             f"{'' if summary['accounted'] else '  [ACCOUNTING MISMATCH]'}",
+             f"  {'split':<12}{'images':>8}{'shards':>8}  per class"]
+    for name, split in summary["splits"].items():
+        classes = ", ".join(f"{k} {v}" for k, v in split["per_class"].items())
+        if len(classes) > 100:
+            classes = classes[:97] + "..."
+        lines.append(f"  {name:<12}{split['count']:>8}{split['shards']:>8}  {classes}")
+    for reason, count in summary["rejected_by_reason"].items():
+        lines.append(f"  rejected: {reason:<26}{count:>8}")
+    if summary.get("reencoded_to_png"):
+        lines.append(f"  re-encoded to PNG: {summary['reencoded_to_png']}")
+    files = summary.get("files", {})
+    if files:
+        lines.append(f"  labels: {files['labels']}")
+        lines.append(f"  rejects: {files['rejects']}   summary: {files['summary']}")
+    return "\n".join(lines)
+
+
+def list_shards(dataset_dir: str, name: str, split: str) -> List[str]:
+    """The slim-named shard files of one split, in order."""
+    return sorted(glob.glob(os.path.join(dataset_dir, f"{glob.escape(name)}_{split}-?????-of-?????.tfrecord")))

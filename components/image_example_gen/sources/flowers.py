@@ -1,0 +1,60 @@
+"""`flowers`: slim's flower_photos (5 classes), from ``flower_photos.tgz`` or its extracted tree.
+
+``root`` may be the tgz, a directory holding it, a directory holding ``flower_photos/``,
+or the ``flower_photos`` tree itself. Keys are relative to the ``flower_photos`` root
+(e.g. ``daisy/5547758_eea9edfd54_n.jpg``); the archive's LICENSE.txt sits at the top
+level and is reported as outside any class folder. slim's split: a seed-0 shuffle of
+the (sorted) paths, the first 350 are validation (``VALIDATION_SIZE``).
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterator, List, Sequence
+
+from components.image_example_gen.sources import archive, base
+from components.image_example_gen.sources.folder import FolderSource
+
+ARCHIVE = "flower_photos.tgz"
+TREE = "flower_photos"
+DATA_URL = "http://download.tensorflow.org/example_images/flower_photos.tgz"
+VALIDATION_SIZE = 350
+RANDOM_SEED = 0
+
+
+class FlowersSource(FolderSource):
+    """flower_photos as a class-folder tree; see the module doc."""
+    name = "flowers"
+    required_files = (ARCHIVE,)
+    download_urls = {ARCHIVE: DATA_URL}
+    alternatives = {ARCHIVE: (TREE,)}
+
+    def __init__(self, root, options=None):
+        super().__init__(root, options)
+        self._tree = None
+
+    def prepare(self, workdir: str) -> None:
+        """Finds the tree, unpacking the tgz into ``workdir`` when only the archive exists."""
+        found = archive.find_first(self.root, [TREE, ARCHIVE])
+        if found is None:
+            raise FileNotFoundError(f"flowers: neither {TREE}/ nor {ARCHIVE} under {self.root}")
+        if os.path.isfile(found):
+            found = os.path.join(archive.extract_tar(found, os.path.join(workdir, "flowers")), TREE)
+        self._tree = found
+
+    @property
+    def tree(self) -> str:
+        """The flower_photos directory (prepare() unpacks the archive when needed)."""
+        if self._tree is None:
+            found = archive.find_first(self.root, [TREE])
+            if found is None:
+                raise RuntimeError(f"flowers: no {TREE}/ under {self.root}; call prepare(workdir) "
+                                   f"to unpack {ARCHIVE}")
+            self._tree = found
+        return self._tree
+
+    def class_names(self, selectors: Sequence[str] = ("*",)) -> List[str]:
+        return FolderSource(self.tree).class_names(selectors)
+
+    def scan(self, selector: str = "*") -> Iterator[base.ScanResult]:
+        tree_source = FolderSource(self.tree)
+        yield from tree_source.scan(selector)

@@ -1,0 +1,80 @@
+"""`tfslim convert`: slim's download_and_convert_data.py as a parallel Beam job.
+
+  tfslim convert --dataset_name=flowers --dataset_dir=/data/flowers
+  tfslim convert --dataset_name=folder --source=/photos --dataset_dir=/data/photos \\
+      --validation_fraction=0.1 --num_shards=8
+  tfslim convert --dataset_name=imagenet --source=/raw/imagenet --dataset_dir=gs://b/imagenet \\
+      --num_shards=1024 --runner=DataflowRunner --project=P --region=R \\
+      --temp_location=gs://b/tmp --requirements_file=requirements.txt
+
+Flags this command does not define (--runner, --direct_num_workers,
+--direct_running_mode, Dataflow/Flink/Spark options, ...) are passed to Beam; they may
+also follow a lone ``--``. Without --runner: DirectRunner, multi-process, every core.
+"""
+from __future__ import annotations
+
+import sys
+from typing import List
+
+from absl import flags
+
+FLAGS = flags.FLAGS
+DATASETS = ["flowers", "cifar10", "mnist", "imagenet", "folder", "tfrecord"]
+
+flags.DEFINE_enum("dataset_name", None, DATASETS, "The dataset (slim's flag) or source kind.")
+flags.DEFINE_string("dataset_dir", None, "Where the TFRecords, labels.txt and reports go "
+                    "(and where slim's archives are looked for / downloaded to).")
+flags.DEFINE_string("source", None, "Input: an image folder, an archive or extracted dataset "
+                    "directory, or TFRecord files (default: --dataset_dir).")
+flags.DEFINE_integer("num_shards", 5, "TFRecord files per split.")
+flags.DEFINE_integer("validation_size", None, "Validation images, picked like slim's flowers "
+                     "(seed-0 shuffle of the sorted paths). Re-splits every input.")
+flags.DEFINE_float("validation_fraction", None, "Validation fraction, by a hash of each relative "
+                   "path (stable as files are added). Re-splits every input.")
+flags.DEFINE_boolean("dedupe", None, "Reject files whose bytes repeat another's "
+                     "(default: on, off for cifar10/mnist).")
+flags.DEFINE_boolean("download", True, "Download slim's archive when it is missing.")
+flags.DEFINE_boolean("progress", True, "Show a progress bar.")
+flags.DEFINE_string("synsets_file", None, "imagenet: the synset list (default "
+                    "imagenet_lsvrc_2015_synsets.txt in --source).")
+flags.DEFINE_string("validation_labels_file", None, "imagenet: validation ground truth (default "
+                    "imagenet_2012_validation_synset_labels.txt in --source).")
+flags.DEFINE_string("metadata_file", None, "imagenet: synset → words (default imagenet_metadata.txt).")
+flags.DEFINE_string("bbox_dir", None, "imagenet: bounding-box XMLs (default bounding_boxes/).")
+flags.mark_flags_as_required(["dataset_name", "dataset_dir"])
+
+_IMAGENET_OPTIONS = ("synsets_file", "validation_labels_file", "metadata_file", "bbox_dir")
+
+
+def flags_parser(argv: List[str]) -> List[str]:
+    """Parses this command's flags and leaves every other flag for Beam."""
+    try:
+        return FLAGS(argv, known_only=True)
+    except flags.Error as err:
+        print(f"FATAL Flags parsing error: {err}\nPass --helpshort or --helpfull to see help on flags.",
+              file=sys.stderr)
+        sys.exit(1)
+
+
+def main(argv: List[str]) -> None:
+    """Runs the conversion and prints the summary; exits 1 when the input is missing."""
+    beam_args = [a for a in argv[1:] if a != "--"]
+    unknown = [a for a in beam_args if not a.startswith("-")]
+    if unknown:
+        sys.exit(f"tfslim convert: unexpected arguments {unknown}")
+    from components.image_example_gen import convert as convert_lib  # pylint: disable=import-outside-toplevel
+    from components.image_example_gen.download import SourceMissing  # pylint: disable=import-outside-toplevel
+
+    request = convert_lib.ConvertRequest(
+        dataset_name=FLAGS.dataset_name, dataset_dir=FLAGS.dataset_dir, source=FLAGS.source,
+        num_shards=FLAGS.num_shards, validation_size=FLAGS.validation_size,
+        validation_fraction=FLAGS.validation_fraction, dedupe=FLAGS.dedupe,
+        source_options={k: FLAGS[k].value for k in _IMAGENET_OPTIONS if FLAGS[k].value},
+        download=FLAGS.download, progress=FLAGS.progress)
+    try:
+        summary = convert_lib.convert(request, beam_args)
+    except (SourceMissing, FileNotFoundError, ValueError) as err:
+        sys.exit(f"tfslim convert: {err}")
+    print(convert_lib.format_summary(summary))
+    if not summary["accounted"]:
+        sys.exit("tfslim convert: some inputs are neither converted nor rejected (see the summary)")
