@@ -41,7 +41,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f"tfslim: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         sys.exit(2)
     module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
-    from absl import app  # pylint: disable=import-outside-toplevel
+    from absl import app, flags  # pylint: disable=import-outside-toplevel
+    # absl's --help lists the key flags of the module named sys.argv[0] (the console
+    # script); register the subcommand's flags (and those it adopted) under that name.
+    defining = getattr(module, "FLAGS_MODULE", module).__name__
+    for flag in flags.FLAGS.get_key_flags_for_module(defining):
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
     # A subcommand may define flags_parser (e.g. to pass unknown flags on to Beam).
     parser = getattr(module, "flags_parser", app.parse_flags_with_usage)
     app.run(module.main, argv=[f"tfslim {command}"] + argv[2:], flags_parser=parser)

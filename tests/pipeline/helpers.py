@@ -1,0 +1,75 @@
+"""Small real fixtures for pipeline-level tests: digit PNGs, an Examples artifact, a Transform graph."""
+from __future__ import annotations
+
+import io
+import os
+from typing import List, Tuple
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from components.image_example_gen import example as example_lib
+from components.image_example_gen import image_codec
+from components.image_example_gen import labels as labels_lib
+from trainer.image_ops import ImageSpec
+from trainer.transform import IMAGE_SPEC_KEY
+
+LENET_GRAY = ImageSpec(preprocessing_name="lenet", image_size=28, channels=1)
+
+
+def digit_images(count: int, start: int = 0) -> List[Tuple[np.ndarray, int]]:
+    """(uint8 8x8 pixels, label) of sklearn's real digits."""
+    from sklearn.datasets import load_digits  # pylint: disable=import-outside-toplevel
+
+    digits = load_digits()
+    pixels = np.clip(np.round(digits.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)
+    return [(pixels[i], int(digits.target[i])) for i in range(start, start + count)]
+
+
+def encode(pixels: np.ndarray, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    image = Image.fromarray(pixels, mode="L")
+    if fmt == "JPEG":
+        image = image.convert("RGB")
+    image.save(buf, fmt)
+    return buf.getvalue()
+
+
+def write_examples_artifact(uri: str, train: int = 200, eval_: int = 60) -> str:
+    """An Examples artifact as ImageExampleGen writes it: Split-*/ GZIP shards + labels.txt."""
+    splits = {"train": digit_images(train), "eval": digit_images(eval_, start=train)}
+    for split, items in splits.items():
+        directory = os.path.join(uri, f"Split-{split}")
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, "data_tfrecord-00000-of-00001.gz")
+        with tf.io.TFRecordWriter(path, "GZIP") as writer:
+            for index, (pixels, label) in enumerate(items):
+                ex = example_lib.build_example(image_codec.normalize(encode(pixels)), label,
+                                               str(label), f"{label}/{split}{index}.png")
+                writer.write(example_lib.serialize(ex))
+    labels_lib.write_label_file({i: str(i) for i in range(10)}, labels_lib.labels_path(uri))
+    return uri
+
+
+def write_transform_graph(output_dir: str, spec: ImageSpec = LENET_GRAY) -> str:
+    """Runs the real preprocessing_fn through tf.Transform (Beam) and writes its graph."""
+    import tensorflow_transform as tft  # pylint: disable=import-outside-toplevel
+    import tensorflow_transform.beam as tft_beam  # pylint: disable=import-outside-toplevel
+    from tfx.utils import io_utils  # pylint: disable=import-outside-toplevel
+    from tensorflow_metadata.proto.v0 import schema_pb2  # pylint: disable=import-outside-toplevel
+
+    import schemas  # pylint: disable=import-outside-toplevel
+    from trainer.transform import preprocessing_fn  # pylint: disable=import-outside-toplevel
+
+    schema = io_utils.parse_pbtxt_file(schemas.SLIM_IMAGE_SCHEMA, schema_pb2.Schema())
+    metadata = tft.DatasetMetadata(schema)
+    pixels, label = digit_images(1)[0]
+    instance = {"image/encoded": [encode(pixels)], "image/format": [b"png"],
+                "image/class/label": [label], "image/class/text": [str(label).encode()],
+                "image/height": [8], "image/width": [8], "image/filename": [b"x.png"]}
+    with tft_beam.Context(temp_dir=os.path.join(output_dir, "tmp")):
+        transform_fn = (([instance], metadata) | tft_beam.AnalyzeDataset(
+            lambda inputs: preprocessing_fn(inputs, {IMAGE_SPEC_KEY: spec.to_dict()})))
+        _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
+    return output_dir

@@ -1,0 +1,61 @@
+"""The whole pipeline on a small digits subset with bad files mixed in (LocalDagRunner)."""
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from components.image_example_gen import labels as labels_lib
+from pipeline import configs, digits
+from pipeline.local import run_local
+from tests.pipeline import helpers
+from trainer import predict
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    data = str(root / "digits")
+    written = digits.write_digits(data, per_class=30)
+    good = open(os.path.join(data, "3", sorted(os.listdir(os.path.join(data, "3")))[0]), "rb").read()
+    with open(os.path.join(data, "3", "truncated.png"), "wb") as f:
+        f.write(good[: len(good) // 2])
+    with open(os.path.join(data, "5", "notes.png"), "w") as f:
+        f.write("this is a text file, not a PNG\n")
+    config = configs.preset("smoke", data_root=data, pipeline_root=str(root / "pipeline_root"),
+                            serving_dir=str(root / "serving"))
+    summary = run_local(config)
+    return config, summary, written
+
+
+def test_pipeline_pushes_a_model_that_answers(run):
+    config, summary, _ = run
+    assert summary.blessed is True and summary.pushed
+    version_dir = summary.pushed_destination
+    assert os.path.dirname(version_dir) == os.path.join(config.serving_dir, "lenet")
+    assert os.path.basename(version_dir).isdigit()  # TF Serving's <model>/<version>/ layout
+    serving_fn = predict.load_serving_fn(os.path.dirname(version_dir))
+    items = helpers.digit_images(20, start=1700)
+    ranked = predict.top_k(serving_fn, [helpers.encode(p) for p, _ in items])
+    hits = sum(r[0][0] == str(label) for r, (_, label) in zip(ranked, items))
+    assert hits >= 14, ranked  # a few hundred steps on 300 digits
+    assert summary.metrics["sparse_categorical_accuracy"] >= config.accuracy_threshold
+    assert summary.metrics["example_count"] > 0
+
+
+def test_bad_files_are_reported_not_dropped(run):
+    config, summary, written = run
+    from ml_metadata.metadata_store import metadata_store
+    from tfx import v1 as tfx
+    store = metadata_store.MetadataStore(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(summary.metadata_path))
+    examples_uri = max(store.get_artifacts_by_type("Examples"), key=lambda a: a.id).uri
+    with open(labels_lib.rejects_path(examples_uri)) as f:
+        rejects = {json.loads(line)["path"]: json.loads(line)["reason"] for line in f}
+    assert set(rejects) == {"3/truncated.png", "5/notes.png"}, rejects
+    assert all(rejects.values())
+    count = sum(1 for split in ("train", "eval") for _ in tf.data.TFRecordDataset(
+        tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")), "GZIP"))
+    assert count == written  # every good file converted, the two bad ones rejected
