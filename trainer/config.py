@@ -2,11 +2,23 @@
 
 The CLI builds it from absl flags and the TFX Trainer from ``custom_config``;
 both then call the same training library (trainer/train_lib.py).
+
+Differences from slim, on purpose:
+  * ``batch_size`` is the GLOBAL batch (summed over replicas/clones); slim's was
+    per clone. The learning-rate decay steps therefore follow the images actually
+    consumed (slim ignored num_clones there).
+  * ``max_number_of_steps`` is required: a TF2 run needs an end.
+  * ``save_interval_steps`` (extra) saves every N steps as well as every N seconds.
 """
 from __future__ import annotations
 
 import dataclasses
 from typing import Any, Dict, Optional, Sequence
+
+OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
+DECAY_TYPES = ("exponential", "fixed", "polynomial")
+MIXED_PRECISION = ("none", "mixed_float16", "mixed_bfloat16")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,13 +29,13 @@ class TrainConfig:
     model_name: str = "inception_v3"
     preprocessing_name: Optional[str] = None  # falls back to the net's preprocessing
     train_image_size: Optional[int] = None  # falls back to the net's default size
-    image_channels: int = 3
+    image_channels: int = 3  # 1 = slim's --use_grayscale
     resize_to_fit: bool = True
     labels_offset: int = 0
     batch_size: int = 32  # global batch (summed over replicas)
     max_number_of_steps: Optional[int] = None
-    num_readers: int = 4
-    num_preprocessing_threads: int = 4
+    num_readers: int = 4  # files read in parallel (tf.data interleave cycle)
+    num_preprocessing_threads: int = 4  # parallel decode+preprocess calls; <= 0 = AUTOTUNE
     shuffle_buffer: int = 2048
     # Optimizer.
     weight_decay: float = 0.00004
@@ -47,6 +59,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     learning_rate_decay_factor: float = 0.94
     num_epochs_per_decay: float = 2.0
+    warmup_epochs: float = 0.0  # slim master: linear warmup, lr = min(warmup_lr, decayed_lr)
     moving_average_decay: Optional[float] = None
     # Fine-tuning.
     checkpoint_path: Optional[str] = None
@@ -59,14 +72,18 @@ class TrainConfig:
     save_interval_secs: int = 600
     save_interval_steps: Optional[int] = None
     save_summaries_secs: int = 600
+    max_checkpoints_to_keep: int = 5
+    summary_images: int = 3  # input images written to TensorBoard once per run
     # Speed and distribution.
     mixed_precision: str = "none"
     jit_compile: bool = False
     strategy: str = "auto"
+    num_clones: int = 1  # replicas on this machine for mirrored (GPUs, or CPUs with clone_on_cpu)
+    clone_on_cpu: bool = False
     # Aux-logits loss weight for nets with AuxLogits (slim: 0.4).
     aux_loss_weight: float = 0.4
     dropout_keep_prob: Optional[float] = None
-    seed: Optional[int] = None
+    seed: Optional[int] = None  # also makes the input order deterministic
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -91,6 +108,34 @@ class TrainConfig:
             elif key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
+
+    def validate(self) -> "TrainConfig":
+        """Raises ValueError naming the first bad option (slim's messages where it had them)."""
+        _one_of("optimizer", self.optimizer, OPTIMIZERS, "Optimizer [{}] was not recognized")
+        _one_of("learning_rate_decay_type", self.learning_rate_decay_type, DECAY_TYPES,
+                "learning_rate_decay_type [{}] was not recognized")
+        _one_of("mixed_precision", self.mixed_precision, MIXED_PRECISION, "--mixed_precision {!r}")
+        _one_of("strategy", self.strategy, STRATEGIES, "--strategy {!r}")
+        if not self.max_number_of_steps or self.max_number_of_steps < 1:
+            raise ValueError("--max_number_of_steps must be set to a positive number "
+                             "(TF2 training needs an end).")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch_size must be positive, got {self.batch_size}")
+        if self.moving_average_decay is not None and not 0.0 < self.moving_average_decay < 1.0:
+            raise ValueError(f"--moving_average_decay must be in (0, 1), got "
+                             f"{self.moving_average_decay}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"--label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.image_channels not in (1, 3):
+            raise ValueError(f"image_channels must be 1 or 3, got {self.image_channels}")
+        if self.num_clones < 1:
+            raise ValueError(f"--num_clones must be >= 1, got {self.num_clones}")
+        return self
+
+
+def _one_of(name: str, value: str, allowed: Sequence[str], message: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{message.format(value)}; --{name} must be one of {list(allowed)}")
 
 
 def split_scopes(text: Optional[str]) -> tuple:

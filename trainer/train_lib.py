@@ -1,4 +1,12 @@
-"""The training library behind both `tfslim train` and the TFX Trainer's run_fn."""
+"""The training library behind both `tfslim train` and the TFX Trainer's run_fn.
+
+One call, :func:`train`, does what slim's train_image_classifier.py did:
+build the net and optimizer under a tf.distribute strategy, resume from the
+newest checkpoint in ``train_dir`` or else initialise from --checkpoint_path
+(slim's fine-tuning rules), run ``max_number_of_steps`` with periodic
+checkpoints, summaries and progress lines, and hand back a net holding the final
+weights (the moving averages when --moving_average_decay is set).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -10,17 +18,26 @@ import tensorflow as tf
 import tf_keras
 
 from trainer import callbacks as cb
-from trainer import data, distribute, nets, optim
+from trainer import data, distribute, finetune, nets, optim
 from trainer.classifier import Classifier
 from trainer.config import TrainConfig
+from trainer.ema import MovingAverages
 from trainer.image_ops import ImageSpec
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_NAME = "model.ckpt"
+
 
 @dataclasses.dataclass
 class TrainResult:
-    """What training produced: the net (EMA weights swapped in when enabled) and its history."""
+    """What training produced.
+
+    ``net`` is a plain (undistributed, float32, inference-mode) copy holding the
+    final weights — the EMA shadows when --moving_average_decay is set — ready
+    for export on any worker. ``classifier`` is the trained, distributed model
+    (also holding the EMA weights after training).
+    """
 
     net: nets.SlimModel
     classifier: Classifier
@@ -29,6 +46,23 @@ class TrainResult:
     steps: int
     history: dict
     restore_report: Optional[nets.RestoreReport] = None
+
+
+@dataclasses.dataclass
+class TrainState:
+    """The trackable objects of one run and the checkpoint that holds them."""
+
+    net: nets.SlimModel
+    classifier: Classifier
+    optimizer: tf_keras.optimizers.Optimizer
+    schedule: optim.SlimLearningRate
+    moving_averages: Optional[MovingAverages]
+    checkpoint: tf.train.Checkpoint
+    manager: tf.train.CheckpointManager
+
+    @property
+    def step(self) -> int:
+        return int(self.optimizer.iterations.numpy())
 
 
 def image_spec_for(config: TrainConfig) -> ImageSpec:
@@ -51,9 +85,118 @@ def build_net(config: TrainConfig, num_classes: int, image_spec: ImageSpec,
     return net
 
 
-def set_mixed_precision(policy: str) -> None:
+def set_mixed_precision(policy: Optional[str]) -> None:
     """--mixed_precision {none,mixed_float16,mixed_bfloat16}."""
     tf_keras.mixed_precision.set_global_policy("float32" if policy in ("none", "", None) else policy)
+
+
+def _base_optimizer(optimizer):
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def create_state(config: TrainConfig, num_classes: int, image_spec: ImageSpec,
+                 num_train_samples: int, strategy: tf.distribute.Strategy,
+                 checkpoint_dir: str) -> TrainState:
+    """Builds net, optimizer (slots included), EMA and checkpoint under ``strategy``."""
+    with strategy.scope():
+        net = build_net(config, num_classes, image_spec, is_training=True)
+        schedule = optim.learning_rate_schedule(config, max(1, num_train_samples))
+        optimizer = optim.build_optimizer(config, schedule)
+        if config.mixed_precision == "mixed_float16":
+            optimizer = tf_keras.mixed_precision.LossScaleOptimizer(optimizer)
+        averages = (MovingAverages(net.slim_variables(), config.moving_average_decay)
+                    if config.moving_average_decay else None)
+        classifier = Classifier(net, num_classes, label_smoothing=config.label_smoothing,
+                                aux_loss_weight=config.aux_loss_weight,
+                                trainable_scopes=config.trainable_scopes,
+                                learning_rate_fn=schedule, moving_averages=averages)
+        classifier.compile(optimizer=optimizer, jit_compile=config.jit_compile)
+        # Create the slots now, so a restore fills them instead of deferring.
+        _base_optimizer(optimizer).build(classifier.trainable_for_step())
+        objects = {"net": net, "optimizer": optimizer,
+                   "slim_names": finetune.SlimNameIndex(net.slim_variables())}
+        if averages is not None:
+            objects["ema"] = averages
+        checkpoint = tf.train.Checkpoint(**objects)
+    manager = tf.train.CheckpointManager(checkpoint, checkpoint_dir,
+                                         max_to_keep=config.max_checkpoints_to_keep,
+                                         checkpoint_name=CHECKPOINT_NAME)
+    return TrainState(net=net, classifier=classifier, optimizer=optimizer, schedule=schedule,
+                      moving_averages=averages, checkpoint=checkpoint, manager=manager)
+
+
+def restore_or_initialize(state: TrainState, config: TrainConfig) -> Optional[nets.RestoreReport]:
+    """slim's rule: resume from train_dir's newest checkpoint; only without one use --checkpoint_path.
+
+    Resuming restores the weights, the step, the optimizer slots and the EMA
+    shadows. Fine-tuning restores model variables only (minus
+    --checkpoint_exclude_scopes) and starts the shadows at the restored values.
+    """
+    latest = tf.train.latest_checkpoint(config.train_dir)
+    if latest:
+        state.checkpoint.restore(latest).expect_partial()
+        if config.checkpoint_path:
+            log.info("Ignoring --checkpoint_path because a checkpoint already exists in %s",
+                     config.train_dir)
+        if state.moving_averages is not None and not _has_ema(latest):
+            log.warning("%s holds no moving averages; starting them at the restored weights.",
+                        latest)
+            state.moving_averages.reset()
+        _say(f"Resuming from {latest} at step {state.step}")
+        return None
+    if not config.checkpoint_path:
+        return None
+    report = finetune.restore_net(state.net, config.checkpoint_path,
+                                  exclude_scopes=config.checkpoint_exclude_scopes,
+                                  ignore_missing_vars=config.ignore_missing_vars)
+    if state.moving_averages is not None:
+        state.moving_averages.reset()
+    _say(f"Fine-tuning from {report.summary()}")
+    return report
+
+
+def _has_ema(path: str) -> bool:
+    return any(key.startswith("ema/") for key, _ in tf.train.list_variables(path))
+
+
+def _say(message: str) -> None:
+    log.info(message)
+    print(message, flush=True)
+
+
+def _agree_fn(strategy: tf.distribute.Strategy):
+    """With several workers: 'save now' if any worker says so (a one-scalar all-reduce)."""
+    if distribute.num_workers(strategy) <= 1:
+        return None
+
+    @tf.function
+    def votes(flag):
+        per_replica = strategy.run(lambda: tf.identity(flag))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    return lambda due: bool(votes(tf.constant(1.0 if due else 0.0)).numpy() > 0)
+
+
+def _sample_images(dataset: tf.data.Dataset, count: int) -> Optional[tf.Tensor]:
+    if count <= 0:
+        return None
+    images, _ = next(iter(dataset.take(1)))
+    return images[:count]
+
+
+def _plain_copy(config: TrainConfig, num_classes: int, image_spec: ImageSpec,
+                net: nets.SlimModel) -> nets.SlimModel:
+    """A float32 inference copy of ``net`` outside any strategy (export needs no collectives)."""
+    previous = tf_keras.mixed_precision.global_policy()
+    tf_keras.mixed_precision.set_global_policy("float32")
+    try:
+        copy = build_net(config, num_classes, image_spec, is_training=False)
+    finally:
+        tf_keras.mixed_precision.set_global_policy(previous)
+    source = net.slim_variables()
+    for name, var in sorted(copy.slim_variables().items()):
+        var.assign(tf.cast(tf.convert_to_tensor(source[name]), var.dtype))
+    return copy
 
 
 def train(config: TrainConfig, train_files: Sequence[str], num_classes: int,
@@ -66,80 +209,82 @@ def train(config: TrainConfig, train_files: Sequence[str], num_classes: int,
       config: slim's training options.
       train_files: TFRecord globs of the training split.
       num_classes: model outputs (dataset classes - labels_offset).
-      eval_files / eval_steps: optional held-out split evaluated at the end.
-      num_train_samples: split size for LR decay; counted from the files if None.
-      strategy: a tf.distribute strategy; default from ``config.strategy``.
+      eval_files / eval_steps: optional held-out split evaluated at the end
+        (with the EMA weights when enabled); results land in history['eval_*'].
+      num_train_samples: split size for LR decay; read from the converter's
+        summary or counted when None.
+      strategy: a tf.distribute strategy; default from ``config.strategy``. Create
+        it before any other TensorFlow work (see trainer/distribute.py).
     """
-    if not config.max_number_of_steps:
-        raise ValueError("--max_number_of_steps must be set (TF2 training needs an end).")
-    strategy = strategy or distribute.get_strategy(config.strategy)
+    config.validate()
+    strategy = strategy or distribute.get_strategy(config.strategy, config.num_clones,
+                                                   config.clone_on_cpu)
+    previous_policy = tf_keras.mixed_precision.global_policy()
     set_mixed_precision(config.mixed_precision)
+    try:
+        return _train(config, train_files, num_classes, eval_files, eval_steps,
+                      num_train_samples, strategy)
+    finally:
+        tf_keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_samples,
+           strategy) -> TrainResult:
     if config.seed is not None:
         tf_keras.utils.set_random_seed(config.seed)
     image_spec = image_spec_for(config)
-    if num_train_samples is None and config.learning_rate_decay_type != "fixed":
-        num_train_samples = data.count_records(train_files)
-    tf.io.gfile.makedirs(config.train_dir)
+    if num_train_samples is None:
+        needs_size = config.learning_rate_decay_type != "fixed" or config.warmup_epochs > 0
+        num_train_samples = data.num_samples(data.list_files(train_files)) if needs_size else 1
+    chief = distribute.is_chief(strategy)
+    write_dir = distribute.worker_dir(config.train_dir, strategy)
+    tf.io.gfile.makedirs(write_dir)
+    state = create_state(config, num_classes, image_spec, num_train_samples, strategy, write_dir)
+    report = restore_or_initialize(state, config)
+    _say(f"Training {config.model_name} ({num_classes} classes, {image_spec.image_size}px) on "
+         f"{strategy.num_replicas_in_sync} replica(s), global batch {config.batch_size}, "
+         f"{config.optimizer}, lr {config.learning_rate_decay_type} "
+         f"(decay every {state.schedule.decay_steps} steps), step {state.step}/"
+         f"{config.max_number_of_steps}")
 
-    with strategy.scope():
-        net = build_net(config, num_classes, image_spec, is_training=True)
-        classifier = Classifier(net, num_classes, label_smoothing=config.label_smoothing,
-                                aux_loss_weight=config.aux_loss_weight,
-                                trainable_scopes=config.trainable_scopes)
-        optimizer = optim.build_optimizer(
-            config, optim.learning_rate_schedule(config, num_train_samples or 1))
-        if config.mixed_precision == "mixed_float16":
-            optimizer = tf_keras.mixed_precision.LossScaleOptimizer(optimizer)
-        classifier.compile(optimizer=optimizer, jit_compile=config.jit_compile)
-        checkpoint = tf.train.Checkpoint(net=net, optimizer=optimizer)
-        manager = tf.train.CheckpointManager(checkpoint, config.train_dir, max_to_keep=5,
-                                             checkpoint_name="model.ckpt")
-        report = None
-        if manager.latest_checkpoint:
-            # slim semantics: an existing train_dir checkpoint wins over --checkpoint_path.
-            checkpoint.restore(manager.latest_checkpoint)
-            if config.checkpoint_path:
-                log.info("Ignoring --checkpoint_path because a checkpoint already exists in %s",
-                         config.train_dir)
-            log.info("Resuming from %s", manager.latest_checkpoint)
-        elif config.checkpoint_path:
-            report = nets.restore_slim_checkpoint(
-                net, config.checkpoint_path, exclude_scopes=config.checkpoint_exclude_scopes,
-                ignore_missing_vars=config.ignore_missing_vars)
-            log.info("Fine-tuning from %s", report.summary())
-
-    done = int(optimizer.iterations.numpy())
-    remaining = config.max_number_of_steps - done
+    remaining = config.max_number_of_steps - state.step
+    saver = cb.CheckpointSaver(state.manager, state.optimizer, every_secs=config.save_interval_secs,
+                               every_steps=config.save_interval_steps, agree=_agree_fn(strategy))
     history: dict = {}
     if remaining > 0:
-        dataset = data.make_dataset(train_files, image_spec, config.batch_size, is_training=True,
-                                    labels_offset=config.labels_offset,
-                                    num_readers=config.num_readers,
-                                    shuffle_buffer=config.shuffle_buffer, seed=config.seed)
-        callbacks = [
-            cb.CheckpointSaver(manager, optimizer, every_secs=config.save_interval_secs,
-                               every_steps=config.save_interval_steps),
-            cb.StepLogger(optimizer, config.log_every_n_steps, config.max_number_of_steps),
-            tf_keras.callbacks.TensorBoard(log_dir=config.train_dir, update_freq=max(
-                1, config.log_every_n_steps)),
-        ]
-        fit = classifier.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=callbacks,
-                             verbose=0)
+        dataset = data.make_dataset(
+            train_files, image_spec, config.batch_size, is_training=True,
+            labels_offset=config.labels_offset, num_readers=config.num_readers,
+            shuffle_buffer=config.shuffle_buffer, seed=config.seed,
+            num_parallel_calls=config.num_preprocessing_threads)
+        _, task_id = distribute.task_of(strategy)
+        callbacks = [saver, cb.ProgressLogger(
+            state.optimizer, config.log_every_n_steps, config.max_number_of_steps,
+            config.batch_size, prefix="" if chief else f"[worker {task_id}] ")]
+        if chief:
+            callbacks.append(cb.SummaryWriter(
+                config.train_dir, state.optimizer, config.save_summaries_secs,
+                config.max_number_of_steps, _sample_images(dataset, config.summary_images)))
+        fit = state.classifier.fit(dataset, epochs=1, steps_per_epoch=remaining,
+                                   callbacks=callbacks, verbose=0)
         history = {k: [float(x) for x in v] for k, v in fit.history.items()}
-        manager.save(checkpoint_number=optimizer.iterations)
-    if config.moving_average_decay:
-        # Export/eval use the EMA shadows, as slim's eval restored them.
-        inner = getattr(optimizer, "inner_optimizer", optimizer)
-        inner.finalize_variable_values(classifier.trainable_for_step())
+        saver.save(state.step)
+    if not chief:
+        tf.io.gfile.rmtree(write_dir)
+    if state.moving_averages is not None:
+        # Eval and export use the shadows, as slim's eval restored them.
+        state.moving_averages.copy_to_variables()
     if eval_files:
         eval_ds = data.make_dataset(eval_files, image_spec, config.batch_size, is_training=False,
-                                    labels_offset=config.labels_offset)
-        results = classifier.evaluate(eval_ds, steps=eval_steps, verbose=0, return_dict=True)
+                                    labels_offset=config.labels_offset,
+                                    num_parallel_calls=config.num_preprocessing_threads)
+        results = state.classifier.evaluate(eval_ds, steps=eval_steps, verbose=0, return_dict=True)
         history.update({f"eval_{k}": float(v) for k, v in results.items()})
-        log.info("Eval: %s", {k: round(float(v), 4) for k, v in results.items()})
-    return TrainResult(net=net, classifier=classifier, image_spec=image_spec,
-                       num_classes=num_classes, steps=int(optimizer.iterations.numpy()),
-                       history=history, restore_report=report)
+        _say(f"Eval: { {k: round(float(v), 4) for k, v in results.items()} }")
+    return TrainResult(net=_plain_copy(config, num_classes, image_spec, state.net),
+                       classifier=state.classifier, image_spec=image_spec,
+                       num_classes=num_classes, steps=state.step, history=history,
+                       restore_report=report)
 
 
 def default_train_dir(base: str) -> str:
