@@ -247,3 +247,39 @@ def test_inception_resnet_v2_golden_end_points_names_and_count():
     # inception_resnet_v2_arg_scope puts L2 on biases as well as weights.
     regularized = [n for n in shapes if n.endswith(("/weights", "/biases"))]
     assert len(model.losses) == len(regularized)
+
+
+def _creation_order(variable: tf.Variable) -> int:
+    # Eager variables end their _unique_id in a process-wide counter (ops.uid()).
+    return int(variable._unique_id.rsplit("_", 1)[1])  # pylint: disable=protected-access
+
+
+@pytest.mark.slow
+def test_inception_resnet_v2_parity_with_keras_applications_port():
+    """tf_slim has no inception_resnet_v2; tf_keras.applications' InceptionResNetV2
+    is a port of the same slim graph (built in the same layer order), so equal
+    weights must give equal Conv2d_7b_1x1 features."""
+    import tf_keras  # pylint: disable=import-outside-toplevel
+
+    size = 107
+    model = nets.create_model("inception_resnet_v2", num_classes=0)
+    model(tf.zeros([1, size, size, 3]))
+    reference = tf_keras.applications.InceptionResNetV2(include_top=False, weights=None,
+                                                        input_shape=(size, size, 3))
+    ours = sorted(model.variables, key=_creation_order)
+    theirs = sorted(reference.variables, key=_creation_order)
+    assert [v.shape for v in ours] == [v.shape for v in theirs]
+    rng = np.random.default_rng(0)
+    for mine, other in zip(ours, theirs):
+        if "moving_variance" in other.name:  # random BN statistics: BN is not an identity
+            value = rng.uniform(0.5, 1.5, other.shape)
+        elif any(k in other.name for k in ("moving_mean", "beta", "bias")):
+            value = 0.1 * rng.standard_normal(other.shape)
+        else:
+            value = other.numpy()
+        other.assign(value.astype(np.float32))
+        mine.assign(value.astype(np.float32))
+    images = np.random.default_rng(1).uniform(-1, 1, (2, size, size, 3)).astype(np.float32)
+    _, end_points = model(images, training=False)
+    oracle.assert_close(reference(images, training=False).numpy(),
+                        end_points["Conv2d_7b_1x1"].numpy(), "Conv2d_7b_1x1")
