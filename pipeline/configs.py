@@ -31,6 +31,11 @@ class PipelineConfig:
         which cannot run resolver nodes).
       beam_pipeline_args: passed to every Beam-based component.
       enable_cache: TFX caching.
+      serving_smoke_test: run ServingSmokeTest; Pusher then also needs its blessing.
+      smoke_num_examples / smoke_max_latency_ms: its request batch size and the
+        batch-1 p99 latency above which it does not bless.
+      serving_config_base_path: where TF Serving sees ``serving_dir`` (the volume
+        mount in kubeflow/serving/deployment.yaml); models.config base paths use it.
     """
 
     pipeline_name: str = "tfslim-digits"
@@ -50,6 +55,10 @@ class PipelineConfig:
     serving_smoke_test: bool = True
     beam_pipeline_args: Tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
     enable_cache: bool = False
+    schema_file: Optional[str] = None
+    smoke_num_examples: int = 16
+    smoke_max_latency_ms: float = 1000.0
+    serving_config_base_path: str = "/models"
 
     def replace(self, **changes: Any) -> "PipelineConfig":
         return dataclasses.replace(self, **changes)

@@ -1,7 +1,7 @@
 """create_pipeline: the one TFX pipeline definition every runner uses.
 
 ImageExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → Transform →
-Trainer → [Resolver(latest blessed)] → Evaluator → Pusher.
+Trainer → [Resolver(latest blessed)] → Evaluator → [ServingSmokeTest] → ServingPusher.
 No environment lookups happen here: runners pass everything in PipelineConfig.
 """
 from __future__ import annotations
@@ -14,6 +14,9 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components.image_example_gen.component import ImageExampleGen
+from components.serving_smoke.component import ServingSmokeTest
+from components.serving_smoke.pusher import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
+from kubeflow.serving import models_config
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
 from trainer import features, train_lib
@@ -22,10 +25,18 @@ from trainer.transform import IMAGE_SPEC_KEY
 
 PREPROCESSING_FN = "trainer.transform.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
+PER_CLASS_METRICS = "components.evaluation.per_class"
 
 
 def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
-    """TFMA config: top-1 gated by an absolute bound and by change vs the baseline."""
+    """TFMA config of the Evaluator (candidate vs the latest blessed baseline).
+
+    Metrics: top-1 (SparseCategoricalAccuracy, gated by an absolute lower bound and
+    by its change vs the baseline), top-k (SparseTopKCategoricalAccuracy), per-class
+    argmax precision/recall and the multi-class confusion matrix (a TFMA plot);
+    sliced overall and by label. Inputs go through ``serving_examples``, i.e. the
+    same Transform-graph preprocessing as serving.
+    """
     top1 = tfma.MetricConfig(
         class_name="SparseCategoricalAccuracy",
         threshold=tfma.MetricThreshold(
@@ -43,7 +54,32 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
             top1,
             tfma.MetricConfig(class_name="SparseTopKCategoricalAccuracy",
                               config=f'{{"k": {num_top_k}, "name": "top_{num_top_k}_accuracy"}}'),
+            tfma.MetricConfig(class_name="PerClassPrecisionRecall", module=PER_CLASS_METRICS),
+            tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
         ])])
+
+
+def serving_components(config: PipelineConfig, examples, model, blessing) -> List:
+    """[ServingSmokeTest,] ServingPusher: push only what both the Evaluator and the
+    smoke test blessed, into ``<serving_dir>/<model>/<version>/`` + models.config."""
+    components = []
+    infra_blessing = None
+    if config.serving_smoke_test:
+        smoke = ServingSmokeTest(model=model, examples=examples, split="eval",
+                                 num_examples=config.smoke_num_examples,
+                                 max_latency_ms=config.smoke_max_latency_ms,
+                                 model_name=config.serving_model_name)
+        components.append(smoke)
+        infra_blessing = smoke.outputs["blessing"]
+    components.append(ServingPusher(
+        model=model, model_blessing=blessing, infra_blessing=infra_blessing,
+        push_destination=tfx.proto.PushDestination(filesystem=tfx.proto.PushDestination.Filesystem(
+            base_directory=os.path.join(config.serving_dir, config.serving_model_name))),
+        custom_config={MODEL_NAME_KEY: config.serving_model_name,
+                       CONFIG_BASE_PATH_KEY: models_config.container_base_path(
+                           config.serving_model_name, config.serving_config_base_path)}
+    ).with_id("Pusher"))
+    return components
 
 
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
@@ -56,7 +92,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
     example_gen = ImageExampleGen(input_base=config.data_root, output_config=output_config,
                                   source=config.source)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=SLIM_IMAGE_SCHEMA)
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_file or SLIM_IMAGE_SCHEMA)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
 
@@ -90,11 +126,8 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=baseline, eval_config=eval_config(config), schema=schema_gen.outputs["schema"])
     components.append(evaluator)
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(filesystem=tfx.proto.PushDestination.Filesystem(
-            base_directory=os.path.join(config.serving_dir, config.serving_model_name))))
-    components.append(pusher)
+    components.extend(serving_components(config, example_gen.outputs["examples"],
+                                         trainer.outputs["model"], evaluator.outputs["blessing"]))
     components.extend(extra_components or [])
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=config.pipeline_root,

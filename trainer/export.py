@@ -1,16 +1,23 @@
-"""Serving SavedModel: what the Evaluator, Pusher and TF Serving consume.
+"""Serving SavedModel: what the Evaluator, the serving smoke test, Pusher and TF Serving consume.
 
 Signatures:
-  serving_default(image_bytes: string[None])  encoded JPEG/PNG/GIF/BMP, any size
+  serving_default(image_bytes: string[B])     encoded JPEG/PNG/GIF/BMP, any size
       → classes int64[B], scores float32[B,K], labels string[B],
         top_k_classes int32[B,k], top_k_scores float32[B,k], top_k_labels string[B,k]
-  serving_examples(examples: string[None])    serialized slim tf.Example (for TFMA)
+  serving_examples(examples: string[B])       serialized slim tf.Example (TFMA, InfraValidator-style)
+      → the same outputs.
+  serving_tensors(images: float32[B,H,W,C])   already preprocessed images (what slim's
+      export_inference_graph took as ``input``; used for TFLite parity and benchmarks)
       → the same outputs.
 TF Serving REST reaches serving_default with {"instances": [{"b64": "<base64>"}]}
 (the server base64-decodes; the graph gets raw bytes) and gRPC with a
 PredictRequest whose inputs['image_bytes'] is a DT_STRING tensor of the bytes.
 The image preprocessing inside is the Transform graph when there is one
 (pipeline) or the same trainer.image_ops function (CLI export).
+
+Bytes that are not an image fail fast with InvalidArgumentError naming the batch
+positions and the accepted formats; a request never changes model state, so the
+next request is answered normally.
 """
 from __future__ import annotations
 
@@ -24,16 +31,40 @@ from trainer.image_ops import ImageSpec, preprocess_encoded_batch
 
 SERVING_DEFAULT = "serving_default"
 SERVING_EXAMPLES = "serving_examples"
+SERVING_TENSORS = "serving_tensors"
 IMAGE_INPUT = "image_bytes"
 EXAMPLES_INPUT = "examples"
+TENSOR_INPUT = "images"
 LABELS_ASSET = "labels.txt"
+OUTPUT_KEYS = ("classes", "scores", "labels", "top_k_classes", "top_k_scores", "top_k_labels")
+
+# Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
+_IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+NOT_AN_IMAGE_MESSAGE = ("image_bytes: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
+                        "base64 only inside a REST b64 object) at batch index(es):")
+
+
+def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
+    """Returns ``image_bytes`` after asserting every element starts like a decodable image.
+
+    Decoding would fail anyway, but ``decode_image`` inside ``map_fn`` reports neither which
+    element failed nor that an empty or base64-encoded string was sent; this says both.
+    """
+    image_bytes = tf.reshape(image_bytes, [-1])
+    known = tf.zeros_like(image_bytes, dtype=tf.bool)
+    for magic in _IMAGE_MAGICS:
+        known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
+    bad = tf.reshape(tf.where(tf.logical_not(known)), [-1])
+    check = tf.debugging.Assert(tf.reduce_all(known), [NOT_AN_IMAGE_MESSAGE, bad], summarize=16)
+    with tf.control_dependencies([check]):
+        return tf.identity(image_bytes)
 
 
 class ServingModule(tf.Module):
     """Holds the net, the preprocessing (Transform layer or image_ops) and class names."""
 
     def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
-                 tft_layer=None, top_k: int = 5):
+                 tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None):
         super().__init__()
         self.net = net
         self.tft_layer = tft_layer
@@ -41,8 +72,17 @@ class ServingModule(tf.Module):
         self._image_spec = image_spec
         self.class_names = tf.constant(list(class_names), dtype=tf.string)
         self.top_k = min(top_k, len(class_names))
+        size, channels = image_spec.image_size, image_spec.channels
+        # slim's --batch_size: None keeps the batch dimension dynamic.
+        self.serve_images = tf.function(self._serve_images, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=IMAGE_INPUT)])
+        self.serve_examples = tf.function(self._serve_examples, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
+        self.serve_tensors = tf.function(self._serve_tensors, input_signature=[
+            tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
 
     def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
+        encoded = check_image_bytes(encoded)
         if self.tft_layer is not None:
             raw = {features.ENCODED: tf.reshape(encoded, [-1, 1])}
             return self.tft_layer(raw)[features.IMAGE_XF]
@@ -62,28 +102,57 @@ class ServingModule(tf.Module):
             "top_k_labels": tf.gather(self.class_names, top_classes),
         }
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=IMAGE_INPUT)])
-    def serve_images(self, image_bytes):
+    def _serve_images(self, image_bytes):
         return self._outputs(self._preprocess(image_bytes))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
-    def serve_examples(self, examples):
+    def _serve_examples(self, examples):
         parsed = tf.io.parse_example(examples, {features.ENCODED: tf.io.FixedLenFeature([], tf.string)})
         return self._outputs(self._preprocess(parsed[features.ENCODED]))
 
+    def _serve_tensors(self, images):
+        return self._outputs(images)
+
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,
-                       tft_layer=None) -> str:
-    """Writes the serving SavedModel (+ assets.extra/labels.txt) to ``export_dir``."""
-    module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer)
+                       tft_layer=None, batch_size: Optional[int] = None) -> str:
+    """Writes the serving SavedModel (+ assets.extra/labels.txt) to ``export_dir``.
+
+    Args:
+      net: a zoo SlimModel (weights as they should be served).
+      image_spec: decode + slim preprocessing applied to request bytes.
+      class_names: name of model class i (the ``labels`` outputs).
+      export_dir: SavedModel directory (created).
+      tft_layer: the Transform graph's layer; when given it does the preprocessing,
+        so serving runs exactly what the pipeline's Transform ran.
+      batch_size: fixed batch dimension of every signature; None (default) = dynamic.
+    """
+    if len(class_names) != _num_outputs(net, image_spec):
+        raise ValueError(f"{len(class_names)} class names for a net with "
+                         f"{_num_outputs(net, image_spec)} outputs; check --num_classes/--labels_offset.")
+    module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer, batch_size=batch_size)
     signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
-                  SERVING_EXAMPLES: module.serve_examples.get_concrete_function()}
+                  SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
+                  SERVING_TENSORS: module.serve_tensors.get_concrete_function()}
     tf.saved_model.save(module, export_dir, signatures=signatures)
     extra = os.path.join(export_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)
     with tf.io.gfile.GFile(os.path.join(extra, LABELS_ASSET), "w") as f:
         f.write("".join(f"{i}:{name}\n" for i, name in enumerate(class_names)))
     return export_dir
+
+
+def _num_outputs(net, image_spec: ImageSpec) -> int:
+    size, channels = image_spec.image_size, image_spec.channels
+    logits, _ = net(tf.zeros([1, size, size, channels]), training=False)
+    return int(logits.shape[-1])
+
+
+def read_class_names(saved_model_dir: str) -> List[str]:
+    """The class names written beside a SavedModel (assets.extra/labels.txt), by class index."""
+    path = os.path.join(saved_model_dir, "assets.extra", LABELS_ASSET)
+    with tf.io.gfile.GFile(path) as f:
+        pairs = [line.rstrip("\n").split(":", 1) for line in f if line.strip()]
+    return [name for _, name in sorted(pairs, key=lambda p: int(p[0]))]
 
 
 def class_names_for(labels: Dict[int, str], num_classes: int, labels_offset: int = 0) -> List[str]:

@@ -1,9 +1,15 @@
-"""Run a serving SavedModel locally on encoded image bytes (what TF Serving would do)."""
+"""Run a serving SavedModel locally on encoded image bytes (what TF Serving would do).
+
+``load_serving_fn`` + ``top_k`` are the local path of ``tfslim predict``; the
+remote paths (TF Serving REST and gRPC) live in trainer/serving_client.py and
+return the same output dict, which ``ranked`` turns into (label, score) lists.
+"""
 from __future__ import annotations
 
 import os
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 from trainer.export import IMAGE_INPUT, SERVING_DEFAULT
@@ -13,22 +19,47 @@ def latest_version_dir(model_base: str) -> str:
     """``<base>/<model>/`` with integer version dirs → the highest version (TF Serving's choice)."""
     if tf.io.gfile.exists(os.path.join(model_base, "saved_model.pb")):
         return model_base
+    if not tf.io.gfile.isdir(model_base):
+        raise FileNotFoundError(f"Model directory {model_base} does not exist.")
     versions = [d.rstrip("/") for d in tf.io.gfile.listdir(model_base) if d.rstrip("/").isdigit()]
     if not versions:
         raise FileNotFoundError(f"{model_base} holds neither saved_model.pb nor integer version dirs.")
     return os.path.join(model_base, max(versions, key=int))
 
 
-def load_serving_fn(model_dir: str):
-    """Loads ``serving_default`` of a SavedModel (or of the latest version under a base dir)."""
+def load_serving_fn(model_dir: str, signature_name: str = SERVING_DEFAULT):
+    """Loads a signature (default ``serving_default``) of a SavedModel or of the latest
+    version under a TF Serving base dir."""
     loaded = tf.saved_model.load(latest_version_dir(model_dir))
-    return loaded.signatures[SERVING_DEFAULT]
+    if signature_name not in loaded.signatures:
+        raise KeyError(f"SavedModel {model_dir} has no signature {signature_name!r}; "
+                       f"it has {sorted(loaded.signatures)}")
+    fn = loaded.signatures[signature_name]
+    fn._loaded_model = loaded  # pylint: disable=protected-access  # keeps variables alive with fn
+    return fn
+
+
+def run_images(serving_fn, images: Sequence[bytes]) -> Dict[str, np.ndarray]:
+    """Calls ``serving_default`` on encoded image bytes; numpy outputs by name.
+
+    Raises tf.errors.InvalidArgumentError (from the graph) for bytes that are not an image.
+    """
+    outputs = serving_fn(**{IMAGE_INPUT: tf.constant(list(images), dtype=tf.string)})
+    return {name: value.numpy() for name, value in outputs.items()}
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def ranked(outputs: Mapping[str, np.ndarray]) -> List[List[Tuple[str, float]]]:
+    """[(label, score), ...] per image, best first, from the ``top_k_*`` outputs."""
+    labels = np.asarray(outputs["top_k_labels"])
+    scores = np.asarray(outputs["top_k_scores"])
+    return [[(_text(l), float(s)) for l, s in zip(row_l, row_s)]
+            for row_l, row_s in zip(labels, scores)]
 
 
 def top_k(serving_fn, images: Sequence[bytes]) -> List[List[Tuple[str, float]]]:
     """[(label, score), ...] per image, best first, from the signature's top_k outputs."""
-    outputs = serving_fn(**{IMAGE_INPUT: tf.constant(list(images), dtype=tf.string)})
-    labels = outputs["top_k_labels"].numpy()
-    scores = outputs["top_k_scores"].numpy()
-    return [[(l.decode(), float(s)) for l, s in zip(row_l, row_s)]
-            for row_l, row_s in zip(labels, scores)]
+    return ranked(run_images(serving_fn, images))

@@ -1,0 +1,113 @@
+"""`tfslim eval`: slim's eval_image_classifier.py for checkpoints and serving SavedModels.
+
+    tfslim eval --checkpoint_path=/tmp/train_dir --dataset_dir=/tmp/flowers \
+        --dataset_name=flowers --dataset_split_name=validation --model_name=inception_v3
+    tfslim eval --checkpoint_path=outputs/serving/lenet --dataset_dir=<Examples uri> \
+        --dataset_split_name=eval                     # a SavedModel: its serving_examples signature
+    tfslim eval --checkpoint_path=/tmp/train_dir --eval_interval_secs=60 --timeout=3600 ...
+
+Prints and writes to TensorBoard (``--eval_dir``) ``eval/Accuracy`` and ``eval/Recall_5``.
+``--checkpoint_path`` is a checkpoint file, a directory (its latest checkpoint), or a
+SavedModel (a version directory or a TF Serving base directory: its newest version).
+With ``--eval_interval_secs`` a checkpoint directory is watched and each new
+checkpoint evaluated until ``--timeout`` seconds pass without one (slim's evaluation loop).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("checkpoint_path", "/tmp/tfmodel/",
+                    "Checkpoint file, directory (latest checkpoint) or serving SavedModel.")
+flags.DEFINE_string("eval_dir", "/tmp/tfmodel/", "Where TensorBoard summaries are written.")
+flags.DEFINE_string("dataset_name", "imagenet", "Dataset name (file prefix of its TFRecords).")
+flags.DEFINE_string("dataset_split_name", "test", "Split to evaluate.")
+flags.DEFINE_string("dataset_dir", None, "Directory of the dataset's TFRecords (or a TFX Examples uri).")
+flags.DEFINE_string("model_name", "inception_v3", "Zoo network (ignored for a SavedModel).")
+flags.DEFINE_string("preprocessing_name", None, "Preprocessing; default: the network's.")
+flags.DEFINE_integer("eval_image_size", None, "Eval image size; default: the network's.")
+flags.DEFINE_integer("labels_offset", 0, "Subtracted from dataset labels (1 for 1001-class nets on 1000).")
+flags.DEFINE_integer("batch_size", 100, "Examples per batch.")
+flags.DEFINE_integer("max_num_batches", None, "Evaluate at most this many batches; default: one pass.")
+flags.DEFINE_float("moving_average_decay", None, "If set, evaluate the weights' moving averages.")
+flags.DEFINE_boolean("use_grayscale", False, "Decode images as 1-channel grayscale.")
+flags.DEFINE_integer("num_classes", None,
+                     "Model outputs; default: len(labels.txt in --dataset_dir) - labels_offset.")
+flags.DEFINE_integer("eval_interval_secs", None,
+                     "Watch a checkpoint directory and evaluate each new checkpoint at most this often.")
+flags.DEFINE_integer("timeout", None, "With --eval_interval_secs: stop after this many seconds "
+                     "without a new checkpoint (default: wait forever).")
+
+log = logging.getLogger(__name__)
+
+
+def _num_classes() -> int:
+    if FLAGS.num_classes:
+        return FLAGS.num_classes
+    from components.image_example_gen.labels import labels_path, read_label_file  # pylint: disable=import-outside-toplevel
+
+    try:
+        labels = read_label_file(labels_path(FLAGS.dataset_dir))
+    except FileNotFoundError as err:
+        raise SystemExit(f"tfslim eval: {err} Pass --num_classes.") from err
+    return len(labels) - FLAGS.labels_offset
+
+
+def _evaluate_checkpoint(path: str, files):
+    from trainer import eval_lib, model_io, nets  # pylint: disable=import-outside-toplevel
+    from trainer.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
+
+    spec = nets.get_spec(FLAGS.model_name)
+    image_spec = ImageSpec(preprocessing_name=FLAGS.preprocessing_name or spec.preprocessing,
+                           image_size=FLAGS.eval_image_size or spec.default_image_size,
+                           channels=1 if FLAGS.use_grayscale else 3)
+    net = nets.create_model(FLAGS.model_name, num_classes=_num_classes(), is_training=False)
+    net.ensure_built(image_spec.image_size, image_spec.channels)
+    resolved = model_io.restore_for_inference(net, path, use_moving_averages=bool(FLAGS.moving_average_decay))
+    return eval_lib.evaluate_net(net, image_spec, files, FLAGS.batch_size, FLAGS.labels_offset,
+                                 FLAGS.max_num_batches, step=model_io.checkpoint_step(resolved),
+                                 source=resolved)
+
+
+def _report(result) -> None:
+    from trainer import eval_lib  # pylint: disable=import-outside-toplevel
+
+    print(result.summary(), flush=True)
+    eval_lib.write_summaries(result, FLAGS.eval_dir)
+
+
+def main(argv) -> None:
+    del argv
+    from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
+
+    if not FLAGS.dataset_dir:
+        raise SystemExit("tfslim eval: --dataset_dir is required.")
+    try:
+        files = eval_lib.split_file_patterns(FLAGS.dataset_dir, FLAGS.dataset_name,
+                                             FLAGS.dataset_split_name)
+    except FileNotFoundError as err:
+        raise SystemExit(f"tfslim eval: {err}") from err
+    path = FLAGS.checkpoint_path
+    if model_io.is_saved_model(path):
+        if FLAGS.eval_interval_secs:
+            raise SystemExit("tfslim eval: --eval_interval_secs watches checkpoints, not SavedModels.")
+        _report(eval_lib.evaluate_saved_model(path, files, FLAGS.batch_size, FLAGS.labels_offset,
+                                              FLAGS.max_num_batches))
+        return
+    if FLAGS.eval_interval_secs:
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+        evaluated = 0
+        for checkpoint in tf.train.checkpoints_iterator(path, min_interval_secs=FLAGS.eval_interval_secs,
+                                                         timeout=FLAGS.timeout):
+            _report(_evaluate_checkpoint(checkpoint, files))
+            evaluated += 1
+        print(f"No new checkpoint in {FLAGS.timeout}s; evaluated {evaluated}.", file=sys.stderr)
+        return
+    try:
+        _report(_evaluate_checkpoint(path, files))
+    except FileNotFoundError as err:
+        raise SystemExit(f"tfslim eval: {err}") from err

@@ -1,0 +1,109 @@
+"""`tfslim export`: slim's export_inference_graph.py + freeze_graph as a serving SavedModel (+ TFLite).
+
+    tfslim export --model_name=inception_v3 --checkpoint_path=inception_v3.ckpt \
+        --output_dir=/models/inception_v3/1 --labels_file=imagenet_labels.txt
+    tfslim export --model_name=lenet --checkpoint_path=/tmp/train_dir --use_grayscale \
+        --image_size=28 --dataset_dir=/tmp/mnist --dataset_name=mnist --output_dir=out/1 --tflite
+
+``--checkpoint_path`` is a project (train_dir) or original TF-Slim checkpoint; a
+directory means its latest. The SavedModel gets the serving signatures of
+trainer/export.py (``serving_default`` on encoded image bytes, ``serving_examples``,
+``serving_tensors``) and ``assets.extra/labels.txt``; put it under
+``<base>/<model>/<version>/`` for TF Serving. ``--tflite`` also writes
+``<output_dir>/tflite/model_float.tflite`` and, calibrated on
+``--representative_split`` of ``--dataset_dir``, ``model_int8.tflite``.
+"""
+from __future__ import annotations
+
+import os
+from typing import List
+
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_name", "inception_v3", "Zoo network (nets_factory key).")
+flags.DEFINE_string("checkpoint_path", None, "Checkpoint file or directory (latest checkpoint).")
+flags.DEFINE_string("output_dir", None, "Where the SavedModel is written (must not exist yet).")
+flags.DEFINE_integer("image_size", None, "Input size; default: the network's default_image_size.")
+flags.DEFINE_integer("batch_size", None, "Fixed batch size of the signatures; default: dynamic.")
+flags.DEFINE_string("dataset_name", "imagenet", "Dataset name (TFRecord prefix in --dataset_dir).")
+flags.DEFINE_string("dataset_dir", "", "Dataset TFRecords + labels.txt: class names, class count, "
+                    "TFLite calibration images.")
+flags.DEFINE_string("labels_file", None, "slim labels file ('N:name' lines); default: "
+                    "<dataset_dir>/labels.txt if present, else class numbers.")
+flags.DEFINE_integer("num_classes", None, "Model outputs; default: labels - labels_offset, else the "
+                     "network's default (1001 for ImageNet nets).")
+flags.DEFINE_integer("labels_offset", 0, "Class i is dataset label i + labels_offset (1 for 1001-class "
+                     "ImageNet checkpoints whose class 0 is 'background').")
+flags.DEFINE_string("preprocessing_name", None, "Preprocessing; default: the network's.")
+flags.DEFINE_boolean("use_grayscale", False, "1-channel input (e.g. MNIST LeNet).")
+flags.DEFINE_float("moving_average_decay", None, "If set, export the moving averages of the weights.")
+flags.DEFINE_boolean("tflite", False, "Also write TFLite models (float and int8).")
+flags.DEFINE_boolean("tflite_int8", True, "With --tflite: also the post-training int8 model.")
+flags.DEFINE_string("representative_split", "train", "Split of --dataset_dir used to calibrate int8.")
+flags.DEFINE_integer("num_calibration_images", 100, "Representative images for int8 calibration.")
+
+TFLITE_SUBDIR = "tflite"
+
+
+def _class_names(num_classes_hint) -> List[str]:
+    from components.image_example_gen.labels import read_label_file  # pylint: disable=import-outside-toplevel
+    from trainer import export  # pylint: disable=import-outside-toplevel
+
+    path = FLAGS.labels_file
+    if not path and FLAGS.dataset_dir and os.path.exists(os.path.join(FLAGS.dataset_dir, "labels.txt")):
+        path = os.path.join(FLAGS.dataset_dir, "labels.txt")
+    labels = read_label_file(path) if path else {}
+    num_classes = FLAGS.num_classes or (len(labels) - FLAGS.labels_offset if labels else num_classes_hint)
+    return export.class_names_for(labels, num_classes, FLAGS.labels_offset)
+
+
+def main(argv) -> None:
+    del argv
+    if not FLAGS.checkpoint_path or not FLAGS.output_dir:
+        raise SystemExit("tfslim export: --checkpoint_path and --output_dir are required.")
+    if os.path.exists(os.path.join(FLAGS.output_dir, "saved_model.pb")):
+        raise SystemExit(f"tfslim export: {FLAGS.output_dir} already holds a SavedModel; "
+                         "exports never overwrite (pick a new version directory).")
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    from trainer import export, model_io, nets  # pylint: disable=import-outside-toplevel
+    from trainer.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
+
+    spec = nets.get_spec(FLAGS.model_name)
+    class_names = _class_names(spec.num_classes)
+    image_spec = ImageSpec(preprocessing_name=FLAGS.preprocessing_name or spec.preprocessing,
+                           image_size=FLAGS.image_size or spec.default_image_size,
+                           channels=1 if FLAGS.use_grayscale else 3)
+    net = nets.create_model(FLAGS.model_name, num_classes=len(class_names), is_training=False)
+    net.ensure_built(image_spec.image_size, image_spec.channels)
+    try:
+        source = model_io.restore_for_inference(net, FLAGS.checkpoint_path,
+                                                use_moving_averages=bool(FLAGS.moving_average_decay))
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"tfslim export: {err}") from err
+    export.export_saved_model(net, image_spec, class_names, FLAGS.output_dir, batch_size=FLAGS.batch_size)
+    print(f"SavedModel ({len(class_names)} classes, {image_spec.image_size}x{image_spec.image_size}x"
+          f"{image_spec.channels}, from {source}) -> {FLAGS.output_dir}")
+    if not FLAGS.tflite:
+        return
+    from trainer import eval_lib, tflite_export  # pylint: disable=import-outside-toplevel
+
+    out = os.path.join(FLAGS.output_dir, TFLITE_SUBDIR)
+    tf.io.gfile.makedirs(out)
+    models = {"model_float.tflite": tflite_export.convert(net, image_spec, FLAGS.batch_size or 1)}
+    if FLAGS.tflite_int8:
+        if not FLAGS.dataset_dir:
+            raise SystemExit("tfslim export: int8 TFLite needs --dataset_dir (calibration images); "
+                             "or pass --notflite_int8.")
+        files = eval_lib.split_file_patterns(FLAGS.dataset_dir, FLAGS.dataset_name, FLAGS.representative_split)
+        images = tflite_export.representative_images(files, image_spec, FLAGS.num_calibration_images,
+                                                     FLAGS.labels_offset)
+        models["model_int8.tflite"] = tflite_export.convert(net, image_spec, FLAGS.batch_size or 1,
+                                                            int8=True, representative_images=images)
+    for name, content in models.items():
+        with tf.io.gfile.GFile(os.path.join(out, name), "wb") as f:
+            f.write(content)
+        print(f"TFLite {name} ({len(content) / 1024:.0f} KiB) -> {out}")
+    with tf.io.gfile.GFile(os.path.join(out, export.LABELS_ASSET), "w") as f:
+        f.write("".join(f"{i}:{n}\n" for i, n in enumerate(class_names)))

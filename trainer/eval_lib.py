@@ -1,0 +1,136 @@
+"""slim's eval_image_classifier metrics for a checkpoint or a serving SavedModel.
+
+``Accuracy`` = streaming accuracy of argmax(logits) and ``Recall_5`` = streaming
+recall@5 (top-5 accuracy), over one pass of the split (or ``max_num_batches``).
+
+- A checkpoint is evaluated with the zoo net and the tf.data eval pipeline
+  (decode + slim eval preprocessing from trainer/image_ops.py).
+- A SavedModel is evaluated through its ``serving_examples`` signature on the
+  serialized records, i.e. exactly the graph and inputs TFMA's Evaluator uses, so
+  the numbers match the pipeline's.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator, Optional, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from trainer import data, export, features
+from trainer.image_ops import ImageSpec
+
+RECALL_K = 5
+
+
+@dataclasses.dataclass
+class EvalResult:
+    """Metrics of one evaluation (slim's summary names) and what was evaluated."""
+
+    accuracy: float
+    recall_5: float
+    num_examples: int
+    step: int = 0
+    source: str = ""
+
+    def summary(self) -> str:
+        return (f"eval/Accuracy[{self.accuracy:.4f}] eval/Recall_5[{self.recall_5:.4f}] "
+                f"on {self.num_examples} examples ({self.source} @ step {self.step})")
+
+
+class _Tally:
+    """Streaming top-1 / top-k counts."""
+
+    def __init__(self):
+        self.top1 = 0
+        self.topk = 0
+        self.count = 0
+
+    def add(self, scores: np.ndarray, labels: np.ndarray) -> None:
+        k = min(RECALL_K, scores.shape[-1])
+        order = np.argsort(-scores, axis=-1, kind="stable")[:, :k]
+        self.top1 += int(np.sum(order[:, 0] == labels))
+        self.topk += int(np.sum(np.any(order == labels[:, None], axis=1)))
+        self.count += int(labels.shape[0])
+
+    def result(self, step: int, source: str) -> EvalResult:
+        if not self.count:
+            raise ValueError(f"{source}: the evaluation split is empty")
+        return EvalResult(self.top1 / self.count, self.topk / self.count, self.count, step, source)
+
+
+def _records(file_patterns: Sequence[str], batch_size: int,
+             max_num_batches: Optional[int]) -> Iterator[Tuple[tf.Tensor, np.ndarray]]:
+    """(serialized batch, labels) over the split in file order."""
+    files = data.list_files(file_patterns)
+    ds = tf.data.TFRecordDataset(files, compression_type=data.compression_of(files)).batch(batch_size)
+    if max_num_batches:
+        ds = ds.take(max_num_batches)
+    for batch in ds:
+        parsed = tf.io.parse_example(batch, {features.LABEL: tf.io.FixedLenFeature([], tf.int64)})
+        yield batch, parsed[features.LABEL].numpy()
+
+
+def evaluate_saved_model(saved_model_dir: str, file_patterns: Sequence[str], batch_size: int = 100,
+                         labels_offset: int = 0, max_num_batches: Optional[int] = None) -> EvalResult:
+    """Top-1/top-5 of a serving SavedModel on slim TFRecords via ``serving_examples``."""
+    from trainer.predict import latest_version_dir  # pylint: disable=import-outside-toplevel
+
+    model_dir = latest_version_dir(saved_model_dir)
+    loaded = tf.saved_model.load(model_dir)
+    if export.SERVING_EXAMPLES not in loaded.signatures:
+        raise ValueError(f"{model_dir} has no {export.SERVING_EXAMPLES!r} signature; "
+                         f"it has {sorted(loaded.signatures)}")
+    fn = loaded.signatures[export.SERVING_EXAMPLES]
+    tally = _Tally()
+    for batch, labels in _records(file_patterns, batch_size, max_num_batches):
+        scores = fn(**{export.EXAMPLES_INPUT: batch})["scores"].numpy()
+        tally.add(scores, labels - labels_offset)
+    version = model_dir.rstrip("/").rsplit("/", 1)[-1]
+    return tally.result(int(version) if version.isdigit() else 0, model_dir)
+
+
+def evaluate_net(net, image_spec: ImageSpec, file_patterns: Sequence[str], batch_size: int = 100,
+                 labels_offset: int = 0, max_num_batches: Optional[int] = None,
+                 step: int = 0, source: str = "") -> EvalResult:
+    """Top-1/top-5 of a zoo net (weights already restored) with slim eval preprocessing."""
+    ds = data.make_dataset(file_patterns, image_spec, batch_size, is_training=False,
+                           labels_offset=labels_offset)
+    if max_num_batches:
+        ds = ds.take(max_num_batches)
+    logits_fn = tf.function(lambda images: net(images, training=False)[0])
+    tally = _Tally()
+    for images, labels in ds:
+        tally.add(tf.cast(logits_fn(images), tf.float32).numpy(), labels.numpy())
+    return tally.result(step, source)
+
+
+def write_summaries(result: EvalResult, eval_dir: str) -> None:
+    """TensorBoard scalars ``eval/Accuracy`` and ``eval/Recall_5`` at the checkpoint's step."""
+    writer = tf.summary.create_file_writer(eval_dir)
+    with writer.as_default():
+        tf.summary.scalar("eval/Accuracy", result.accuracy, step=result.step)
+        tf.summary.scalar("eval/Recall_5", result.recall_5, step=result.step)
+    writer.flush()
+    writer.close()
+
+
+def split_file_patterns(dataset_dir: str, dataset_name: str, split_name: str) -> list:
+    """TFRecords of a split in any layout this project writes or reads.
+
+    - a TFX Examples artifact: ``<dir>/Split-<split>/*``;
+    - ``tfslim convert`` / slim converters: ``<dir>/<dataset>_<split>-*`` or ``<dataset>_<split>_*``
+      (flowers) or ``<dataset>_<split>.tfrecord`` (cifar10, mnist);
+    - slim's ImageNet build: ``<dir>/<split>-*``.
+
+    Raises FileNotFoundError listing the patterns tried.
+    """
+    base = dataset_dir.rstrip("/")
+    candidates = [f"{base}/Split-{split_name}/*", f"{base}/{dataset_name}_{split_name}-*",
+                  f"{base}/{dataset_name}_{split_name}_*", f"{base}/{dataset_name}_{split_name}.tfrecord*",
+                  f"{base}/{split_name}-*"]
+    for pattern in candidates:
+        if [f for f in tf.io.gfile.glob(pattern) if not f.endswith(".txt")]:
+            return [pattern]
+    raise FileNotFoundError(f"No {split_name!r} split of {dataset_name!r} in {dataset_dir}; tried "
+                            f"{candidates}. Check --dataset_dir/--dataset_name/--dataset_split_name.")
