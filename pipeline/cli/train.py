@@ -96,6 +96,7 @@ flags.DEFINE_enum("strategy", "auto", ["auto", "one_device", "mirrored", "multi_
 flags.DEFINE_enum("mixed_precision", "none", ["none", "mixed_float16", "mixed_bfloat16"],
                   "Keras mixed-precision policy.")
 flags.DEFINE_boolean("jit_compile", False, "XLA-compile the training step.")
+flags.DEFINE_float("dropout_keep_prob", None, "Override the net's dropout keep probability.")
 flags.DEFINE_integer("seed", None, "Random seed (also makes the input order deterministic).")
 flags.DEFINE_integer("shuffle_buffer", 2048, "Examples in the shuffle buffer.")
 flags.DEFINE_integer("max_checkpoints_to_keep", 5, "Checkpoints kept in --train_dir.")
@@ -131,7 +132,7 @@ def config_from_flags():
              "moving_average_decay", "labels_offset", "model_name", "preprocessing_name",
              "batch_size", "train_image_size", "max_number_of_steps", "checkpoint_path",
              "ignore_missing_vars", "strategy", "mixed_precision", "jit_compile", "seed",
-             "shuffle_buffer", "max_checkpoints_to_keep"}
+             "shuffle_buffer", "max_checkpoints_to_keep", "dropout_keep_prob"}
     values = {name: FLAGS[name].value for name in names}
     values["checkpoint_exclude_scopes"] = split_scopes(FLAGS.checkpoint_exclude_scopes)
     values["trainable_scopes"] = split_scopes(FLAGS.trainable_scopes)
