@@ -1,0 +1,164 @@
+"""Compile the pipeline for Kubeflow Pipelines 2.x / Vertex AI Pipelines.
+
+    python -m kubeflow.runner --output_file build/tfslim-digits.json \\
+        --pipeline_root gs://BUCKET/tfx --data_root gs://BUCKET/digits \\
+        --serving_dir gs://BUCKET/serving --image REGISTRY/tfslim-tfx:0.1.0 --target kfp
+
+Writes a PipelineJob JSON (``pipelineSpec`` + ``runtimeConfig``) with
+KubeflowV2DagRunner; nothing is submitted (see kubeflow/submit.py). The pipeline is
+``pipeline.pipeline.create_pipeline`` unchanged; only settings differ.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+from absl import app, flags  # noqa: E402
+
+from kubeflow.settings import (DEFAULT_IMAGE, HEAVY_COMPONENTS, IMAGE_PROJECT_DIR,  # noqa: E402
+                               TARGETS, KubeflowSettings)
+
+FLAGS = flags.FLAGS
+
+
+def build_pipeline(settings: KubeflowSettings):
+    """``create_pipeline`` for the cluster, plus per-component Beam args and Trainer resources."""
+    from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
+
+    from pipeline.pipeline import create_pipeline  # pylint: disable=import-outside-toplevel
+
+    pipeline = create_pipeline(settings.pipeline_config())
+    by_id = {component.id: component for component in pipeline.components}
+    if settings.heavy_beam_pipeline_args:
+        for component_id in HEAVY_COMPONENTS:
+            # Appended after the pipeline-level args, so e.g. a --runner here wins.
+            by_id[component_id].with_beam_pipeline_args(list(settings.heavy_beam_pipeline_args))
+    resources = trainer_resources(settings, pipeline_spec_pb2)
+    if resources is not None:
+        by_id["Trainer"].with_platform_config(resources)
+    return pipeline
+
+
+def trainer_resources(settings: KubeflowSettings, pipeline_spec_pb2) -> Optional[Any]:
+    """The Trainer's ResourceSpec (limits), or None when no resource setting is given."""
+    if settings.trainer_cpu is None and settings.trainer_memory_gb is None and not settings.trainer_gpus:
+        return None
+    spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec()
+    if settings.trainer_cpu is not None:
+        spec.cpu_limit = settings.trainer_cpu
+    if settings.trainer_memory_gb is not None:
+        spec.memory_limit = settings.trainer_memory_gb
+    if settings.trainer_gpus:
+        spec.accelerator.type = settings.trainer_gpu_type
+        spec.accelerator.count = settings.trainer_gpus
+    return spec
+
+
+def compile_pipeline(settings: KubeflowSettings, output_file: Optional[str] = None) -> Dict[str, Any]:
+    """Compiles to a PipelineJob dict; writes it as JSON to ``output_file`` when given."""
+    from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner  # pylint: disable=import-outside-toplevel
+
+    runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
+        config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
+            default_image=settings.image, use_pipeline_spec_2_1=settings.uses_spec_2_1))
+    job = runner.run(build_pipeline(settings), write_out=False)
+    add_container_env(job, settings.env())
+    if output_file:
+        directory = os.path.dirname(os.path.abspath(output_file))
+        os.makedirs(directory, exist_ok=True)
+        with open(output_file, "w") as f:
+            json.dump(job, f, sort_keys=True, indent=1)
+    return job
+
+
+def add_container_env(job: Dict[str, Any], env: Dict[str, str]) -> None:
+    """Sets ``env`` on every container executor (KubeflowV2DagRunner has no option for it)."""
+    if not env:
+        return
+    for executor in job["pipelineSpec"]["deploymentSpec"]["executors"].values():
+        container = executor.get("container")
+        if container is not None:
+            container["env"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
+
+
+def container_executors(job: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """Task name → its container spec (command, args, image), for tasks that run a container."""
+    spec = job["pipelineSpec"]
+    executors = spec["deploymentSpec"]["executors"]
+    out = {}
+    for task_name, task in spec["root"]["dag"]["tasks"].items():
+        label = spec["components"][task["componentRef"]["name"]]["executorLabel"]
+        if "container" in executors[label]:
+            out[task_name] = executors[label]["container"]
+    return out
+
+
+def define_flags(fv: flags.FlagValues = FLAGS) -> None:
+    """Defines this command's flags on ``fv`` (the global FLAGS when run as a program)."""
+    kw = dict(flag_values=fv)
+    flags.DEFINE_string("output_file", None, "Where to write the PipelineJob JSON.", required=True, **kw)
+    flags.DEFINE_string("pipeline_root", None, "Artifact root: gs://... or s3://... (MinIO).",
+                        required=True, **kw)
+    flags.DEFINE_string("data_root", None, "Raw images on object storage.", required=True, **kw)
+    flags.DEFINE_string("serving_dir", None, "Pusher base on object storage.", required=True, **kw)
+    flags.DEFINE_string("image", DEFAULT_IMAGE, "Pipeline image built from kubeflow/Dockerfile.", **kw)
+    flags.DEFINE_enum("target", "kfp", list(TARGETS),
+                      "kfp: open-source KFP 2.x (no Resolver, spec 2.1); vertex: Vertex AI Pipelines.", **kw)
+    flags.DEFINE_string("pipeline_name", "tfslim-digits", "Pipeline name ([a-z0-9][a-z0-9-]*).", **kw)
+    flags.DEFINE_enum("preset", "demo", ["demo", "smoke"], "Named configuration in pipeline/configs.py.", **kw)
+    flags.DEFINE_string("model_name", None, "Zoo network; default: the preset's.", **kw)
+    flags.DEFINE_integer("train_steps", None, "Trainer steps; default: the preset's.", **kw)
+    flags.DEFINE_string("source", "folder", "ImageExampleGen source kind.", **kw)
+    flags.DEFINE_boolean("baseline_resolver", None,
+                         "Compile the latest-blessed-model Resolver (default: only for --target vertex).", **kw)
+    flags.DEFINE_boolean("pipeline_spec_2_1", None, "Pipeline spec schema 2.1 (default: for --target kfp).",
+                         **kw)
+    flags.DEFINE_multi_string("beam_pipeline_arg", None,
+                              "Beam args for every Beam component (repeatable; default: the preset's).", **kw)
+    flags.DEFINE_multi_string("heavy_beam_pipeline_arg", [],
+                              f"Beam args added to {', '.join(HEAVY_COMPONENTS)} only, e.g. "
+                              "--runner=DataflowRunner (repeatable).", **kw)
+    flags.DEFINE_multi_string("container_env", [], "NAME=VALUE set in every step's container.", **kw)
+    flags.DEFINE_float("trainer_cpu", None, "Trainer pod CPU limit.", **kw)
+    flags.DEFINE_float("trainer_memory_gb", None, "Trainer pod memory limit (GB).", **kw)
+    flags.DEFINE_integer("trainer_gpus", 0, "GPUs for the Trainer pod.", **kw)
+    flags.DEFINE_string("trainer_gpu_type", "NVIDIA_TESLA_T4", "Accelerator type for --trainer_gpus.", **kw)
+    flags.DEFINE_string("image_project_dir", IMAGE_PROJECT_DIR, "Where the image holds this project.", **kw)
+    flags.DEFINE_boolean("enable_cache", False, "KFP step caching.", **kw)
+
+
+def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
+    """KubeflowSettings from parsed flags (ValueError on an invalid setting)."""
+    beam_args = fv.beam_pipeline_arg
+    return KubeflowSettings(
+        pipeline_root=fv.pipeline_root, data_root=fv.data_root,
+        serving_dir=fv.serving_dir, image=fv.image, target=fv.target,
+        pipeline_name=fv.pipeline_name, preset=fv.preset, model_name=fv.model_name,
+        train_steps=fv.train_steps, source=fv.source,
+        use_baseline_resolver=fv.baseline_resolver, pipeline_spec_2_1=fv.pipeline_spec_2_1,
+        beam_pipeline_args=tuple(beam_args) if beam_args else None,
+        heavy_beam_pipeline_args=tuple(fv.heavy_beam_pipeline_arg),
+        container_env=tuple(fv.container_env), trainer_cpu=fv.trainer_cpu,
+        trainer_memory_gb=fv.trainer_memory_gb, trainer_gpus=fv.trainer_gpus,
+        trainer_gpu_type=fv.trainer_gpu_type, image_project_dir=fv.image_project_dir,
+        enable_cache=fv.enable_cache)
+
+
+def main(argv: List[str]) -> None:
+    del argv
+    try:
+        settings = settings_from_flags()
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+    job = compile_pipeline(settings, FLAGS.output_file)
+    tasks = sorted(job["pipelineSpec"]["root"]["dag"]["tasks"])
+    print(f"Wrote {FLAGS.output_file}: {len(tasks)} tasks ({', '.join(tasks)}), image {settings.image}, "
+          f"target {settings.target}, pipeline root {settings.pipeline_root}")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

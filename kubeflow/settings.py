@@ -1,0 +1,165 @@
+"""KubeflowSettings: the environment facts of a Kubeflow Pipelines / Vertex run.
+
+Everything that differs between clusters (object-storage roots, the image, the
+target backend, Beam and container settings) lives here; the pipeline itself comes
+from ``pipeline.pipeline.create_pipeline`` unchanged.
+"""
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+from typing import Any, Dict, Optional, Tuple
+
+from pipeline import configs
+from pipeline.configs import PipelineConfig
+
+# OSS KFP 2.x runs the open-source Argo backend; Vertex AI Pipelines is Google's.
+TARGETS = ("kfp", "vertex")
+# Object stores the TFX executors in the image can reach with tf.io.gfile
+# (gs:// is built into TF; s3:// — also MinIO — needs the S3 plugin, see docs/kubeflow.md).
+OBJECT_STORE_SCHEMES = ("gs://", "s3://")
+# KubeflowV2DagRunner's own rule (tfx pipeline_builder._check_name): lowercase,
+# digits and dashes, starting with a letter or digit.
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
+# The Beam-heavy components: they read every example (or every image).
+HEAVY_COMPONENTS = ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator")
+# Where kubeflow/Dockerfile puts this project (its WORKDIR).
+IMAGE_PROJECT_DIR = "/pipeline"
+SCHEMA_RELPATH = "schemas/slim_image.pbtxt"
+DEFAULT_IMAGE = "tfslim-tfx:latest"
+
+
+def validate_pipeline_name(name: str) -> str:
+    """Returns ``name`` if KFP/Vertex accept it, else raises ValueError saying why."""
+    if not NAME_PATTERN.fullmatch(name or ""):
+        raise ValueError(
+            f"Pipeline name {name!r} is not valid for Kubeflow: use 1-128 characters from "
+            "[a-z0-9-] starting with a letter or digit (no underscores or capitals), "
+            "e.g. 'tfslim-digits'.")
+    return name
+
+
+def validate_object_store(flag: str, uri: str) -> str:
+    """Returns ``uri`` if it is on an object store the pods can reach, else raises ValueError."""
+    if uri.startswith("minio://"):
+        raise ValueError(
+            f"--{flag} {uri!r}: TFX executors open artifacts with tf.io.gfile, which has no "
+            "minio:// scheme. MinIO speaks S3: use s3://<bucket>/<path> and point the pods at "
+            "MinIO with --container_env S3_ENDPOINT=<host:port> (see docs/kubeflow.md).")
+    if not uri.startswith(OBJECT_STORE_SCHEMES) or len(uri) <= len("gs://"):
+        raise ValueError(
+            f"--{flag} {uri!r} must be on object storage ({', '.join(OBJECT_STORE_SCHEMES)}): "
+            "every step runs in its own pod, so a local path would vanish with the pod.")
+    return uri
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeflowSettings:
+    """What ``kubeflow.runner`` needs besides the pipeline definition.
+
+    Attributes:
+      pipeline_root: artifact root on object storage (gs://... or s3://...).
+      data_root: the raw images (class-folder tree or dataset archives) on object storage.
+      serving_dir: Pusher base on object storage; models land in <serving_dir>/<model>/<version>/.
+      image: the pipeline image built from kubeflow/Dockerfile.
+      target: 'kfp' (open-source KFP 2.x: no Resolver nodes, pipeline spec 2.1) or
+        'vertex' (Vertex AI Pipelines: keeps the baseline Resolver, spec 2.0 as TFX tests it).
+      pipeline_name: [a-z0-9][a-z0-9-]*.
+      preset / model_name / train_steps / source: the pipeline configuration.
+      use_baseline_resolver: None = per target (kfp: off, vertex: on).
+      pipeline_spec_2_1: None = per target (kfp: 2.1, whose parameterValues the OSS
+        driver fills; vertex: 2.0).
+      beam_pipeline_args: for every Beam-based component (default: the preset's).
+      heavy_beam_pipeline_args: appended for HEAVY_COMPONENTS only, e.g. Dataflow or
+        Flink runner args.
+      container_env: NAME=VALUE pairs set in every step's container.
+      trainer_cpu / trainer_memory_gb / trainer_gpus / trainer_gpu_type: Trainer pod
+        resources (limits).
+      image_project_dir: where the image holds this project (the schema file is read there).
+      enable_cache: KFP step caching.
+    """
+
+    pipeline_root: str
+    data_root: str
+    serving_dir: str
+    image: str = DEFAULT_IMAGE
+    target: str = "kfp"
+    pipeline_name: str = "tfslim-digits"
+    preset: str = "demo"
+    model_name: Optional[str] = None
+    train_steps: Optional[int] = None
+    source: str = "folder"
+    use_baseline_resolver: Optional[bool] = None
+    pipeline_spec_2_1: Optional[bool] = None
+    beam_pipeline_args: Optional[Tuple[str, ...]] = None
+    heavy_beam_pipeline_args: Tuple[str, ...] = ()
+    container_env: Tuple[str, ...] = ()
+    trainer_cpu: Optional[float] = None
+    trainer_memory_gb: Optional[float] = None
+    trainer_gpus: int = 0
+    trainer_gpu_type: str = "NVIDIA_TESLA_T4"
+    image_project_dir: str = IMAGE_PROJECT_DIR
+    enable_cache: bool = False
+
+    def __post_init__(self) -> None:
+        validate_pipeline_name(self.pipeline_name)
+        if self.target not in TARGETS:
+            raise ValueError(f"--target {self.target!r} is not one of {TARGETS}")
+        for flag in ("pipeline_root", "data_root", "serving_dir"):
+            validate_object_store(flag, getattr(self, flag))
+        if not self.image:
+            raise ValueError("--image is required (the image built from kubeflow/Dockerfile)")
+        if not posixpath.isabs(self.image_project_dir):
+            raise ValueError(f"--image_project_dir {self.image_project_dir!r} must be absolute")
+        self.env()  # validates NAME=VALUE
+        if self.trainer_gpus < 0:
+            raise ValueError("--trainer_gpus must be >= 0")
+
+    def replace(self, **changes: Any) -> "KubeflowSettings":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def keeps_resolver(self) -> bool:
+        """Whether the latest-blessed-model Resolver is compiled in."""
+        if self.use_baseline_resolver is not None:
+            return self.use_baseline_resolver
+        return self.target == "vertex"
+
+    @property
+    def uses_spec_2_1(self) -> bool:
+        if self.pipeline_spec_2_1 is not None:
+            return self.pipeline_spec_2_1
+        return self.target == "kfp"
+
+    @property
+    def schema_file(self) -> str:
+        """The schema's path inside the image."""
+        return posixpath.join(self.image_project_dir, SCHEMA_RELPATH)
+
+    def env(self) -> Dict[str, str]:
+        """container_env as a dict; raises ValueError on an entry without '='."""
+        out: Dict[str, str] = {}
+        for entry in self.container_env:
+            name, sep, value = entry.partition("=")
+            if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"--container_env {entry!r} is not NAME=VALUE")
+            out[name] = value
+        return out
+
+    def pipeline_config(self) -> PipelineConfig:
+        """The preset with this cluster's paths and options."""
+        base = configs.preset(self.preset)
+        changes: Dict[str, Any] = dict(
+            pipeline_name=self.pipeline_name, pipeline_root=self.pipeline_root,
+            data_root=self.data_root, serving_dir=self.serving_dir, source=self.source,
+            use_baseline_resolver=self.keeps_resolver, enable_cache=self.enable_cache,
+            schema_file=self.schema_file)
+        if self.beam_pipeline_args is not None:
+            changes["beam_pipeline_args"] = tuple(self.beam_pipeline_args)
+        if self.model_name:
+            changes["train"] = base.train.replace(model_name=self.model_name)
+            changes["serving_model_name"] = self.model_name
+        if self.train_steps:
+            changes["train_steps"] = self.train_steps
+        return base.replace(**changes)
