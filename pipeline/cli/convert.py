@@ -17,6 +17,7 @@ import sys
 from typing import List
 
 from absl import flags
+from absl import logging as absl_logging
 
 FLAGS = flags.FLAGS
 DATASETS = ["flowers", "cifar10", "mnist", "imagenet", "folder", "tfrecord"]
@@ -62,6 +63,9 @@ def main(argv: List[str]) -> None:
     unknown = [a for a in beam_args if not a.startswith("-")]
     if unknown:
         sys.exit(f"tfslim convert: unexpected arguments {unknown}")
+    if not FLAGS["verbosity"].present:
+        # Beam logs every stage and worker at INFO; the progress bar and summary say enough.
+        absl_logging.set_verbosity(absl_logging.WARNING)
     from components.image_example_gen import convert as convert_lib  # pylint: disable=import-outside-toplevel
     from components.image_example_gen.download import SourceMissing  # pylint: disable=import-outside-toplevel
 
