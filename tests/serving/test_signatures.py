@@ -1,0 +1,69 @@
+"""The serving SavedModel's three signatures agree, and bad bytes get a clear, harmless error."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from components.image_example_gen import example as example_lib
+from components.image_example_gen import image_codec
+from tests.pipeline import helpers
+from tests.serving.conftest import CLASS_NAMES
+from trainer import export, nets, predict
+from trainer.image_ops import preprocess_encoded_batch
+
+
+@pytest.fixture(scope="module")
+def loaded(lenet_model_dir):
+    return tf.saved_model.load(lenet_model_dir)
+
+
+def test_signatures_agree_and_outputs_are_consistent(loaded, digit_pngs):
+    pngs = [png for png, _ in digit_pngs]
+    by_bytes = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(pngs))
+    examples = [example_lib.serialize(example_lib.build_example(
+        image_codec.normalize(png), label, str(label), f"{i}.png")) for i, (png, label) in enumerate(digit_pngs)]
+    by_example = loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(examples))
+    tensors = preprocess_encoded_batch(tf.constant(pngs), helpers.LENET_GRAY)
+    by_tensor = loaded.signatures[export.SERVING_TENSORS](images=tensors)
+    for other in (by_example, by_tensor):
+        np.testing.assert_allclose(other["scores"].numpy(), by_bytes["scores"].numpy(), atol=1e-6)
+    scores = by_bytes["scores"].numpy()
+    assert scores.shape == (12, 10)
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)
+    classes = by_bytes["classes"].numpy()
+    assert [l.decode() for l in by_bytes["labels"].numpy()] == [CLASS_NAMES[c] for c in classes]
+    top = by_bytes["top_k_classes"].numpy()
+    assert top.shape == (12, 5) and np.array_equal(top[:, 0], classes)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (b"", "not a JPEG/PNG/GIF/BMP image"),
+    (b"GET / HTTP/1.1 this is text", "not a JPEG/PNG/GIF/BMP image"),
+    (b"iVBORw0KGgoAAAANSUhEUgAAAAgAAAAI", "not a JPEG/PNG/GIF/BMP image"),  # base64 text, not bytes
+    ("truncated_png", "PNG"),
+], ids=["empty", "text", "base64-text", "truncated-png"])
+def test_bad_bytes_are_invalid_argument_and_next_request_works(loaded, digit_pngs, bad, match):
+    fn = loaded.signatures[export.SERVING_DEFAULT]
+    good = digit_pngs[0][0]
+    if bad == "truncated_png":
+        bad = good[:40]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match) as err:
+        fn(image_bytes=tf.constant([good, bad]))
+    if b"PNG" not in bad[:4]:
+        assert "batch index(es):] [1]" in err.value.message  # names the offending position
+    out = fn(image_bytes=tf.constant([good]))
+    assert out["scores"].shape == (1, 10)
+
+
+def test_export_rejects_class_names_that_do_not_fit_the_net(tmp_path):
+    net = nets.create_model("lenet", num_classes=10)
+    net.ensure_built(28, 1)
+    with pytest.raises(ValueError, match="9 class names for a net with 10 outputs"):
+        export.export_saved_model(net, helpers.LENET_GRAY, CLASS_NAMES[:9], str(tmp_path / "m"))
+
+
+def test_local_top_k_and_labels_asset(lenet_model_dir, digit_pngs):
+    assert export.read_class_names(lenet_model_dir) == CLASS_NAMES
+    base_dir = lenet_model_dir.rsplit("/", 1)[0]  # TF Serving layout: <base>/1 → newest version
+    ranked = predict.top_k(predict.load_serving_fn(base_dir), [digit_pngs[0][0]])[0]
+    assert len(ranked) == 5 and ranked[0][0] in CLASS_NAMES
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
