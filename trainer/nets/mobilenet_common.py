@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
 import tensorflow as tf
 import tf_keras
 
@@ -49,8 +48,12 @@ def fixed_padding(inputs: tf.Tensor, kernel_size: int, rate: int = 1) -> tf.Tens
 
 
 def hard_swish(x: tf.Tensor) -> tf.Tensor:
-    """mobilenet_v3.hard_swish: x * relu6(x + 3) / 6 (float32 constants as slim)."""
-    return x * tf.nn.relu6(x + np.float32(3)) * np.float32(1.0 / 6.0)
+    """mobilenet_v3.hard_swish: x * relu6(x + 3) * (1 / 6).
+
+    Python constants (not slim's np.float32) so that float16 inputs work too;
+    in float32 they are the same numbers.
+    """
+    return x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
 
 
 def hard_sigmoid_gate(x: tf.Tensor) -> tf.Tensor:

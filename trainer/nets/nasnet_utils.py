@@ -114,6 +114,14 @@ def factorized_reduction(owner: ScopedLayers, sc: NasNetScope, scope: str, net: 
                      lambda: sc.batch_norm(f"{prefix}final_path_bn"))(final, training=training)
 
 
+def drop_path_keep_prob(keep_prob: float, cell_num: int, total_num_cells: int,
+                        time_ratio: TimeRatio) -> TimeRatio:
+    """slim _apply_drop_path ('v3'): scale the drop rate by depth, then by progress."""
+    layer_ratio = (cell_num + 1) / float(total_num_cells)
+    keep_prob = 1 - layer_ratio * (1 - keep_prob)
+    return 1 - time_ratio * (1 - keep_prob)
+
+
 def drop_path(net: tf.Tensor, keep_prob: TimeRatio) -> tf.Tensor:
     """slim drop_path: keep or drop each example's whole state, rescaled by 1/keep."""
     batch_size = tf.shape(net)[0]
@@ -236,10 +244,8 @@ class Cell(ScopedLayers):
     def _drop_path(self, net, training: bool, time_ratio: TimeRatio):
         if not training or self.drop_path_keep_prob >= 1.0:
             return net
-        layer_ratio = (self.cell_num + 1) / float(self.total_num_cells)
-        keep_prob = 1 - layer_ratio * (1 - self.drop_path_keep_prob)
-        keep_prob = 1 - time_ratio * (1 - keep_prob)
-        return drop_path(net, keep_prob)
+        return drop_path(net, drop_path_keep_prob(self.drop_path_keep_prob, self.cell_num,
+                                                  self.total_num_cells, time_ratio))
 
     def _combine_unused_states(self, states, training):
         final_width = _width(states[-1])
