@@ -41,6 +41,7 @@ class StepResult:
         its executor output (the step's work is complete; a cluster would mark it failed).
       log_tail: the end of the process's stderr+stdout.
       executor_input: the ExecutorInput JSON that was passed for ``{{$}}``.
+      driver_output: what the preCacheCheck driver wrote (span, fingerprint, ...), if it ran.
     """
 
     task: str
@@ -49,6 +50,7 @@ class StepResult:
     crashed_at_exit: bool
     log_tail: str
     executor_input: Dict[str, Any]
+    driver_output: Optional[Dict[str, Any]] = None
 
     @property
     def succeeded(self) -> bool:
@@ -210,13 +212,18 @@ def run_step(job: Mapping[str, Any], task_name: str, root: str,
     container = container_spec(job, task_name)
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
     env.update({item["name"]: item["value"] for item in container.get("env", [])})
-    logs = []
+    driver_output = None
     if pre_cache_check and "lifecycle" in container:
+        # The driver writes outputFile; the executor then merges its parameters (span,
+        # input_fingerprint, resolved input_config) into the execution properties.
         driver = subprocess.run(command_line(container, invocation, python, hook="preCacheCheck"),
                                 env=env, capture_output=True, text=True, timeout=timeout, check=False)
-        logs.append(driver.stderr + driver.stdout)
-        if driver.returncode != 0 and not os.path.exists(invocation["outputs"]["outputFile"]):
-            raise StepFailed(f"{task_name} driver exited {driver.returncode}:\n{logs[-1][-4000:]}")
+        path = invocation["outputs"]["outputFile"]
+        if not os.path.exists(path):
+            raise StepFailed(f"{task_name} driver exited {driver.returncode} without output:\n"
+                             f"{(driver.stderr + driver.stdout)[-4000:]}")
+        with open(path) as f:
+            driver_output = json.load(f)
     process = subprocess.run(command_line(container, invocation, python), env=env,
                              capture_output=True, text=True, timeout=timeout, check=False)
     log = process.stderr + process.stdout
@@ -225,7 +232,7 @@ def run_step(job: Mapping[str, Any], task_name: str, root: str,
         raise StepFailed(f"{task_name} exited {process.returncode}:\n{log[-4000:]}")
     return StepResult(task=task_name, returncode=process.returncode, outputs=outputs or {},
                       crashed_at_exit=process.returncode != 0, log_tail=log[-4000:],
-                      executor_input=invocation)
+                      executor_input=invocation, driver_output=driver_output)
 
 
 def run_steps(job: Mapping[str, Any], tasks: Sequence[str], root: str,

@@ -1,0 +1,56 @@
+"""Shared, expensive fixtures for the runner tests: compiled Kubeflow pipelines.
+
+Modules using them carry ``pytest.mark.xdist_group("kubeflow")`` so that under
+``pytest -n 2 --dist loadgroup`` they share one worker and compile once.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict
+
+import pytest
+
+from kubeflow.settings import KubeflowSettings
+
+BUCKET = "gs://tfslim-test"
+IMAGE = "registry.example/tfslim-tfx:test"
+# Dataflow args for the heavy components only (never executed here).
+HEAVY_ARGS = ("--runner=DataflowRunner", "--project=tfslim-test", "--region=europe-west4",
+              f"--temp_location={BUCKET}/tmp")
+
+
+def settings(**changes: Any) -> KubeflowSettings:
+    """Test settings: smoke preset on a fake bucket; ``changes`` override."""
+    base = dict(pipeline_root=f"{BUCKET}/root", data_root=f"{BUCKET}/digits",
+                serving_dir=f"{BUCKET}/serving", image=IMAGE, preset="smoke")
+    base.update(changes)
+    return KubeflowSettings(**base)
+
+
+def _compile(tmp_path_factory, name: str, kfp_settings: KubeflowSettings) -> Dict[str, Any]:
+    from kubeflow import runner  # pylint: disable=import-outside-toplevel
+
+    path = os.path.join(tmp_path_factory.mktemp("compiled"), f"{name}.json")
+    runner.compile_pipeline(kfp_settings, path)
+    with open(path) as f:  # read back what was written, not the in-memory dict
+        return json.load(f)
+
+
+@pytest.fixture(scope="session")
+def kfp_job(tmp_path_factory) -> Dict[str, Any]:
+    """OSS KFP target, no extra settings."""
+    return _compile(tmp_path_factory, "kfp", settings())
+
+
+@pytest.fixture(scope="session")
+def kfp_heavy_job(tmp_path_factory) -> Dict[str, Any]:
+    """OSS KFP target with Dataflow args for heavy components, container env and Trainer resources."""
+    return _compile(tmp_path_factory, "kfp-heavy", settings(
+        heavy_beam_pipeline_args=HEAVY_ARGS, container_env=("S3_ENDPOINT=minio.kubeflow:9000",),
+        trainer_cpu=4.0, trainer_memory_gb=16.0, trainer_gpus=2))
+
+
+@pytest.fixture(scope="session")
+def vertex_job(tmp_path_factory) -> Dict[str, Any]:
+    return _compile(tmp_path_factory, "vertex", settings(target="vertex"))

@@ -1,0 +1,284 @@
+"""KubeflowV2DagRunner output: valid KFP protos, every component, the local DAG, settings honoured."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Any, Dict, Set, Tuple
+
+import pytest
+from absl import flags
+from google.protobuf import json_format
+
+from kubeflow import runner
+from kubeflow.settings import HEAVY_COMPONENTS, KubeflowSettings, validate_pipeline_name
+from tests.runners.conftest import HEAVY_ARGS, IMAGE, settings
+
+pytestmark = pytest.mark.xdist_group("kubeflow")
+
+ENTRYPOINT = ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RESOLVER_ID = "latest_blessed_model_resolver"
+
+
+def protos(job: Dict[str, Any]):
+    """(PipelineJob, PipelineSpec, PipelineDeploymentConfig), parsed strictly (unknown fields fail)."""
+    from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
+
+    pipeline_job = json_format.ParseDict(job, pipeline_spec_pb2.PipelineJob())
+    spec = json_format.ParseDict(json_format.MessageToDict(pipeline_job.pipeline_spec),
+                                 pipeline_spec_pb2.PipelineSpec())
+    deployment = json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec),
+                                       pipeline_spec_pb2.PipelineDeploymentConfig())
+    return pipeline_job, spec, deployment
+
+
+def local_pipeline(use_baseline_resolver: bool = True):
+    """The pipeline exactly as local_runner builds it (local paths, same preset)."""
+    from pipeline import configs  # pylint: disable=import-outside-toplevel
+    from pipeline.pipeline import create_pipeline  # pylint: disable=import-outside-toplevel
+
+    return create_pipeline(configs.preset("smoke", data_root="/tmp/digits", pipeline_root="/tmp/root",
+                                          serving_dir="/tmp/serving",
+                                          use_baseline_resolver=use_baseline_resolver))
+
+
+def node_of(task_name: str, node_ids: Set[str]) -> str:
+    """Compiled task → TFX node id (a Resolver compiles to '<id>-model-resolver' etc.)."""
+    if task_name in node_ids:
+        return task_name
+    owners = [node for node in node_ids if task_name.startswith(node + "-")]
+    assert len(owners) == 1, f"task {task_name!r} maps to {owners}"
+    return owners[0]
+
+
+def compiled_edges(spec, node_ids: Set[str]) -> Set[Tuple[str, str]]:
+    edges = set()
+    for name, task in spec.root.dag.tasks.items():
+        for dependency in task.dependent_tasks:
+            edge = (node_of(dependency, node_ids), node_of(name, node_ids))
+            if edge[0] != edge[1]:
+                edges.add(edge)
+    return edges
+
+
+def pipeline_edges(pipeline) -> Set[Tuple[str, str]]:
+    return {(up.id, node.id) for node in pipeline.components for up in node.upstream_nodes}
+
+
+def task_parameters(spec, task_name: str) -> Dict[str, Any]:
+    """Compile-time constants of a task (spec 2.1 'constant' or 2.0 'constantValue')."""
+    out = {}
+    for name, source in spec.root.dag.tasks[task_name].inputs.parameters.items():
+        runtime = json_format.MessageToDict(source)["runtimeValue"]
+        if "constant" in runtime:
+            out[name] = runtime["constant"]
+        else:  # {"stringValue": ...} / {"intValue": ...} / {"doubleValue": ...}
+            (out[name],) = runtime["constantValue"].values()
+    return out
+
+
+@pytest.mark.parametrize("job_fixture,keeps_resolver", [("kfp_job", False), ("vertex_job", True)])
+def test_every_component_with_image_command_args_and_local_dag(request, job_fixture, keeps_resolver):
+    job = request.getfixturevalue(job_fixture)
+    _, spec, deployment = protos(job)
+    local = local_pipeline(use_baseline_resolver=keeps_resolver)
+    node_ids = {node.id for node in local.components}
+
+    compiled_nodes = {node_of(name, node_ids) for name in spec.root.dag.tasks}
+    assert compiled_nodes == node_ids
+    assert compiled_edges(spec, node_ids) == pipeline_edges(local)
+    assert spec.pipeline_info.name == "tfslim-digits"
+
+    for node in local.components:
+        if node.id == RESOLVER_ID:
+            continue
+        task = spec.root.dag.tasks[node.id]
+        executor = deployment.executors[spec.components[task.component_ref.name].executor_label]
+        container = executor.container
+        assert container.image == IMAGE
+        assert list(container.command) == ENTRYPOINT
+        args = list(container.args)
+        class_path = args[args.index("--executor_class_path") + 1]
+        executor_class = node.executor_spec.executor_class
+        assert class_path == f"{executor_class.__module__}.{executor_class.__name__}"
+        assert args[args.index("--json_serialized_invocation_args") + 1] == "{{$}}"
+        assert args[-2:] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+        # Every exec property that has a value reaches the task as a parameter.
+        set_properties = {k for k, v in node.exec_properties.items() if v is not None}
+        assert set_properties <= set(task_parameters(spec, node.id)), node.id
+
+
+def test_parameters_carry_the_settings(kfp_job):
+    _, spec, _ = protos(kfp_job)
+    assert task_parameters(spec, "ImageExampleGen")["input_base"] == "gs://tfslim-test/digits"
+    assert task_parameters(spec, "Trainer")["run_fn"] == "trainer.task.run_fn"
+    assert json.loads(task_parameters(spec, "Trainer")["train_args"]) == {"num_steps": 200}
+    assert task_parameters(spec, "Transform")["preprocessing_fn"] == "trainer.transform.preprocessing_fn"
+    # The schema is read inside the image, where kubeflow/Dockerfile puts the project.
+    assert task_parameters(spec, "ImportSchemaGen")["schema_file"] == "/pipeline/schemas/slim_image.pbtxt"
+    assert "gs://tfslim-test/serving/lenet" in task_parameters(spec, "Pusher")["push_destination"]
+    assert kfp_job["runtimeConfig"]["gcsOutputDirectory"] == "gs://tfslim-test/root"
+
+
+def test_oss_kfp_has_no_resolver_and_uses_spec_2_1(kfp_job, vertex_job):
+    _, kfp_spec, kfp_deployment = protos(kfp_job)
+    assert kfp_spec.schema_version == "2.1.0"
+    assert not [t for t in kfp_spec.root.dag.tasks if t.startswith(RESOLVER_ID)]
+    # The OSS backend rejects resolver executors; every executor here is a container.
+    assert all(e.WhichOneof("spec") == "container" for e in kfp_deployment.executors.values())
+    assert "--json_serialized_inputs_spec_args" in kfp_deployment.executors["Trainer_executor"].container.args
+    assert "baseline_model" not in kfp_spec.root.dag.tasks["Evaluator"].inputs.artifacts
+
+    _, vertex_spec, vertex_deployment = protos(vertex_job)
+    assert vertex_spec.schema_version == "2.0.0"
+    resolvers = sorted(t for t in vertex_spec.root.dag.tasks if t.startswith(RESOLVER_ID))
+    assert resolvers == [f"{RESOLVER_ID}-model-blessing-resolver", f"{RESOLVER_ID}-model-resolver"]
+    assert {vertex_deployment.executors[f"{r}_executor"].WhichOneof("spec") for r in resolvers} == {"resolver"}
+    baseline = vertex_spec.root.dag.tasks["Evaluator"].inputs.artifacts["baseline_model"]
+    assert baseline.task_output_artifact.producer_task == f"{RESOLVER_ID}-model-resolver"
+
+
+def test_heavy_beam_args_env_and_trainer_resources(kfp_heavy_job):
+    _, _, deployment = protos(kfp_heavy_job)
+    for label, executor in deployment.executors.items():
+        component = label[:-len("_executor")]
+        args = list(executor.container.args)
+        expected_tail = list(HEAVY_ARGS) if component in HEAVY_COMPONENTS else []
+        assert args[len(args) - len(expected_tail):] == expected_tail, component
+        if component not in HEAVY_COMPONENTS:
+            assert not any(a.startswith("--runner") for a in args), component
+        assert [(e.name, e.value) for e in executor.container.env] == [("S3_ENDPOINT", "minio.kubeflow:9000")]
+    resources = deployment.executors["Trainer_executor"].container.resources
+    assert (resources.cpu_limit, resources.memory_limit) == (4.0, 16.0)
+    assert (resources.accelerator.type, resources.accelerator.count) == ("NVIDIA_TESLA_T4", 2)
+    assert not deployment.executors["Transform_executor"].container.HasField("resources")
+
+
+@pytest.mark.parametrize("name,valid", [
+    ("tfslim-digits", True), ("a", True), ("9lives-2", True), ("x" * 128, True),
+    ("tfslim_digits", False), ("Tfslim", False), ("-digits", False), ("", False), ("x" * 129, False),
+    ("digits.v2", False)])
+def test_pipeline_names_follow_the_kfp_rule(name, valid):
+    from tfx.orchestration.kubeflow.v2 import pipeline_builder  # pylint: disable=import-outside-toplevel
+
+    if valid:
+        assert validate_pipeline_name(name) == name
+        pipeline_builder._check_name(name)  # pylint: disable=protected-access
+    else:
+        with pytest.raises(ValueError, match="not valid for Kubeflow"):
+            settings(pipeline_name=name)
+        if name:  # TFX's compiler agrees
+            with pytest.raises(ValueError):
+                pipeline_builder._check_name(name)  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("root,message", [
+    ("/data/root", "object storage"), ("outputs/root", "object storage"),
+    ("minio://mlpipeline/root", "S3_ENDPOINT"), ("gs://", "object storage")])
+def test_roots_must_be_on_object_storage(root, message):
+    with pytest.raises(ValueError, match=message):
+        settings(pipeline_root=root)
+    assert settings(pipeline_root="s3://bucket/root").pipeline_root == "s3://bucket/root"
+
+
+def test_settings_from_flags():
+    fv = flags.FlagValues()
+    runner.define_flags(fv)
+    fv(["prog", "--output_file=/tmp/x.json", "--pipeline_root=s3://b/root", "--data_root=s3://b/data",
+        "--serving_dir=s3://b/serving", "--image=reg/img:1", "--target=vertex", "--nobaseline_resolver",
+        "--beam_pipeline_arg=--direct_num_workers=0", "--beam_pipeline_arg=--direct_running_mode=multi_processing",
+        "--heavy_beam_pipeline_arg=--runner=FlinkRunner", "--container_env=A=b=c", "--trainer_gpus=1",
+        "--model_name=mobilenet_v1", "--train_steps=7"])
+    got = runner.settings_from_flags(fv)
+    assert (got.target, got.keeps_resolver, got.uses_spec_2_1) == ("vertex", False, False)
+    assert got.env() == {"A": "b=c"}
+    config = got.pipeline_config()
+    assert config.beam_pipeline_args == ("--direct_num_workers=0", "--direct_running_mode=multi_processing")
+    assert (config.train.model_name, config.serving_model_name, config.train_steps) == ("mobilenet_v1",
+                                                                                      "mobilenet_v1", 7)
+    assert config.data_root == "s3://b/data" and config.schema_file == "/pipeline/schemas/slim_image.pbtxt"
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        got.replace(container_env=("NOEQUALS",))
+
+
+_PROJECT_PATH = re.compile(r"\b(?:components|trainer|pipeline|kubeflow|schemas)(?:\.[A-Za-z_]\w*)+")
+
+_IMPORT_CHECK = r"""
+import importlib, importlib.util, json, sys
+refs = json.loads(sys.argv[1])
+missing = []
+for module in refs["modules"]:
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ImportError:  # a missing parent package
+        found = False
+    if not found:
+        missing.append(module)
+for path in refs["objects"]:
+    module, _, name = path.rpartition(".")
+    try:
+        obj = getattr(importlib.import_module(module), name)
+    except Exception as error:  # report every failure, not just the first
+        missing.append(f"{path}: {error!r}")
+        continue
+    if not callable(obj):
+        missing.append(f"{path} is not callable")
+for path in refs["project_paths"]:
+    try:
+        importlib.import_module(path)
+    except ImportError:
+        module, _, name = path.rpartition(".")
+        try:
+            getattr(importlib.import_module(module), name)
+        except Exception as error:
+            missing.append(f"{path}: {error!r}")
+print(json.dumps(missing))
+"""
+
+
+def test_everything_the_json_references_exists_in_the_installed_project(kfp_job, vertex_job, tmp_path):
+    """Entry points, executor classes, run_fn/preprocessing_fn and every dotted project path in
+    the parameters import in a fresh process OUTSIDE the source tree (the installed package, as
+    in the image), and the schema file the JSON names exists at its place in the project."""
+    modules, objects, project_paths = set(), set(), set()
+    for job in (kfp_job, vertex_job):
+        _, spec, deployment = protos(job)
+        for executor in deployment.executors.values():
+            if executor.WhichOneof("spec") != "container":
+                continue
+            for command in (executor.container.command, executor.container.lifecycle.pre_cache_check.command):
+                if command:
+                    assert list(command[:2]) == ["python", "-m"]
+                    modules.add(command[2])
+            args = list(executor.container.args)
+            objects.add(args[args.index("--executor_class_path") + 1])
+        for task_name in spec.root.dag.tasks:
+            for value in task_parameters(spec, task_name).values():
+                if isinstance(value, str):
+                    project_paths.update(_PROJECT_PATH.findall(value))
+        params = task_parameters(spec, "Trainer")
+        objects.update({params["run_fn"], task_parameters(spec, "Transform")["preprocessing_fn"]})
+        schema = task_parameters(spec, "ImportSchemaGen")["schema_file"]
+        assert os.path.isfile(os.path.join(REPO, os.path.relpath(schema, "/pipeline")))
+    assert "components.evaluation.per_class" in project_paths  # the custom TFMA metric module
+    refs = {"modules": sorted(modules), "objects": sorted(objects), "project_paths": sorted(project_paths)}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_USE_LEGACY_KERAS"] = "1"
+    out = subprocess.run([sys.executable, "-c", _IMPORT_CHECK, json.dumps(refs)], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=600, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert len(objects) >= 10 and len(modules) == 2
+
+
+def test_compile_writes_json_and_cli_rejects_bad_settings(tmp_path):
+    """compile_pipeline writes what it returns; `python -m kubeflow.runner` refuses a local root."""
+    path = tmp_path / "job.json"
+    job = runner.compile_pipeline(settings(pipeline_name="cli-check"), str(path))
+    assert json.loads(path.read_text()) == job
+    bad = subprocess.run([sys.executable, "-m", "kubeflow.runner", f"--output_file={path}",
+                          "--pipeline_root=/local", "--data_root=gs://b/d", "--serving_dir=gs://b/s"],
+                         capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
+    assert bad.returncode != 0 and "object storage" in bad.stderr

@@ -1,0 +1,150 @@
+"""kubeflow/Dockerfile mirrors `make setup` and ships everything the install needs.
+
+No Docker engine here, so the file is checked against the setup script, setup.py and
+the tracked files rather than built.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+import subprocess
+import sys
+from typing import Dict, List, Tuple
+
+import pytest
+
+from kubeflow.settings import IMAGE_PROJECT_DIR
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOCKERFILE = os.path.join(REPO, "kubeflow", "Dockerfile")
+SETUP_SCRIPT = "tools/setup_env.sh"
+
+
+def instructions() -> List[Tuple[str, str]]:
+    """(INSTRUCTION, arguments) of DOCKERFILE, continuation lines joined, comments dropped."""
+    out, pending = [], ""
+    with open(DOCKERFILE) as f:
+        for raw in f:
+            line = raw.rstrip("\n")
+            if not pending and (not line.strip() or line.lstrip().startswith("#")):
+                continue
+            if line.endswith("\\"):
+                pending += line[:-1]
+                continue
+            line, pending = pending + line, ""
+            keyword, _, rest = line.strip().partition(" ")
+            out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def env_of(steps) -> Dict[str, str]:
+    env: Dict[str, str] = {}
+    for keyword, rest in steps:
+        if keyword == "ENV":
+            for item in shlex.split(rest):
+                name, _, value = item.partition("=")
+                env[name] = value
+    return env
+
+
+def copied_sources(steps) -> List[str]:
+    """COPY sources (relative to the context = repo root) before the install RUN."""
+    sources = []
+    for keyword, rest in steps:
+        if keyword == "RUN" and SETUP_SCRIPT in rest:
+            return sources
+        if keyword == "COPY":
+            sources.extend(p.rstrip("/") for p in shlex.split(rest)[:-1] if not p.startswith("--"))
+    raise AssertionError(f"no RUN of {SETUP_SCRIPT}")
+
+
+def setup_py_targets() -> List[str]:
+    """Top-level packages (find_packages include) and py_modules named in setup.py."""
+    tree = ast.parse(open(os.path.join(REPO, "setup.py")).read())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
+    targets = []
+    for keyword in call.keywords:
+        if keyword.arg == "packages":
+            include = next(k for k in keyword.value.keywords if k.arg == "include")
+            targets += [e.value for e in include.value.elts if "*" not in e.value]
+        if keyword.arg == "py_modules":
+            targets += [f"{e.value}.py" for e in keyword.value.elts]
+    return targets
+
+
+def ignore_patterns() -> List[re.Pattern]:
+    """kubeflow/Dockerfile.dockerignore as regexes (Docker semantics: anchored at the root,
+    '**' spans directories, a matched directory excludes everything under it)."""
+    patterns = []
+    with open(DOCKERFILE + ".dockerignore") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            assert not line.startswith("!"), "exceptions are not handled by this check"
+            regex = ""
+            for token in re.split(r"(\*\*/|\*\*|\*|\?)", line.strip("/")):
+                regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(token, re.escape(token))
+            patterns.append(re.compile(f"{regex}(?:/.*)?"))
+    return patterns
+
+
+def test_base_image_env_and_workdir():
+    steps = instructions()
+    assert steps[0][0] == "FROM" and re.fullmatch(r"python:3\.10(?:[.-].*)?", steps[0][1])
+    env = env_of(steps)
+    assert env["TF_USE_LEGACY_KERAS"] == "1"
+    # The settings' in-image project dir is where the schema file is looked up.
+    assert [rest for keyword, rest in steps if keyword == "WORKDIR"] == [IMAGE_PROJECT_DIR]
+
+
+def test_install_runs_the_make_setup_script_into_the_venv_on_path():
+    steps = instructions()
+    runs = [rest for keyword, rest in steps if keyword == "RUN" and SETUP_SCRIPT in rest]
+    assert len(runs) == 1
+    venv = re.search(rf"bash {re.escape(SETUP_SCRIPT)} (\S+)", runs[0]).group(1)
+    assert env_of(steps)["PATH"].split(":")[0] == f"{venv}/bin"
+    makefile = open(os.path.join(REPO, "Makefile")).read()
+    assert re.search(rf"^\t@?bash {re.escape(SETUP_SCRIPT)} ", makefile, re.M), "make setup uses the script"
+    # The script installs the pinned stack with uv from the constraints file, plus this project.
+    script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
+    install = re.search(r"uv\" pip install (.*?)(?<!\\)\n", script, re.S).group(1)
+    assert "-c requirements/constraints.txt" in install and "-e ." in install
+
+
+def test_copy_ships_what_the_install_reads():
+    sources = copied_sources(instructions())
+    script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
+    needed = {SETUP_SCRIPT, "setup.py"} | set(re.findall(r"-[cr] (requirements/\S+)", script))
+    needed |= set(setup_py_targets())
+    missing = [path for path in needed
+               if not any(path == src or path.startswith(src + "/") for src in sources)]
+    assert not missing, f"Dockerfile does not COPY {missing} before installing"
+    assert {"requirements/constraints.txt", "requirements/dev.txt", "trainer", "components",
+            "schemas", "local_runner.py"} <= needed
+
+
+def test_dockerignore_keeps_every_tracked_file_the_image_needs():
+    sources = copied_sources(instructions())
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.split()
+    shipped = [p for p in tracked if any(p == s or p.startswith(s + "/") for s in sources)]
+    patterns = ignore_patterns()
+    assert "schemas/slim_image.pbtxt" in shipped and "trainer/data.py" in shipped
+    excluded = [p for p in shipped if any(rx.fullmatch(p) for rx in patterns)]
+    assert not excluded, f"Dockerfile.dockerignore drops {excluded}"
+    # ...while the heavy local state stays out of the build context.
+    for path in (".venv/bin/python", "outputs/demo/x", "data/digits/0/1.png", "trainer/__pycache__/a.pyc"):
+        assert any(rx.fullmatch(path) for rx in patterns), path
+
+
+@pytest.mark.parametrize("pattern,path,matches", [
+    ("data", "data/x.png", True), ("data", "trainer/data.py", False),
+    ("**/__pycache__", "a/b/__pycache__/c.pyc", True), ("*.egg-info", "x.egg-info/PKG-INFO", True)])
+def test_ignore_pattern_semantics(tmp_path, monkeypatch, pattern, path, matches):
+    ignore = tmp_path / "Dockerfile.dockerignore"
+    ignore.write_text(pattern + "\n")
+    monkeypatch.setattr(sys.modules[__name__], "DOCKERFILE", str(tmp_path / "Dockerfile"))
+    assert any(rx.fullmatch(path) for rx in ignore_patterns()) is matches
