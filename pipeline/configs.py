@@ -36,6 +36,7 @@ class PipelineConfig:
         batch-1 p99 latency above which it does not bless.
       serving_config_base_path: where TF Serving sees ``serving_dir`` (the volume
         mount in kubeflow/serving/deployment.yaml); models.config base paths use it.
+        '' means the server reads ``serving_dir`` itself (an object store URL).
       schema_file: ImportSchemaGen's schema; None = schemas/slim_image.pbtxt of this
         checkout (the Kubeflow runner points it at the copy inside the image).
     """

@@ -76,8 +76,10 @@ def serving_components(config: PipelineConfig, examples, model, blessing) -> Lis
         push_destination=tfx.proto.PushDestination(filesystem=tfx.proto.PushDestination.Filesystem(
             base_directory=os.path.join(config.serving_dir, config.serving_model_name))),
         custom_config={MODEL_NAME_KEY: config.serving_model_name,
+                       # '' = the server reads serving_dir itself (gs://, s3://).
                        CONFIG_BASE_PATH_KEY: models_config.container_base_path(
-                           config.serving_model_name, config.serving_config_base_path)}
+                           config.serving_model_name,
+                           config.serving_config_base_path or config.serving_dir)}
     ).with_id("Pusher"))
     return components
 

@@ -60,25 +60,41 @@ def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
         return tf.identity(image_bytes)
 
 
+class _Untracked:
+    """A plain reference that tf.Module attribute tracking does not follow."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 class ServingModule(tf.Module):
     """Holds the net, the preprocessing (Transform layer or image_ops) and class names."""
 
     def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
                  tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None):
         super().__init__()
-        self.net = net
+        # The SavedModel needs the net's variables, not the Keras object: tracking the
+        # net would make tf.saved_model.save trace every layer's call for Keras
+        # metadata (most of the export time). The holder is invisible to tracking.
+        self._net_holder = _Untracked(net)
+        self.net_variables = list(net.variables)
         self.tft_layer = tft_layer
         self.image_spec_dict = image_spec.to_dict()
         self._image_spec = image_spec
         self.class_names = tf.constant(list(class_names), dtype=tf.string)
         self.top_k = min(top_k, len(class_names))
         size, channels = image_spec.image_size, image_spec.channels
+        # AutoGraph is off for the signatures: converting every Keras layer's call costs
+        # tens of seconds per export and the net has no tensor-dependent Python control
+        # flow. The slim preprocessing may have some, so it keeps AutoGraph (inner function).
+        self._preprocess_images = tf.function(
+            lambda encoded: preprocess_encoded_batch(encoded, self._image_spec), autograph=True)
         # slim's --batch_size: None keeps the batch dimension dynamic.
-        self.serve_images = tf.function(self._serve_images, input_signature=[
+        self.serve_images = tf.function(self._serve_images, autograph=False, input_signature=[
             tf.TensorSpec([batch_size], tf.string, name=IMAGE_INPUT)])
-        self.serve_examples = tf.function(self._serve_examples, input_signature=[
+        self.serve_examples = tf.function(self._serve_examples, autograph=False, input_signature=[
             tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
-        self.serve_tensors = tf.function(self._serve_tensors, input_signature=[
+        self.serve_tensors = tf.function(self._serve_tensors, autograph=False, input_signature=[
             tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
 
     def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
@@ -86,7 +102,11 @@ class ServingModule(tf.Module):
         if self.tft_layer is not None:
             raw = {features.ENCODED: tf.reshape(encoded, [-1, 1])}
             return self.tft_layer(raw)[features.IMAGE_XF]
-        return preprocess_encoded_batch(encoded, self._image_spec)
+        return self._preprocess_images(encoded)
+
+    @property
+    def net(self):
+        return self._net_holder.value
 
     def _outputs(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
         logits, _ = self.net(images, training=False)
