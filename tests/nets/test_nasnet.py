@@ -49,7 +49,8 @@ def test_reduction_layers_and_registry():
 # NASNets take seconds to build on CPU: the training-graph models are shared.
 @pytest.fixture(scope="module")
 def cifar_model():
-    return nets.create_model("nasnet_cifar", is_training=True, current_step=tf.constant(0))
+    return nets.create_model("nasnet_cifar", is_training=True, weight_decay=5e-4,
+                             current_step=tf.constant(0))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,13 @@ def test_nasnet_cifar_end_points_at_32(cifar_model):
         expected[f"Cell_{i}"] = [[32, 32, 192], [16, 16, 384], [8, 8, 768]][i // 6]
     assert _shapes(end_points) == expected
     assert logits.shape == (1, 10)
-    assert model.slim_variables()["l1_stem_3x3/weights"].shape == (3, 3, 3, 96)
+    variables = model.slim_variables()
+    assert variables["l1_stem_3x3/weights"].shape == (3, 3, 3, 96)
+    # nasnet_cifar_arg_scope: L2 on conv, separable (depthwise too) and FC weights.
+    kernels = [v for k, v in variables.items() if k.endswith("weights")]
+    assert any(k.endswith("depthwise_weights") for k in variables)
+    expected = 5e-4 * sum(float(tf.nn.l2_loss(v)) for v in kernels)
+    np.testing.assert_allclose(float(tf.add_n(model.losses)), expected, rtol=1e-4)
     # The eval graph has no aux head and never drops paths.
     eval_model = nets.create_model("nasnet_cifar", num_classes=0)
     features, end_points = eval_model(tf.zeros([1, 32, 32, 3]))
