@@ -18,7 +18,8 @@ class LeNet(SlimModel):
                          is_training=is_training, default_image_size=28)
         # lenet_arg_scope: truncated_normal(0.1) weights, relu, L2(weight_decay).
         sc = layers.ArgScope(weight_decay=weight_decay,
-                             weights_initializer=tf_keras.initializers.TruncatedNormal(stddev=0.1))
+                             weights_initializer=layers.FreshInitializer(
+                                 tf_keras.initializers.TruncatedNormal(stddev=0.1)))
         self.conv1 = sc.conv2d(32, 5, scope="LeNet/conv1")
         self.conv2 = sc.conv2d(64, 5, scope="LeNet/conv2")
         self.fc3 = sc.fully_connected(1024, scope="LeNet/fc3")
