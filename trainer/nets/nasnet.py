@@ -16,13 +16,12 @@ drops paths, as slim's eval graph.
 from __future__ import annotations
 
 import dataclasses
-import functools
-from typing import Callable, Optional, Union
+from typing import Callable, Union
 
 import tensorflow as tf
 import tf_keras
 
-from trainer.nets import layers, nasnet_utils as utils
+from trainer.nets import nasnet_utils as utils
 from trainer.nets.base import SlimModel
 from trainer.nets.registry import NetSpec, register
 

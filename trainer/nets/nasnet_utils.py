@@ -10,7 +10,7 @@ reuses it afterwards; the variables are the same for every later call.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, List, Sequence, Union
 
 import tensorflow as tf
 import tf_keras
