@@ -20,7 +20,7 @@ from tensorflow.core.protobuf import trackable_object_graph_pb2
 from trainer import nets
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
-_EMA_PREFIX = "average/"
+_EMA_SEGMENT = "average"
 
 
 def is_object_based(checkpoint_path: str) -> bool:
@@ -53,8 +53,11 @@ def _ema_keys(reader) -> Dict[str, str]:
     keys = {}
     for node in graph.nodes:
         for attr in node.attributes:
-            if attr.full_name.startswith(_EMA_PREFIX):
-                keys[_unscoped(attr.full_name[len(_EMA_PREFIX):])] = attr.checkpoint_key
+            # tf_keras names a shadow '[<optimizer scope>/]average/<variable name>'.
+            parts = attr.full_name.split("/")
+            if attr.checkpoint_key.startswith("optimizer/") and _EMA_SEGMENT in parts[:-1]:
+                rest = parts[parts.index(_EMA_SEGMENT) + 1:]
+                keys[_unscoped("/".join(rest))] = attr.checkpoint_key
     return keys
 
 
