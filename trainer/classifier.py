@@ -59,6 +59,9 @@ class Classifier(tf_keras.Model):
         self.learning_rate_fn = learning_rate_fn
         self.moving_averages = moving_averages
         self._train_vars = None
+        # train_step all-reduces what it returns and metric results are already global,
+        # so Keras must take one replica's value ("auto" would sum them over replicas).
+        self.distribute_reduction_method = "first"
         self.loss_tracker = tf_keras.metrics.Mean(name="loss")
         self.accuracy = tf_keras.metrics.SparseCategoricalAccuracy(name="accuracy")
         self.top5 = tf_keras.metrics.SparseTopKCategoricalAccuracy(

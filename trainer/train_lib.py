@@ -199,6 +199,24 @@ def _plain_copy(config: TrainConfig, num_classes: int, image_spec: ImageSpec,
     return copy
 
 
+def evaluate(net: nets.SlimModel, config: TrainConfig, image_spec: ImageSpec, num_classes: int,
+             eval_files: Sequence[str], eval_steps: Optional[int] = None) -> dict:
+    """Top-1 ('eval_accuracy'), top-5 ('eval_recall_5') and cross entropy of ``net`` on a split.
+
+    Runs on the plain export copy outside the training strategy: it measures
+    exactly the weights that are exported, and a final partial batch cannot
+    leave a replica with an empty batch.
+    """
+    evaluator = Classifier(net, num_classes)
+    evaluator.compile()
+    eval_ds = data.make_dataset(eval_files, image_spec, config.batch_size, is_training=False,
+                                labels_offset=config.labels_offset,
+                                num_parallel_calls=config.num_preprocessing_threads)
+    results = evaluator.evaluate(eval_ds, steps=eval_steps, verbose=0, return_dict=True)
+    _say(f"Eval: { {k: round(float(v), 4) for k, v in results.items()} }")
+    return {f"eval_{k}": float(v) for k, v in results.items()}
+
+
 def train(config: TrainConfig, train_files: Sequence[str], num_classes: int,
           eval_files: Optional[Sequence[str]] = None, eval_steps: Optional[int] = None,
           num_train_samples: Optional[int] = None,
@@ -209,8 +227,8 @@ def train(config: TrainConfig, train_files: Sequence[str], num_classes: int,
       config: slim's training options.
       train_files: TFRecord globs of the training split.
       num_classes: model outputs (dataset classes - labels_offset).
-      eval_files / eval_steps: optional held-out split evaluated at the end
-        (with the EMA weights when enabled); results land in history['eval_*'].
+      eval_files / eval_steps: optional held-out split evaluated at the end with
+        the exported weights (EMA when enabled); results land in history['eval_*'].
       num_train_samples: split size for LR decay; read from the converter's
         summary or counted when None.
       strategy: a tf.distribute strategy; default from ``config.strategy``. Create
@@ -274,15 +292,10 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
     if state.moving_averages is not None:
         # Eval and export use the shadows, as slim's eval restored them.
         state.moving_averages.copy_to_variables()
+    net = _plain_copy(config, num_classes, image_spec, state.net)
     if eval_files:
-        eval_ds = data.make_dataset(eval_files, image_spec, config.batch_size, is_training=False,
-                                    labels_offset=config.labels_offset,
-                                    num_parallel_calls=config.num_preprocessing_threads)
-        results = state.classifier.evaluate(eval_ds, steps=eval_steps, verbose=0, return_dict=True)
-        history.update({f"eval_{k}": float(v) for k, v in results.items()})
-        _say(f"Eval: { {k: round(float(v), 4) for k, v in results.items()} }")
-    return TrainResult(net=_plain_copy(config, num_classes, image_spec, state.net),
-                       classifier=state.classifier, image_spec=image_spec,
+        history.update(evaluate(net, config, image_spec, num_classes, eval_files, eval_steps))
+    return TrainResult(net=net, classifier=state.classifier, image_spec=image_spec,
                        num_classes=num_classes, steps=state.step, history=history,
                        restore_report=report)
 

@@ -16,7 +16,6 @@ parameter-server flags (--num_ps_tasks, --sync_replicas, --replicas_to_aggregate
 """
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import List
@@ -144,7 +143,6 @@ def main(argv: List[str]) -> None:
     """Trains, then optionally evaluates and exports; exits 1 with a message on bad input."""
     if len(argv) > 1:
         sys.exit(f"tfslim train: unexpected arguments {argv[1:]}")
-    logging.getLogger().setLevel(logging.INFO)
     try:
         config = config_from_flags()
     except ValueError as err:
