@@ -84,18 +84,6 @@ def add_container_env(job: Dict[str, Any], env: Dict[str, str]) -> None:
             container["env"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
 
 
-def container_executors(job: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
-    """Task name → its container spec (command, args, image), for tasks that run a container."""
-    spec = job["pipelineSpec"]
-    executors = spec["deploymentSpec"]["executors"]
-    out = {}
-    for task_name, task in spec["root"]["dag"]["tasks"].items():
-        label = spec["components"][task["componentRef"]["name"]]["executorLabel"]
-        if "container" in executors[label]:
-            out[task_name] = executors[label]["container"]
-    return out
-
-
 def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     """Defines this command's flags on ``fv`` (the global FLAGS when run as a program)."""
     kw = dict(flag_values=fv)
