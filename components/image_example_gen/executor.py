@@ -113,7 +113,9 @@ class Executor(BaseExampleGenExecutor):
         source = make_source(options.source,
                              exec_properties[standard_component_specs.INPUT_BASE_KEY],
                              options.source_options)
-        workdir = tempfile.mkdtemp(prefix="tfslim-ingest-")
+        workdir = tempfile.mkdtemp(prefix="tfslim-ingest-")  # local: archives unpack here
+        # Shard item lists: beside the output so remote workers can read them.
+        run_dir = os.path.join(examples.uri, ".ingest-work")
         try:
             source.prepare(workdir)
             plan = planning.make_plan(source, split_strategy(input_config, output_config),
@@ -128,9 +130,11 @@ class Executor(BaseExampleGenExecutor):
             with self._make_beam_pipeline() as pipeline:
                 _ = pipeline | "ConvertDataset" >> transforms.ConvertDataset(  # pylint: disable=no-value-for-parameter
                     plan, layout, labels_lib.rejects_path(examples.uri),
-                    labels_lib.summary_path(examples.uri))
+                    labels_lib.summary_path(examples.uri), run_dir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            if tf.io.gfile.exists(run_dir):
+                tf.io.gfile.rmtree(run_dir)
 
         examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
         examples_utils.set_file_format(

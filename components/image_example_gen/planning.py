@@ -19,6 +19,7 @@ import bisect
 import dataclasses
 import hashlib
 import math
+import pickle
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -38,6 +39,45 @@ class ShardSpec:
     index: int
     num_shards: int
     items: Tuple[records.ItemRef, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardTask:
+    """A ShardSpec whose items live in a file on shared storage (``plan_path``).
+
+    Beam pickles every element list given to ``beam.Create`` into the job graph (dill +
+    bz2: slow, and too large for Dataflow's graph limit at ImageNet scale), so the
+    pipeline carries these small tasks and workers load their shard's items."""
+    split: str
+    index: int
+    num_shards: int
+    plan_path: str
+    count: int
+
+    def load(self) -> ShardSpec:
+        with tf.io.gfile.GFile(self.plan_path, "rb") as f:
+            items = pickle.loads(f.read())
+        return ShardSpec(self.split, self.index, self.num_shards,
+                         tuple(records.ItemRef(*fields) for fields in items))
+
+
+def resolve_shard(element: Union[ShardSpec, ShardTask]) -> ShardSpec:
+    """The ShardSpec of a pipeline element (loading a ShardTask's items)."""
+    return element.load() if isinstance(element, ShardTask) else element
+
+
+def write_shard_tasks(shards: Sequence[ShardSpec], directory: str) -> List[ShardTask]:
+    """Writes each shard's items to ``directory/<split>-<index>.items`` (pickled tuples)."""
+    tf.io.gfile.makedirs(directory)
+    tasks = []
+    for shard in shards:
+        path = f"{directory}/{shard.split}-{shard.index:05d}.items"
+        payload = pickle.dumps([dataclasses.astuple(item) for item in shard.items],
+                               protocol=pickle.HIGHEST_PROTOCOL)
+        with tf.io.gfile.GFile(path, "wb") as f:
+            f.write(payload)
+        tasks.append(ShardTask(shard.split, shard.index, shard.num_shards, path, len(shard.items)))
+    return tasks
 
 
 @dataclasses.dataclass(frozen=True)

@@ -76,11 +76,11 @@ class RawItem:
     data: the encoded file bytes (folder, flowers, imagenet, tfrecord sources).
     pixels: a HxWxC uint8 array (cifar10, mnist) to be PNG-encoded.
     label / text: override the ref's (tfrecord records carry their own).
-    extra: additional tf.Example features, e.g. ImageNet bounding boxes
-      ({name: tuple of floats or ints}).
+    extra: additional tf.Example list features, e.g. ImageNet bounding boxes:
+      {name: (kind, values)} with kind 'float_list' | 'int64_list' | 'bytes_list'.
     """
     data: Optional[bytes] = None
     pixels: Any = None
     label: Optional[int] = None
     text: Optional[str] = None
-    extra: Dict[str, Tuple[Any, ...]] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Tuple[str, Tuple[Any, ...]]] = dataclasses.field(default_factory=dict)

@@ -91,3 +91,17 @@ def test_hash_split_matches_tfx_partition():
             example.features.feature["image/filename"].bytes_list.value.append(ref.key.encode())
             assert ["train", "eval"][tfx_base._PartitionFn(example, 2, [7, 10], split_config)] == name  # pylint: disable=protected-access
     assert 0 < len(assigned["eval"]) < len(assigned["train"])
+
+
+def test_find_duplicates_inside_containers(tmp_path):
+    from tests.ingestion import dataset_fixtures
+    arrays = dataset_fixtures.make_mnist(str(tmp_path), train=6, test=3)
+    images, labels = arrays["train"]
+    images[4] = images[1]  # same pixels twice in the train file
+    dataset_fixtures.write_idx(str(tmp_path / "train-images-idx3-ubyte.gz"), images)
+    source = make_source("mnist", str(tmp_path))
+    plan = planning.make_plan(source, planning.NativeSplit((("train", "train"), ("test", "test"))),
+                              num_shards=1, dedupe=True)
+    with TestPipeline() as p:
+        dups = p | beam.Create(plan.shards) | transforms.FindDuplicates(source)  # pylint: disable=no-value-for-parameter
+        assert_that(dups, equal_to([("train/00004", "train/00001")]))

@@ -59,6 +59,16 @@ class Reader:
         """The item's bytes (default: the file at ``ref.locator``)."""
         return records.RawItem(data=read_bytes(ref.locator))
 
+    def size(self, ref: records.ItemRef) -> Optional[int]:
+        """The item's byte size without reading it, or None when that needs a read
+        (duplicate detection then hashes every item)."""
+        try:
+            if is_remote(ref.locator):
+                return tf.io.gfile.stat(ref.locator).length
+            return os.path.getsize(ref.locator)
+        except (OSError, tf.errors.OpError):
+            return -1  # unreadable: the writer reports it; -1 never groups with real files
+
     def close(self) -> None:
         """Releases cached containers."""
 

@@ -11,6 +11,7 @@ import pickle
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
+import tensorflow as tf
 
 from components.image_example_gen import records
 from components.image_example_gen.sources import archive, base
@@ -24,7 +25,7 @@ BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_bat
 
 def load_batch(path: str) -> Tuple[np.ndarray, List[int]]:
     """A CIFAR-10 python pickle → (N x 3072 uint8 array, labels)."""
-    with open(path, "rb") as f:
+    with tf.io.gfile.GFile(path, "rb") as f:
         batch = pickle.load(f, encoding="bytes")
     data = np.asarray(batch[b"data"], dtype=np.uint8)
     return data, [int(v) for v in batch[b"labels"]]
@@ -36,11 +37,14 @@ class _BatchReader(base.Reader):
     def __init__(self):
         self._batches: Dict[str, np.ndarray] = {}
 
+    def size(self, ref: records.ItemRef) -> None:
+        return None  # records inside a container: hash them all
+
     def read(self, ref: records.ItemRef) -> records.RawItem:
         if ref.locator not in self._batches:
             try:
                 self._batches[ref.locator] = load_batch(ref.locator)[0]
-            except (OSError, pickle.UnpicklingError, KeyError, EOFError) as err:
+            except (OSError, tf.errors.OpError, pickle.UnpicklingError, KeyError, EOFError) as err:
                 raise records.Rejected(records.UNREADABLE, f"{ref.locator}: {err}") from None
         data = self._batches[ref.locator]
         if ref.index >= len(data) or data.shape[1] != 3072:
@@ -68,7 +72,7 @@ class Cifar10Source(base.Source):
         found = archive.find_first(self.root, [TREE, ARCHIVE])
         if found is None:
             raise FileNotFoundError(f"cifar10: neither {TREE}/ nor {ARCHIVE} under {self.root}")
-        if os.path.isfile(found):
+        if not tf.io.gfile.isdir(found):
             found = os.path.join(archive.extract_tar(found, os.path.join(workdir, "cifar10")), TREE)
         self._tree = found
 
@@ -94,7 +98,7 @@ class Cifar10Source(base.Source):
                 path = os.path.join(self.tree, batch)
                 try:
                     _, labels = load_batch(path)
-                except (OSError, pickle.UnpicklingError, KeyError, EOFError) as err:
+                except (OSError, tf.errors.OpError, pickle.UnpicklingError, KeyError, EOFError) as err:
                     yield records.Reject(batch, records.UNREADABLE, str(err))
                     continue
                 for index, label in enumerate(labels):

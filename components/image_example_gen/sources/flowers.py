@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import Iterator, List, Sequence
 
+import tensorflow as tf
+
 from components.image_example_gen.sources import archive, base
 from components.image_example_gen.sources.folder import FolderSource
 
@@ -37,7 +39,7 @@ class FlowersSource(FolderSource):
         found = archive.find_first(self.root, [TREE, ARCHIVE])
         if found is None:
             raise FileNotFoundError(f"flowers: neither {TREE}/ nor {ARCHIVE} under {self.root}")
-        if os.path.isfile(found):
+        if not tf.io.gfile.isdir(found):
             found = os.path.join(archive.extract_tar(found, os.path.join(workdir, "flowers")), TREE)
         self._tree = found
 

@@ -22,6 +22,8 @@ import os
 import xml.etree.ElementTree as ElementTree
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
+import tensorflow as tf
+
 from components.image_example_gen import example as example_lib
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
@@ -65,7 +67,7 @@ class _ImagenetReader(base.Reader):
         parent = os.path.basename(os.path.dirname(ref.key))
         for sub in ("", parent, ref.split):
             path = os.path.join(self._bbox_dir, sub, stem + ".xml")
-            if os.path.exists(path):
+            if tf.io.gfile.exists(path):
                 return path
         return None
 
@@ -76,14 +78,14 @@ class _ImagenetReader(base.Reader):
             xml_path = self._xml_for(ref)
             if xml_path:
                 try:
-                    with open(xml_path, "r", encoding="utf-8") as f:
+                    with tf.io.gfile.GFile(xml_path, "r") as f:
                         boxes = parse_boxes(f.read())
-                except (OSError, ElementTree.ParseError, ValueError) as err:
+                except (OSError, tf.errors.OpError, ElementTree.ParseError, ValueError) as err:
                     raise records.Rejected(records.CORRUPT, f"bounding boxes {xml_path}: {err}") from None
             for axis, key in enumerate(example_lib.BBOX_KEYS):
-                item.extra[key] = tuple(float(box[axis]) for box in boxes)
+                item.extra[key] = (example_lib.FLOAT, tuple(float(box[axis]) for box in boxes))
             for key in example_lib.BBOX_LABEL_KEYS:
-                item.extra[key] = tuple(ref.label for _ in boxes)
+                item.extra[key] = (example_lib.INT64, tuple(ref.label for _ in boxes))
         return item
 
 
@@ -100,27 +102,27 @@ class ImagenetSource(base.Source):
 
     def _bbox_dir(self) -> Optional[str]:
         path = self._path("bbox_dir", BBOX_DIR)
-        return path if os.path.isdir(path) else None
+        return path if tf.io.gfile.isdir(path) else None
 
     def synsets(self) -> List[str]:
         """Sorted synsets (label 1..N); from the synset file, else the train directories."""
         path = self._path("synsets_file", SYNSETS_FILE)
-        if os.path.exists(path):
-            with open(path, "r", encoding="utf-8") as f:
+        if tf.io.gfile.exists(path):
+            with tf.io.gfile.GFile(path, "r") as f:
                 names = [line.strip() for line in f if line.strip()]
         else:
             train = os.path.join(self.root, "train")
-            if not os.path.isdir(train):
+            if not tf.io.gfile.isdir(train):
                 raise FileNotFoundError(f"imagenet: neither {path} nor {train}/ exists")
-            names = [n for n in base.list_dir(train) if os.path.isdir(os.path.join(train, n))]
+            names = [n for n in base.list_dir(train) if tf.io.gfile.isdir(os.path.join(train, n))]
         return sorted(set(names))
 
     def human_names(self) -> Dict[str, str]:
         path = self._path("metadata_file", METADATA_FILE)
-        if not os.path.exists(path):
+        if not tf.io.gfile.exists(path):
             return {}
         names = {}
-        with open(path, "r", encoding="utf-8") as f:
+        with tf.io.gfile.GFile(path, "r") as f:
             for line in f:
                 synset, _, words = line.rstrip("\n").partition("\t")
                 if synset and words:
@@ -140,9 +142,9 @@ class ImagenetSource(base.Source):
             if split not in self.native_splits:
                 raise ValueError(f"imagenet has splits {list(self.native_splits)}, not {split!r}")
             split_root = os.path.join(self.root, split)
-            if not os.path.isdir(split_root):
+            if not tf.io.gfile.isdir(split_root):
                 raise FileNotFoundError(f"imagenet: no {split_root}/")
-            flat = [n for n in base.list_dir(split_root) if os.path.isfile(os.path.join(split_root, n))]
+            flat = [n for n in base.list_dir(split_root) if not tf.io.gfile.isdir(os.path.join(split_root, n))]
             if split == "validation" and flat:
                 yield from self._scan_flat(split_root, flat, label_of, texts)
             else:
@@ -165,9 +167,9 @@ class ImagenetSource(base.Source):
 
     def _scan_flat(self, split_root, files, label_of, texts) -> Iterator[base.ScanResult]:
         path = self._path("validation_labels_file", VALIDATION_LABELS_FILE)
-        if not os.path.exists(path):
+        if not tf.io.gfile.exists(path):
             raise FileNotFoundError(f"imagenet: validation labels file {path} is missing")
-        with open(path, "r", encoding="utf-8") as f:
+        with tf.io.gfile.GFile(path, "r") as f:
             truth = [line.strip() for line in f if line.strip()]
         for position, filename in enumerate(files):
             key = f"validation/{filename}"
@@ -184,7 +186,7 @@ class ImagenetSource(base.Source):
         # Directories inside a flat validation folder are not expected: account for their files.
         for name in base.list_dir(split_root):
             sub = os.path.join(split_root, name)
-            if os.path.isdir(sub):
+            if tf.io.gfile.isdir(sub):
                 for directory, _, more in base.walk(sub):
                     for filename in more:
                         rel = os.path.relpath(os.path.join(directory, filename), self.root)

@@ -11,6 +11,7 @@ import struct
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
+import tensorflow as tf
 
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
@@ -23,7 +24,8 @@ IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
 
 
 def _open(path: str):
-    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+    raw = tf.io.gfile.GFile(path, "rb")
+    return gzip.GzipFile(fileobj=raw, mode="rb") if path.endswith(".gz") else raw
 
 
 def read_idx(path: str, magic: int) -> np.ndarray:
@@ -47,11 +49,14 @@ class _IdxReader(base.Reader):
     def __init__(self):
         self._images: Dict[str, np.ndarray] = {}
 
+    def size(self, ref: records.ItemRef) -> None:
+        return None  # records inside a container: hash them all
+
     def read(self, ref: records.ItemRef) -> records.RawItem:
         if ref.locator not in self._images:
             try:
                 self._images[ref.locator] = read_idx(ref.locator, IMAGES_MAGIC)
-            except (OSError, ValueError, struct.error, EOFError) as err:
+            except (OSError, tf.errors.OpError, ValueError, struct.error, EOFError) as err:
                 raise records.Rejected(records.UNREADABLE, f"{ref.locator}: {err}") from None
         images = self._images[ref.locator]
         if ref.index >= len(images):
@@ -67,7 +72,7 @@ def find_file(root: str, name: str) -> str:
     """``root/name`` or its un-gzipped twin."""
     for candidate in (name, name[:-3]):
         path = os.path.join(root, candidate)
-        if os.path.exists(path):
+        if tf.io.gfile.exists(path):
             return path
     raise FileNotFoundError(f"mnist: {name} not found in {root}")
 

@@ -81,6 +81,9 @@ class _RecordReader(base.Reader):
                 return data
         raise records.Rejected(records.TRUNCATED, f"{ref.locator} has no record {ref.index}")
 
+    def size(self, ref: records.ItemRef) -> None:
+        return None  # records inside a container: hash them all
+
     def read(self, ref: records.ItemRef) -> records.RawItem:
         example = tf.train.Example.FromString(self._record(ref))
         features = example.features.feature
@@ -89,7 +92,7 @@ class _RecordReader(base.Reader):
             if key.startswith("image/object/"):
                 kind = feature.WhichOneof("kind")
                 if kind:
-                    item.extra[key] = tuple(getattr(feature, kind).value)
+                    item.extra[key] = (kind, tuple(getattr(feature, kind).value))
         return item
 
 

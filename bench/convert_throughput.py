@@ -1,0 +1,247 @@
+"""Ingestion throughput: `tfslim convert` vs slim's serial converter, and vs a plain copy.
+
+On N generated photo-like JPEGs (~500x375, 5 class folders), in one process run:
+  slim-like  one process, decode every image with TF to get its shape, write
+             image_to_tfexample-style Examples with TFRecordWriter (5 shards)
+  copy       read each file and write its bytes as a TFRecord record (no parsing)
+  project    components.image_example_gen.convert (the same code as `tfslim convert`)
+             in each requested Beam DirectRunner mode, timed end to end (pipeline
+             start-up, duplicate pass and reports included)
+then the peak RSS of a `tfslim convert` process tree (launcher + Beam workers) at
+N and at --rss_images images (default 20,000), to show memory stays flat.
+
+    python bench/convert_throughput.py                       # 2,000 images, 20,000 for RSS
+    python bench/convert_throughput.py --images 500 --rss_images 5000
+
+Prints a markdown table (goals: project/slim >= 2.0, project/copy >= 0.8,
+peak RSS at 20,000 < 1.5 GB) and writes <work_dir>/results.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+import numpy as np
+from PIL import Image
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+CLASSES = ["class_a", "class_b", "class_c", "class_d", "class_e"]
+NUM_SHARDS = 5
+MODES = {
+    "in_memory": ["--direct_running_mode=in_memory", "--direct_num_workers=1"],
+    "multi_threading": ["--direct_running_mode=multi_threading", "--direct_num_workers=0"],
+    "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=0"],
+}
+
+
+def photo_like(seed: int, height: int = 375, width: int = 500) -> np.ndarray:
+    """Smooth gradients + soft blobs + sensor-like noise: JPEG sizes like real photos."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.zeros((height, width, 3), np.float32)
+    for c in range(3):
+        image[:, :, c] = 90 + 60 * np.sin(x / rng.uniform(40, 140) + rng.uniform(0, 6)) \
+            + 50 * np.cos(y / rng.uniform(30, 120) + rng.uniform(0, 6))
+    for _ in range(6):
+        cy, cx, r = rng.uniform(0, height), rng.uniform(0, width), rng.uniform(20, 90)
+        blob = np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * r * r))
+        image += blob[:, :, None] * rng.uniform(-90, 90, size=3)
+    image += rng.normal(0, 6, size=image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _with_comment(jpeg: bytes, text: bytes) -> bytes:
+    """Inserts a COM segment after SOI: a distinct, still valid JPEG of the same image."""
+    segment = b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+def base_jpegs(work_dir: str, count: int) -> List[bytes]:
+    """``count`` generated photo-like JPEGs, cached under ``work_dir/bases``."""
+    directory = os.path.join(work_dir, "bases")
+    os.makedirs(directory, exist_ok=True)
+    out = []
+    for i in range(count):
+        path = os.path.join(directory, f"{i:05d}.jpg")
+        if not os.path.exists(path):
+            Image.fromarray(photo_like(i)).save(path + ".tmp", format="JPEG", quality=90)
+            os.replace(path + ".tmp", path)
+        with open(path, "rb") as f:
+            out.append(f.read())
+    return out
+
+
+def make_dataset(work_dir: str, count: int, unique: int = 2000) -> str:
+    """``work_dir/images_<count>/<class>/<i>.jpg``, cached. ``unique`` images are generated,
+    the rest are distinct-byte copies (a COM segment) so duplicate detection keeps them."""
+    root = os.path.join(work_dir, f"images_{count}")
+    marker = os.path.join(root, f".complete-{count}")
+    if os.path.exists(marker):
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    bases = base_jpegs(work_dir, min(count, unique))
+    for i in range(count):
+        directory = os.path.join(root, CLASSES[i % len(CLASSES)])
+        os.makedirs(directory, exist_ok=True)
+        data = bases[i % len(bases)]
+        if i >= len(bases):
+            data = _with_comment(data, f"copy {i}".encode())
+        with open(os.path.join(directory, f"{i:06d}.jpg"), "wb") as f:
+            f.write(data)
+    open(marker, "w").close()
+    return root
+
+
+def list_images(root: str) -> List[tuple]:
+    items = []
+    for label, name in enumerate(CLASSES):
+        directory = os.path.join(root, name)
+        items += [(os.path.join(directory, f), label) for f in sorted(os.listdir(directory))]
+    return items
+
+
+def slim_like(root: str, out_dir: str) -> float:
+    """slim's download_and_convert_flowers loop (TF2 eager decode instead of a Session)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    items = list_images(root)
+    per_shard = -(-len(items) // NUM_SHARDS)
+    os.makedirs(out_dir, exist_ok=True)
+    start = time.perf_counter()
+    for shard in range(NUM_SHARDS):
+        path = os.path.join(out_dir, f"slim_train_{shard:05d}-of-{NUM_SHARDS:05d}.tfrecord")
+        with tf.io.TFRecordWriter(path) as writer:
+            for filename, label in items[shard * per_shard:(shard + 1) * per_shard]:
+                data = tf.io.gfile.GFile(filename, "rb").read()
+                image = tf.io.decode_jpeg(data, channels=3)
+                height, width = int(image.shape[0]), int(image.shape[1])
+                example = tf.train.Example(features=tf.train.Features(feature={
+                    "image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[data])),
+                    "image/format": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"jpg"])),
+                    "image/class/label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+                    "image/height": tf.train.Feature(int64_list=tf.train.Int64List(value=[height])),
+                    "image/width": tf.train.Feature(int64_list=tf.train.Int64List(value=[width])),
+                }))
+                writer.write(example.SerializeToString())
+    return time.perf_counter() - start
+
+
+def plain_copy(root: str, out_dir: str) -> float:
+    """Read every file, write its bytes as one TFRecord record each: the I/O floor."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    items = list_images(root)
+    per_shard = -(-len(items) // NUM_SHARDS)
+    os.makedirs(out_dir, exist_ok=True)
+    start = time.perf_counter()
+    for shard in range(NUM_SHARDS):
+        path = os.path.join(out_dir, f"copy-{shard:05d}.tfrecord")
+        with tf.io.TFRecordWriter(path) as writer:
+            for filename, _ in items[shard * per_shard:(shard + 1) * per_shard]:
+                with open(filename, "rb") as f:
+                    writer.write(f.read())
+    return time.perf_counter() - start
+
+
+def project(root: str, out_dir: str, beam_args: List[str]) -> Dict:
+    from components.image_example_gen import convert as convert_lib  # pylint: disable=import-outside-toplevel
+    request = convert_lib.ConvertRequest(dataset_name="folder", dataset_dir=out_dir, source=root,
+                                         num_shards=NUM_SHARDS, validation_fraction=0.0, progress=False)
+    start = time.perf_counter()
+    summary = convert_lib.convert(request, beam_args)
+    summary["bench_seconds"] = time.perf_counter() - start
+    return summary
+
+
+def peak_rss_mb(root: str, out_dir: str, beam_args: List[str]) -> Dict[str, float]:
+    """Runs `tfslim convert` in a subprocess; samples the RSS of its whole process tree."""
+    import psutil  # pylint: disable=import-outside-toplevel
+    command = [sys.executable, "-c", "import sys; from pipeline.cli import main; main(['tfslim'] + sys.argv[1:])",
+               "convert", "--dataset_name=folder", f"--source={root}", f"--dataset_dir={out_dir}",
+               f"--num_shards={NUM_SHARDS}", "--validation_fraction=0", "--noprogress"] + beam_args
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    parent = psutil.Process(proc.pid)
+    peak_tree = peak_main = 0
+    while proc.poll() is None:
+        try:
+            tree = [parent] + parent.children(recursive=True)
+            rss = []
+            for p in tree:
+                try:
+                    rss.append(p.memory_info().rss)
+                except psutil.Error:
+                    pass
+            peak_tree = max(peak_tree, sum(rss))
+            peak_main = max(peak_main, rss[0] if rss else 0)
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    output = proc.stdout.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"tfslim convert failed:\n{output[-3000:]}")
+    return {"tree_mb": peak_tree / 2**20, "launcher_mb": peak_main / 2**20,
+            "wall_s": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--rss_images", type=int, default=20000)
+    parser.add_argument("--modes", default="in_memory,multi_processing",
+                        help=f"comma-separated, of {sorted(MODES)}")
+    parser.add_argument("--rss_mode", default="in_memory", choices=sorted(MODES))
+    parser.add_argument("--work_dir", default=os.path.join(tempfile.gettempdir(), "tfslim-convert-bench"))
+    parser.add_argument("--skip_rss", action="store_true")
+    args = parser.parse_args()
+
+    images = make_dataset(args.work_dir, args.images)
+    mean_kb = np.mean([os.path.getsize(p) for p, _ in list_images(images)]) / 1024
+    results: Dict = {"images": args.images, "mean_jpeg_kb": round(mean_kb, 1), "cpus": os.cpu_count()}
+    out = os.path.join(args.work_dir, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    slim_s = slim_like(images, os.path.join(out, "slim"))
+    copy_s = plain_copy(images, os.path.join(out, "copy"))
+    results["slim_like_img_s"] = args.images / slim_s
+    results["copy_img_s"] = args.images / copy_s
+    for mode in args.modes.split(","):
+        summary = project(images, os.path.join(out, mode), MODES[mode])
+        assert summary["converted"] == args.images, summary
+        results[f"project_{mode}_img_s"] = args.images / summary["bench_seconds"]
+    if not args.skip_rss:
+        for count in sorted({args.images, args.rss_images}):
+            tree = make_dataset(args.work_dir, count)
+            rss = peak_rss_mb(tree, os.path.join(out, f"rss_{count}"), MODES[args.rss_mode])
+            results[f"peak_rss_{count}"] = rss
+    shutil.rmtree(out, ignore_errors=True)
+
+    print(f"\n{args.images} JPEGs ~500x375 (mean {mean_kb:.0f} KB), {os.cpu_count()} CPUs\n")
+    print("| converter | images/s | vs slim-like | vs copy |")
+    print("|---|---:|---:|---:|")
+    slim_rate, copy_rate = results["slim_like_img_s"], results["copy_img_s"]
+    print(f"| slim-like serial (TF decode for the shape) | {slim_rate:.0f} | 1.00 | {slim_rate / copy_rate:.2f} |")
+    print(f"| plain read+write copy | {copy_rate:.0f} | {copy_rate / slim_rate:.2f} | 1.00 |")
+    for mode in args.modes.split(","):
+        rate = results[f"project_{mode}_img_s"]
+        print(f"| tfslim convert, DirectRunner {mode} | {rate:.0f} | {rate / slim_rate:.2f} | {rate / copy_rate:.2f} |")
+    if not args.skip_rss:
+        print(f"\n| images | peak RSS, process tree ({args.rss_mode}) | launcher | wall s |")
+        print("|---:|---:|---:|---:|")
+        for count in sorted({args.images, args.rss_images}):
+            rss = results[f"peak_rss_{count}"]
+            print(f"| {count} | {rss['tree_mb']:.0f} MB | {rss['launcher_mb']:.0f} MB | {rss['wall_s']:.1f} |")
+    with open(os.path.join(args.work_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
