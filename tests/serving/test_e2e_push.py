@@ -25,7 +25,9 @@ from trainer import eval_lib, export, nets, predict, tflite_export
 from trainer.image_ops import ImageSpec
 from trainer.model_io import restore_for_inference
 
-pytestmark = pytest.mark.e2e
+# One worker runs the whole module under `pytest -n 2 --dist loadgroup`, so the two
+# pipeline runs (module fixtures) happen once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("serving-e2e")]
 
 LENET = ImageSpec(preprocessing_name="lenet", image_size=28, channels=1)
 
