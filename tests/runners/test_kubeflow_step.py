@@ -12,6 +12,7 @@ import warnings
 
 import pytest
 
+from components.image_example_gen.labels import labels_path, read_label_file
 from kubeflow import local_step
 
 pytestmark = [pytest.mark.xdist_group("kubeflow"), pytest.mark.slow]
@@ -79,8 +80,6 @@ def test_example_gen_writes_splits_and_labels(steps):
     eval_ = count_records(os.path.join(uri, "Split-eval", "*.gz"))
     assert train + eval_ == written == 10 * PER_CLASS
     assert 0 < eval_ < train  # 4:1 hash buckets
-    from components.image_example_gen.labels import labels_path, read_label_file  # pylint: disable=import-outside-toplevel
-
     labels = read_label_file(labels_path(uri))
     assert labels == {d: str(d) for d in range(10)}
 
