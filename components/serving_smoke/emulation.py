@@ -16,7 +16,7 @@ SavedModel signature directly:
 from __future__ import annotations
 
 import base64
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Tuple
 
 import numpy as np
 import tensorflow as tf
