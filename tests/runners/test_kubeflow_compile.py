@@ -282,3 +282,29 @@ def test_compile_writes_json_and_cli_rejects_bad_settings(tmp_path):
                           "--pipeline_root=/local", "--data_root=gs://b/d", "--serving_dir=gs://b/s"],
                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
     assert bad.returncode != 0 and "object storage" in bad.stderr
+
+
+def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job):
+    """kubeflow.local_step builds the launcher's ExecutorInput in each spec version's form."""
+    from kubeflow import local_step  # pylint: disable=import-outside-toplevel
+
+    order = local_step.task_order(kfp_job)
+    assert order.index("ImageExampleGen") < order.index("StatisticsGen") < order.index("ExampleValidator")
+    assert order.index("Trainer") < order.index("Evaluator") < order.index("Pusher") == len(order) - 1
+    overrides = local_step.parse_overrides(["ImageExampleGen.input_base=/data",
+                                            "ImageExampleGen.output_file_format=5"])
+    assert overrides == {"ImageExampleGen": {"input_base": "/data", "output_file_format": "5"}}
+    with pytest.raises(ValueError, match="Task.param=value"):
+        local_step.parse_overrides(["input_base=/data"])
+
+    new = local_step.executor_input(kfp_job, "ImageExampleGen", "/r", {}, overrides["ImageExampleGen"])
+    assert new["inputs"]["parameterValues"]["input_base"] == "/data"
+    assert new["inputs"]["parameterValues"]["output_file_format"] == 5.0
+    legacy = local_step.executor_input(vertex_job, "ImageExampleGen", "/r", {}, overrides["ImageExampleGen"])
+    assert legacy["inputs"]["parameters"]["input_base"] == {"stringValue": "/data"}
+    assert legacy["inputs"]["parameters"]["output_file_format"] == {"intValue": "5"}
+    assert legacy["outputs"]["outputFile"] == "/r/ImageExampleGen/executor_output.json"
+    with pytest.raises(KeyError, match="ImageExampleGen.examples"):
+        local_step.executor_input(kfp_job, "StatisticsGen", "/r", {})
+    with pytest.raises(KeyError, match="no parameter"):
+        local_step.executor_input(kfp_job, "ImageExampleGen", "/r", {}, {"nope": "1"})
