@@ -91,7 +91,8 @@ def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
         if slice_key != ():
             continue
         for by_sub_key in by_output.values():
-            for values in by_sub_key.values():
+            # Per-class metrics live under sub keys (classId:N); keep the overall ones.
+            for values in (v for k, v in by_sub_key.items() if k == ""):
                 for name, value in values.items():
                     if isinstance(value, dict) and "doubleValue" in value:
                         out[name] = float(value["doubleValue"])
