@@ -106,6 +106,24 @@ class SlimLayer(tf_keras.layers.Layer):
         raise NotImplementedError
 
 
+class _NormalizedLayer(SlimLayer):
+    """Core op (conv/dense) → optional BatchNorm → optional activation, as slim's layers."""
+
+    activation: Optional[Callable]
+    bn: Optional[tf_keras.layers.BatchNormalization]
+
+    def _core(self) -> tf_keras.layers.Layer:
+        raise NotImplementedError
+
+    def call(self, inputs, training=None):
+        net = self._core()(inputs)
+        if self.bn is not None:
+            net = self.bn(net, training=training)
+        if self.activation is not None:
+            net = self.activation(net)
+        return net
+
+
 def _batch_norm_layer(params: BatchNormParams) -> tf_keras.layers.BatchNormalization:
     return tf_keras.layers.BatchNormalization(
         momentum=params.decay, epsilon=params.epsilon, center=params.center,
@@ -122,7 +140,7 @@ def _batch_norm_variables(scope: str, bn: tf_keras.layers.BatchNormalization) ->
     return out
 
 
-class Conv2D(SlimLayer):
+class Conv2D(_NormalizedLayer):
     """slim.conv2d: conv (+ biases when no normalizer) (+ BatchNorm) (+ activation).
 
     ``padding`` is TF's 'SAME'/'VALID' (identical to Keras 'same'/'valid').
@@ -145,13 +163,9 @@ class Conv2D(SlimLayer):
             bias_regularizer=slim_l2(weight_decay) if regularize_biases else None, name="conv")
         self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
 
-    def call(self, inputs, training=None):
-        net = self.conv(inputs)
-        if self.bn is not None:
-            net = self.bn(net, training=training)
-        if self.activation is not None:
-            net = self.activation(net)
-        return net
+
+    def _core(self) -> tf_keras.layers.Layer:
+        return self.conv
 
     def slim_variables(self) -> Dict[str, tf.Variable]:
         out = {f"{self.scope}/weights": self.conv.kernel}
@@ -162,7 +176,7 @@ class Conv2D(SlimLayer):
         return out
 
 
-class SeparableConv2D(SlimLayer):
+class SeparableConv2D(_NormalizedLayer):
     """slim.separable_conv2d.
 
     With ``num_outputs=None`` it is a depthwise conv only (``depthwise_weights``),
@@ -194,13 +208,9 @@ class SeparableConv2D(SlimLayer):
                 pointwise_regularizer=slim_l2(weight_decay), name="conv")
         self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
 
-    def call(self, inputs, training=None):
-        net = self.conv(inputs)
-        if self.bn is not None:
-            net = self.bn(net, training=training)
-        if self.activation is not None:
-            net = self.activation(net)
-        return net
+
+    def _core(self) -> tf_keras.layers.Layer:
+        return self.conv
 
     def slim_variables(self) -> Dict[str, tf.Variable]:
         out = {f"{self.scope}/depthwise_weights": self.conv.depthwise_kernel}
@@ -213,7 +223,7 @@ class SeparableConv2D(SlimLayer):
         return out
 
 
-class FullyConnected(SlimLayer):
+class FullyConnected(_NormalizedLayer):
     """slim.fully_connected on a [B, F] input."""
 
     def __init__(self, num_outputs: int, scope: str, activation: Optional[Callable] = tf.nn.relu,
@@ -229,13 +239,9 @@ class FullyConnected(SlimLayer):
             bias_regularizer=slim_l2(weight_decay) if regularize_biases else None, name="dense")
         self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
 
-    def call(self, inputs, training=None):
-        net = self.dense(inputs)
-        if self.bn is not None:
-            net = self.bn(net, training=training)
-        if self.activation is not None:
-            net = self.activation(net)
-        return net
+
+    def _core(self) -> tf_keras.layers.Layer:
+        return self.dense
 
     def slim_variables(self) -> Dict[str, tf.Variable]:
         out = {f"{self.scope}/weights": self.dense.kernel}
