@@ -19,6 +19,7 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components.image_example_gen import config as config_lib
 from components.image_example_gen.executor import Executor
+from components.image_example_gen.sources import source_names
 
 
 class ImageExampleGen(FileBasedExampleGen):  # pylint: disable=too-few-public-methods
@@ -40,6 +41,8 @@ class ImageExampleGen(FileBasedExampleGen):  # pylint: disable=too-few-public-me
           source_options: source-specific settings (see each source's module doc).
           input_config / output_config / range_config: as for every FileBasedExampleGen.
         """
+        if source not in source_names():
+            raise ValueError(f"ImageExampleGen: unknown source {source!r}; known: {source_names()}")
         options = config_lib.IngestOptions(source=source, num_shards=num_shards, dedupe=dedupe,
                                            source_options=dict(source_options or {}))
         super().__init__(input_base=input_base, input_config=input_config,

@@ -114,9 +114,23 @@ class _SizeShardFn(_SourceDoFn):
                 yield beam.pvalue.TaggedOutput(UNSIZED_TAG, (digest, ref.key))
 
 
-class _HashItemFn(_SourceDoFn):
+class _SampleFn(_SourceDoFn):
+    """Same-size group → ((size, digest of head+tail), ref) for each member."""
 
-    def process(self, group: Tuple[int, Iterable[records.ItemRef]]) -> Iterator[Tuple[bytes, str]]:
+    def process(self, group: Tuple[int, Iterable[records.ItemRef]]) -> Iterator[Any]:
+        size, refs = group[0], list(group[1])
+        if len(refs) < 2:
+            return
+        for ref in refs:
+            sample = self._reader.sample(ref, size)
+            if sample is not None:
+                yield (size, hashlib.sha256(sample).digest()), ref
+
+
+class _HashItemFn(_SourceDoFn):
+    """Group of possible duplicates → (sha256 of the whole item, key) for each member."""
+
+    def process(self, group: Tuple[Any, Iterable[records.ItemRef]]) -> Iterator[Tuple[bytes, str]]:
         refs = list(group[1])
         if len(refs) < 2:
             return
@@ -139,10 +153,15 @@ def _duplicates_of(group: Tuple[bytes, Iterable[str]]) -> Iterator[Tuple[str, st
 def FindDuplicates(shards: beam.PCollection, source: Source):  # pylint: disable=invalid-name
     """PCollection[ShardSpec | ShardTask] → PCollection[(duplicate key, kept key)]; the kept input
     is the smallest key among those with identical bytes (sha256)."""
+    # Size, then a hash of the first and last 4 KB, then the full sha256: each stage only
+    # looks at items that still collide, so distinct files are read in full once only
+    # (by the writer).
     sized = shards | "Sizes" >> beam.ParDo(_SizeShardFn(source)).with_outputs(UNSIZED_TAG, main="sized")
     same_size = (sized.sized
                  | "GroupBySize" >> beam.GroupByKey()
-                 | "HashSameSize" >> beam.ParDo(_HashItemFn(source)))
+                 | "SampleSameSize" >> beam.ParDo(_SampleFn(source))
+                 | "GroupBySample" >> beam.GroupByKey()
+                 | "HashSameSample" >> beam.ParDo(_HashItemFn(source)))
     return ((same_size, sized[UNSIZED_TAG])
             | "Digests" >> beam.Flatten()
             | "GroupByDigest" >> beam.GroupByKey()

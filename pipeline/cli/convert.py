@@ -57,6 +57,17 @@ def flags_parser(argv: List[str]) -> List[str]:
         sys.exit(1)
 
 
+def _print_rejects(path: str, limit: int = 10) -> None:
+    """The first rejects (path: reason), so problems show without opening the file."""
+    from components.image_example_gen.labels import read_rejects  # pylint: disable=import-outside-toplevel
+    rejects = read_rejects(path)
+    for reject in rejects[:limit]:
+        detail = f" ({reject['detail']})" if reject.get("detail") else ""
+        print(f"  ! {reject['path']}: {reject['reason']}{detail}")
+    if len(rejects) > limit:
+        print(f"  ! ... {len(rejects) - limit} more in {path}")
+
+
 def main(argv: List[str]) -> None:
     """Runs the conversion and prints the summary; exits 1 when the input is missing."""
     beam_args = [a for a in argv[1:] if a != "--"]
@@ -80,5 +91,6 @@ def main(argv: List[str]) -> None:
     except (SourceMissing, FileNotFoundError, ValueError) as err:
         sys.exit(f"tfslim convert: {err}")
     print(convert_lib.format_summary(summary))
+    _print_rejects(summary["files"]["rejects"])
     if not summary["accounted"]:
         sys.exit("tfslim convert: some inputs are neither converted nor rejected (see the summary)")

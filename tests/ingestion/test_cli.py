@@ -65,3 +65,15 @@ def test_offline_download_fails_at_once(tmp_path):
 def test_bad_flags_are_reported(tmp_path):
     result = _tfslim("convert", "--dataset_name=nope", f"--dataset_dir={tmp_path}", timeout=120)
     assert result.returncode != 0 and "dataset_name" in result.stderr
+
+
+def test_default_beam_mode_depends_on_size():
+    small = convert_lib.beam_options([], 10).get_all_options()
+    assert (small["runner"], small["direct_running_mode"], small["direct_num_workers"]) == (
+        "DirectRunner", "multi_threading", 0)
+    large = convert_lib.beam_options([], convert_lib.MULTI_PROCESSING_ITEMS).get_all_options()
+    assert (large["direct_running_mode"], large["direct_num_workers"]) == ("multi_processing", 0)
+    given = convert_lib.beam_options(["--direct_num_workers=3"], 10).get_all_options()
+    assert given["direct_num_workers"] == 3
+    dataflow = convert_lib.beam_options(["--runner=DataflowRunner", "--project=p"], 10**6)
+    assert dataflow.get_all_options(drop_default=True) == {"runner": "DataflowRunner", "project": "p"}

@@ -115,3 +115,24 @@ def test_input_splits_map_to_sub_directories(tmp_path):
                              "train/b/000.png", "train/b/001.png"]
     assert len(os.listdir(os.path.join(examples.uri, "Split-eval"))) == 2
     assert len(helpers.read_split(examples.uri, "eval")) == 2
+
+
+def test_dataset_source_with_native_splits(tmp_path):
+    from tests.ingestion import dataset_fixtures
+    dataset_fixtures.make_mnist(str(tmp_path / "raw"), train=8, test=4)
+    input_config = example_gen_pb2.Input(splits=[
+        example_gen_pb2.Input.Split(name="train", pattern="train"),
+        example_gen_pb2.Input.Split(name="test", pattern="test")])
+    examples = helpers.run_component(
+        ImageExampleGen(input_base=str(tmp_path / "raw"), source="mnist", input_config=input_config),
+        str(tmp_path / "out"))
+    assert json.loads(examples.split_names) == ["train", "test"]
+    assert len(helpers.read_split(examples.uri, "train")) == 8
+    assert len(helpers.read_split(examples.uri, "test")) == 4
+    assert labels_lib.read_label_file(labels_lib.labels_path(examples.uri))[9] == "nine"
+    assert not os.path.exists(os.path.join(examples.uri, ".ingest-work"))
+
+
+def test_unknown_source_is_refused_at_construction(tmp_path):
+    with pytest.raises(ValueError, match="unknown source"):
+        ImageExampleGen(input_base=str(tmp_path), source="sketches")

@@ -62,11 +62,17 @@ def test_find_duplicates(tmp_path):
     for rel in ("b/x.png", "a/z.png", "a/y.png"):
         fixtures.write(f"{root}/{rel}", data)
     fixtures.write(f"{root}/a/unique.png", fixtures.png_bytes(seed=12))
+    # Same size, same first and last 4 KB, different middle: not duplicates.
+    head, tail = b"H" * 4096, b"T" * 4096
+    fixtures.write(f"{root}/c/m1.bin", head + b"1" * 3000 + tail)
+    fixtures.write(f"{root}/c/m2.bin", head + b"2" * 3000 + tail)
+    fixtures.write(f"{root}/c/m3.bin", head + b"1" * 3000 + tail)
     source = make_source("folder", root)
     plan = planning.make_plan(source, planning.HashSplit((("train", 1),)), num_shards=2)
     with TestPipeline() as p:
         dups = p | beam.Create(plan.shards) | transforms.FindDuplicates(source)  # pylint: disable=no-value-for-parameter
-        assert_that(dups, equal_to([("a/z.png", "a/y.png"), ("b/x.png", "a/y.png")]))
+        assert_that(dups, equal_to([("a/z.png", "a/y.png"), ("b/x.png", "a/y.png"),
+                                    ("c/m3.bin", "c/m1.bin")]))
 
 
 def test_custom_config_round_trip():

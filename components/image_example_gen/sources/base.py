@@ -69,6 +69,19 @@ class Reader:
         except (OSError, tf.errors.OpError):
             return -1  # unreadable: the writer reports it; -1 never groups with real files
 
+    def sample(self, ref: records.ItemRef, size: int, span: int = 4096) -> Optional[bytes]:
+        """The first and last ``span`` bytes (a cheap pre-filter before a full hash), or
+        None when the item cannot be sampled (then it is hashed in full)."""
+        try:
+            if is_remote(ref.locator) or size <= 2 * span:
+                return read_bytes(ref.locator)
+            with open(ref.locator, "rb") as f:
+                head = f.read(span)
+                f.seek(size - span)
+                return head + f.read(span)
+        except (OSError, records.Rejected):
+            return None
+
     def close(self) -> None:
         """Releases cached containers."""
 
