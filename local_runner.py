@@ -27,6 +27,8 @@ flags.DEFINE_enum("direct_running_mode", "in_memory", ["in_memory", "multi_threa
                   "Beam DirectRunner mode.")
 flags.DEFINE_multi_string("beam_pipeline_arg", [], "Extra Beam pipeline args (repeatable).")
 flags.DEFINE_float("accuracy_threshold", None, "Evaluator lower bound on top-1.")
+flags.DEFINE_integer("num_classes", None, "Class count: the schema then bounds labels to "
+                     "[0, num_classes-1]; default: the preset's.")
 flags.DEFINE_boolean("no_baseline", False, "Omit the latest-blessed-model Resolver.")
 
 
@@ -48,6 +50,8 @@ def config_from_flags():
         changes["train_steps"] = FLAGS.train_steps
     if FLAGS.pipeline_name:
         changes["pipeline_name"] = FLAGS.pipeline_name
+    if FLAGS.num_classes:
+        changes["num_classes"] = FLAGS.num_classes
     if FLAGS.accuracy_threshold is not None:
         changes["accuracy_threshold"] = FLAGS.accuracy_threshold
     return config.replace(**changes)

@@ -39,6 +39,9 @@ class PipelineConfig:
         '' means the server reads ``serving_dir`` itself (an object store URL).
       schema_file: ImportSchemaGen's schema; None = schemas/slim_image.pbtxt of this
         checkout (the Kubeflow runner points it at the copy inside the image).
+      num_classes: when known, runners write a schema whose label domain is
+        [0, num_classes-1] (schemas.write_dataset_schema), so ExampleValidator
+        flags out-of-range labels; None keeps only the lower bound 0.
     """
 
     pipeline_name: str = "tfslim-digits"
@@ -59,6 +62,7 @@ class PipelineConfig:
     beam_pipeline_args: Tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
     enable_cache: bool = False
     schema_file: Optional[str] = None
+    num_classes: Optional[int] = None
     smoke_num_examples: int = 16
     smoke_max_latency_ms: float = 1000.0
     serving_config_base_path: str = "/models"
@@ -75,9 +79,10 @@ DEMO_TRAIN = TrainConfig(
     log_every_n_steps=100, save_interval_secs=600, seed=42)
 
 PRESETS: Dict[str, PipelineConfig] = {
-    "demo": PipelineConfig(train=DEMO_TRAIN, train_steps=1500),
+    "demo": PipelineConfig(train=DEMO_TRAIN, train_steps=1500, num_classes=10),
     # A few steps on a small subset: for the e2e test and quick checks.
     "smoke": PipelineConfig(train=DEMO_TRAIN.replace(log_every_n_steps=50), train_steps=200,
+                            num_classes=10,
                             accuracy_threshold=0.3),
 }
 

@@ -8,6 +8,7 @@ from typing import Dict, Optional
 from ml_metadata.metadata_store import metadata_store
 from tfx import v1 as tfx
 
+import schemas
 from pipeline import progress
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import create_pipeline
@@ -32,9 +33,19 @@ def metadata_path_for(config: PipelineConfig) -> str:
     return os.path.join(config.pipeline_root, "metadata.sqlite")
 
 
+def with_dataset_schema(config: PipelineConfig) -> PipelineConfig:
+    """Writes the label-range schema for ``config.num_classes`` under the pipeline root."""
+    if not config.num_classes or config.schema_file:
+        return config
+    path = os.path.join(config.pipeline_root, "schema",
+                        f"slim_image_{config.num_classes}_classes.pbtxt")
+    return config.replace(schema_file=schemas.write_dataset_schema(path, config.num_classes))
+
+
 def run_local(config: PipelineConfig, runner: str = "local",
               metadata_path: Optional[str] = None) -> RunSummary:
     """Runs ``create_pipeline(config)`` with an embedded sqlite MLMD and returns a summary."""
+    config = with_dataset_schema(config)
     metadata_path = metadata_path or metadata_path_for(config)
     os.makedirs(os.path.dirname(os.path.abspath(metadata_path)), exist_ok=True)
     connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
