@@ -6,14 +6,9 @@ from typing import Any, Dict, Tuple
 import tensorflow as tf
 
 from components.image_example_gen.image_codec import EncodedImage
+# The keys are defined once, in trainer.features, and shared with training/serving.
+from trainer.features import ENCODED, FILENAME, FORMAT, HEIGHT, LABEL, TEXT, WIDTH  # noqa: F401
 
-ENCODED = "image/encoded"
-FORMAT = "image/format"
-LABEL = "image/class/label"
-TEXT = "image/class/text"
-HEIGHT = "image/height"
-WIDTH = "image/width"
-FILENAME = "image/filename"
 # ImageNet boxes: slim's build_imagenet_data writes image/object/bbox/label while its
 # reader (datasets/imagenet.py) reads image/object/class/label; both are written.
 BBOX_KEYS = ("image/object/bbox/xmin", "image/object/bbox/ymin",
