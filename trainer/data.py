@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
+from components.image_example_gen.labels import read_label_file
 from trainer import features
 from trainer.image_ops import ImageSpec, preprocess_encoded
 
@@ -81,21 +82,6 @@ def find_split_files(dataset_dir: str, dataset_name: str, split_name: str,
         f"--dataset_name={dataset_name} --dataset_dir={dataset_dir}` or pass --file_pattern.")
 
 
-def read_labels(path: str) -> Dict[int, str]:
-    """labels.txt ``N:name`` lines (split at the first ':', as slim's read_label_file)."""
-    labels: Dict[int, str] = {}
-    with tf.io.gfile.GFile(path) as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            index, sep, name = line.partition(":")
-            if not sep or not index.strip().isdigit():
-                raise ValueError(f"{path}:{lineno}: expected 'N:name', got {line!r}")
-            labels[int(index)] = name
-    return labels
-
-
 def max_label(file_patterns: Sequence[str]) -> int:
     """Largest ``image/class/label`` in the files (the class count when labels.txt is absent)."""
     files = list_files(file_patterns)
@@ -154,7 +140,7 @@ def dataset_split(dataset_dir: str, dataset_name: str, split_name: str,
     files = find_split_files(dataset_dir, dataset_name, split_name, file_pattern)
     labels_file = os.path.join(dataset_dir, LABELS_FILENAME)
     if tf.io.gfile.exists(labels_file):
-        labels = read_labels(labels_file)
+        labels = read_label_file(labels_file)
         num_classes = max(labels) + 1
     else:
         log.warning("%s has no labels.txt; counting classes from the labels in the files.",
