@@ -152,3 +152,39 @@ def test_save_summaries_secs(monkeypatch, tmp_path):
              for e in tf.compat.v1.train.summary_iterator(p)
              if any(v.tag == "total_loss" for v in e.summary.value)]
     assert steps == [3, 6, 9, 10]  # every 30 s, plus the last step
+
+
+def test_config_round_trip_and_validation():
+    config = TrainConfig(model_name="lenet", max_number_of_steps=5,
+                         checkpoint_exclude_scopes=("A/Logits",))
+    again = TrainConfig.from_dict(config.to_dict())
+    assert again == config
+    assert TrainConfig.from_dict({"trainable_scopes": "A/Logits, A/AuxLogits"}).trainable_scopes \
+        == ("A/Logits", "A/AuxLogits")
+    with pytest.raises(ValueError, match="Unknown training option"):
+        TrainConfig.from_dict({"num_epochs": 3})
+    for bad, match in [({"optimizer": "lamb"}, "Optimizer \\[lamb\\]"),
+                       ({"max_number_of_steps": None}, "max_number_of_steps"),
+                       ({"moving_average_decay": 1.5}, "moving_average_decay"),
+                       ({"strategy": "tpu"}, "--strategy")]:
+        with pytest.raises(ValueError, match=match):
+            config.replace(**bad).validate()
+
+
+@pytest.mark.parametrize("tf_config,chief,scratch", [
+    (None, True, False),
+    ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}, True, False),
+    ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}, False, True),
+    ({"cluster": {"chief": ["a:1"], "worker": ["b:2"]}, "task": {"type": "worker", "index": 0}},
+     False, True),
+    ({"cluster": {"chief": ["a:1"], "worker": ["b:2"]}, "task": {"type": "chief", "index": 0}},
+     True, False),
+])
+def test_chief_rules(monkeypatch, tf_config, chief, scratch):
+    from trainer import distribute
+    if tf_config is None:
+        monkeypatch.delenv("TF_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+    assert distribute.is_chief() is chief
+    assert ("workertemp_" in distribute.worker_dir("/runs/x")) is scratch
