@@ -134,10 +134,11 @@ def restore_or_initialize(state: TrainState, config: TrainConfig) -> Optional[ne
     """
     latest = tf.train.latest_checkpoint(config.train_dir)
     if latest:
+        _check_same_model(state, latest)
         state.checkpoint.restore(latest).expect_partial()
         if config.checkpoint_path:
-            log.info("Ignoring --checkpoint_path because a checkpoint already exists in %s",
-                     config.train_dir)
+            _say(f"Ignoring --checkpoint_path because a checkpoint already exists in "
+                 f"{config.train_dir}")
         if state.moving_averages is not None and not _has_ema(latest):
             log.warning("%s holds no moving averages; starting them at the restored weights.",
                         latest)
@@ -153,6 +154,18 @@ def restore_or_initialize(state: TrainState, config: TrainConfig) -> Optional[ne
         state.moving_averages.reset()
     _say(f"Fine-tuning from {report.summary()}")
     return report
+
+
+def _check_same_model(state: TrainState, path: str) -> None:
+    """A train_dir checkpoint of another net (or class count) is an error, not a partial resume."""
+    keys = finetune.slim_tensor_keys(path)
+    shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    wrong = sorted(n for n, v in state.net.slim_variables().items()
+                   if n not in keys or list(shapes[keys[n]]) != v.shape.as_list())
+    if wrong:
+        raise ValueError(f"--train_dir {os.path.dirname(path)} holds a checkpoint of another model "
+                         f"or class count ({len(wrong)} variables differ, e.g. {wrong[0]}); use a new "
+                         "--train_dir, or pass that checkpoint as --checkpoint_path to fine-tune.")
 
 
 def _has_ema(path: str) -> bool:

@@ -52,7 +52,19 @@ def test_steps_history_and_eval(run):
     assert set(result.history) >= {"total_loss", "loss", "regularization_loss", "accuracy",
                                    "learning_rate", "eval_accuracy", "eval_recall_5"}
     assert result.history["regularization_loss"][-1] > 0
-    assert result.history["eval_accuracy"] > 0.3  # 24 steps on real digits: well above chance
+
+
+def test_eval_measures_the_returned_net(run, dataset_dir):
+    _, result, _ = run
+    eval_ds = data.make_dataset(data.find_split_files(dataset_dir, "digits", "validation"),
+                                result.image_spec, 16, is_training=False)
+    correct = total = 0
+    for images, labels in eval_ds:
+        predicted = np.argmax(result.net(images, training=False)[0].numpy(), axis=-1)
+        correct += int(np.sum(predicted == labels.numpy()))
+        total += len(labels)
+    assert total == 60
+    assert result.history["eval_accuracy"] == pytest.approx(correct / total, abs=1e-6)
 
 
 def test_checkpoints_every_save_interval_steps_and_at_the_end(run):
@@ -147,3 +159,10 @@ def test_rerun_with_more_steps_resumes_and_ignores_checkpoint_path(run, dataset_
     assert f"Resuming from {os.path.join(config.train_dir, f'model.ckpt-{STEPS}')}" in out
     assert result.steps == STEPS + 2 and result.restore_report is None
     assert f"global step {STEPS + 2}/{STEPS + 2}" in out
+
+
+def test_train_dir_of_another_model_is_an_error(run, dataset_dir):
+    config, _, _ = run
+    split = data.dataset_split(dataset_dir, "digits", "train")
+    with pytest.raises(ValueError, match="another model or class count"):
+        train_lib.train(config.replace(max_number_of_steps=STEPS + 5), split.files, 7)
