@@ -13,7 +13,9 @@ from absl import app, flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("preset", "demo", ["demo", "smoke"], "Named configuration in pipeline/configs.py.")
-flags.DEFINE_enum("runner", "local", ["local", "beam"], "LocalDagRunner or BeamDagRunner.")
+# A string flag, not an enum: TFX's Beam executors parse their Beam args (which may
+# hold --runner=DirectRunner/DataflowRunner) against absl's global FLAGS in-process.
+flags.DEFINE_string("runner", "local", "local (LocalDagRunner) or beam (BeamDagRunner).")
 flags.DEFINE_string("data_dir", "data/digits", "Class-folder tree of raw images (<root>/<label>/<file>).")
 flags.DEFINE_string("source", "folder", "ImageExampleGen source kind.")
 flags.DEFINE_string("model_name", None, "Zoo network (nets_factory key); default: the preset's.")
@@ -59,8 +61,10 @@ def config_from_flags():
 
 def main(argv) -> None:
     del argv
-    from pipeline.local import run_local  # pylint: disable=import-outside-toplevel
+    from pipeline.local import RUNNERS, run_local  # pylint: disable=import-outside-toplevel
 
+    if FLAGS.runner not in RUNNERS:
+        raise app.UsageError(f"--runner must be one of {RUNNERS}, got {FLAGS.runner!r}")
     summary = run_local(config_from_flags(), runner=FLAGS.runner, metadata_path=FLAGS.metadata_path)
     print(f"pipeline root: {summary.pipeline_root}")
     print(f"metrics: {summary.metrics}")

@@ -18,7 +18,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", "data/digits", "Where the digit PNGs are written (cached).")
 flags.DEFINE_string("output_dir", "outputs/demo", "Pipeline root, MLMD and serving dir go under here.")
 flags.DEFINE_integer("train_steps", None, "Override the demo preset's steps.")
-flags.DEFINE_enum("runner", "local", ["local", "beam"], "LocalDagRunner or BeamDagRunner.")
+flags.DEFINE_string("runner", "local", "local (LocalDagRunner) or beam (BeamDagRunner).")
 
 
 def main(argv) -> None:
