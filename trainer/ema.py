@@ -22,7 +22,7 @@ from typing import Dict, Mapping
 
 import tensorflow as tf
 
-EMA_SUFFIX = "/ExponentialMovingAverage"
+from trainer.nets.checkpoint import EMA_SUFFIX  # noqa: F401  (slim's shadow-name suffix)
 
 
 class _Refs:

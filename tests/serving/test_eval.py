@@ -5,11 +5,11 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-import tf_keras
 
 from tests.pipeline import helpers
 from tests.serving.cli import run_tfslim
-from trainer import eval_lib, model_io, nets
+from pipeline.configs import DEMO_TRAIN
+from trainer import eval_lib, finetune, model_io, nets, train_lib
 
 
 def _lenet():
@@ -19,47 +19,46 @@ def _lenet():
 
 
 @pytest.fixture(scope="module")
-def ema_checkpoint(tmp_path_factory):
-    """A train_dir checkpoint after one Adam step with EMA: (dir, weights after, EMA values)."""
-    tf_keras.utils.set_random_seed(3)
-    net = _lenet()
-    optimizer = tf_keras.optimizers.Adam(0.1, use_ema=True, ema_momentum=0.5)
-    before = [v.numpy() for v in net.trainable_variables]
-    optimizer.apply_gradients([(tf.ones_like(v), v) for v in net.trainable_variables])
-    after = [v.numpy() for v in net.trainable_variables]
-    ema = [0.5 * b + 0.5 * a for b, a in zip(before, after)]  # tf_keras: avg = m*avg + (1-m)*w
+def ema_checkpoint(examples_uri, tmp_path_factory):
+    """A real train_dir (train_lib, 3 steps, EMA): (dir, raw weights, EMA weights) by slim name."""
     train_dir = str(tmp_path_factory.mktemp("train"))
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(net=net, optimizer=optimizer), train_dir,
-                                         max_to_keep=2, checkpoint_name="model.ckpt")
-    manager.save(checkpoint_number=optimizer.iterations)
-    return train_dir, after, ema
+    config = DEMO_TRAIN.replace(max_number_of_steps=3, moving_average_decay=0.5, learning_rate=0.05,
+                                train_dir=train_dir, log_every_n_steps=1, batch_size=8)
+    result = train_lib.train(config, [os.path.join(examples_uri, "Split-train", "*")], 10)
+    path = tf.train.latest_checkpoint(train_dir)
+    reader, keys = tf.train.load_checkpoint(path), finetune.slim_tensor_keys(path)
+    raw = {name: reader.get_tensor(keys[name]) for name in result.net.slim_variables()}
+    ema = {name: var.numpy() for name, var in result.net.slim_variables().items()}
+    return train_dir, raw, ema
+
+
+def _assert_weights(net, expected):
+    for name, var in net.slim_variables().items():
+        np.testing.assert_allclose(var.numpy(), expected[name], rtol=1e-5, atol=1e-7, err_msg=name)
 
 
 def test_project_checkpoint_restores_weights_or_moving_averages(ema_checkpoint):
-    train_dir, after, ema = ema_checkpoint
+    train_dir, raw, ema = ema_checkpoint
     net = _lenet()
     path = model_io.restore_for_inference(net, train_dir)
-    assert path.endswith("model.ckpt-1") and model_io.checkpoint_step(path) == 1
-    assert model_io.is_object_based(path)
-    for var, value in zip(net.trainable_variables, after):
-        np.testing.assert_allclose(var.numpy(), value, rtol=1e-6)
+    assert path.endswith("model.ckpt-3") and model_io.checkpoint_step(path) == 3
+    assert finetune.is_object_checkpoint(path)
+    _assert_weights(net, raw)
     net = _lenet()
     model_io.restore_for_inference(net, train_dir, use_moving_averages=True)
-    for var, value in zip(net.trainable_variables, ema):
-        np.testing.assert_allclose(var.numpy(), value, rtol=1e-5, atol=1e-7)
-    assert not np.allclose(ema[0], after[0])  # the two really differ
+    _assert_weights(net, ema)
+    assert not np.allclose(ema["LeNet/fc4/weights"], raw["LeNet/fc4/weights"])  # they really differ
 
 
 def test_slim_checkpoint_and_missing_moving_averages(tmp_path):
     source = _lenet()
     prefix = nets.save_slim_checkpoint(source, str(tmp_path / "lenet.ckpt"))
-    assert not model_io.is_object_based(prefix)
+    assert not finetune.is_object_checkpoint(prefix)
     net = _lenet()
     model_io.restore_for_inference(net, prefix)
     np.testing.assert_array_equal(net.trainable_variables[0].numpy(), source.trainable_variables[0].numpy())
-    plain = tf.train.Checkpoint(net=_lenet()).save(str(tmp_path / "plain" / "ckpt"))
     with pytest.raises(ValueError, match="holds no moving averages"):
-        model_io.restore_for_inference(_lenet(), plain, use_moving_averages=True)
+        model_io.restore_for_inference(_lenet(), prefix, use_moving_averages=True)
 
 
 def test_saved_model_and_checkpoint_paths_give_the_same_metrics(lenet_model_dir, examples_uri, tmp_path):
@@ -102,9 +101,9 @@ def test_eval_cli_loop_writes_accuracy_and_recall_5(ema_checkpoint, examples_uri
                         "--moving_average_decay=0.5")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "eval/Accuracy[" in result.stdout and "eval/Recall_5[" in result.stdout
-    assert "on 24 examples" in result.stdout and "@ step 1)" in result.stdout
+    assert "on 24 examples" in result.stdout and "@ step 3)" in result.stdout
     tags = set()
     for path in glob.glob(os.path.join(eval_dir, "events.out.tfevents.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
             tags |= {(v.tag, event.step) for v in event.summary.value}
-    assert {("eval/Accuracy", 1), ("eval/Recall_5", 1)} <= tags
+    assert {("eval/Accuracy", 3), ("eval/Recall_5", 3)} <= tags
