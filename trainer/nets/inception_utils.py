@@ -267,6 +267,24 @@ def softmax(logits: tf.Tensor) -> tf.Tensor:
     return tf.nn.softmax(logits)
 
 
+def conv_logits_head(model, net: tf.Tensor, end_points: Dict[str, tf.Tensor], training: bool,
+                     prelogits_key: Optional[str] = "PreLogits") -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
+    """slim's conv head of inception v1-v3: dropout → 1x1 conv ``Logits`` → SpatialSqueeze → softmax.
+
+    ``model`` holds ``dropout``, ``logits`` and ``spatial_squeeze``; inception_v1
+    records no ``PreLogits`` end point (``prelogits_key=None``), as in slim.
+    """
+    net = model.dropout(net, training=training)
+    if prelogits_key:
+        end_points[prelogits_key] = net
+    logits = model.logits(net, training=training)
+    if model.spatial_squeeze:
+        logits = layers.spatial_squeeze(logits)
+    end_points["Logits"] = logits
+    end_points["Predictions"] = softmax(logits)
+    return logits, end_points
+
+
 def flatten(net: tf.Tensor) -> tf.Tensor:
     """slim.flatten: [B, ...] -> [B, prod(...)] (static inner dims, as in slim)."""
     return tf.reshape(net, [-1, net.shape[1:].num_elements()])

@@ -91,13 +91,7 @@ class InceptionV1(iu.InceptionNet):
                                                                     padding="VALID")
         if not self.num_classes:
             return net, end_points
-        net = self.dropout(net, training=training)
-        logits = self.logits(net, training=training)
-        if self.spatial_squeeze:
-            logits = layers.spatial_squeeze(logits)
-        end_points["Logits"] = logits
-        end_points["Predictions"] = iu.softmax(logits)
-        return logits, end_points
+        return iu.conv_logits_head(self, net, end_points, training, prelogits_key=None)
 
 
 register(NetSpec(name="inception_v1", builder=InceptionV1, default_image_size=224,

@@ -109,13 +109,7 @@ class InceptionV2(iu.InceptionNet):
             net = end_points["AvgPool_1a"] = iu.reduced_avg_pool(net, (7, 7))
         if not self.num_classes:
             return net, end_points
-        net = end_points["PreLogits"] = self.dropout(net, training=training)
-        logits = self.logits(net, training=training)
-        if self.spatial_squeeze:
-            logits = layers.spatial_squeeze(logits)
-        end_points["Logits"] = logits
-        end_points["Predictions"] = iu.softmax(logits)
-        return logits, end_points
+        return iu.conv_logits_head(self, net, end_points, training)
 
 
 register(NetSpec(name="inception_v2", builder=InceptionV2, default_image_size=224,

@@ -160,13 +160,7 @@ class InceptionV3(iu.InceptionNet):
             net = end_points["AvgPool_1a"] = iu.reduced_avg_pool(net, (8, 8))
         if not self.num_classes:
             return net, end_points
-        net = end_points["PreLogits"] = self.dropout(net, training=training)
-        logits = self.logits(net, training=training)
-        if self.spatial_squeeze:
-            logits = layers.spatial_squeeze(logits)
-        end_points["Logits"] = logits
-        end_points["Predictions"] = iu.softmax(logits)
-        return logits, end_points
+        return iu.conv_logits_head(self, net, end_points, training)
 
 
 register(NetSpec(name="inception_v3", builder=InceptionV3, default_image_size=299,
