@@ -22,8 +22,6 @@ from typing import Dict, Mapping
 
 import tensorflow as tf
 
-from trainer.nets.checkpoint import EMA_SUFFIX  # noqa: F401  (slim's shadow-name suffix)
-
 
 class _Refs:
     """Holds the averaged variables without making them checkpoint dependencies of the EMA."""

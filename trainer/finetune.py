@@ -20,7 +20,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from trainer import nets
-from trainer.ema import EMA_SUFFIX
+from trainer.nets.checkpoint import EMA_SUFFIX
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 NAMES_PATH = ("slim_names", "by_name")

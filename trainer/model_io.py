@@ -16,7 +16,7 @@ import re
 import tensorflow as tf
 
 from trainer import finetune, nets
-from trainer.ema import EMA_SUFFIX
+from trainer.nets.checkpoint import EMA_SUFFIX
 
 
 def checkpoint_step(checkpoint_path: str) -> int:

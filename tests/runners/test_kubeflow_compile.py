@@ -13,7 +13,7 @@ from absl import flags
 from google.protobuf import json_format
 
 from kubeflow import runner
-from kubeflow.settings import HEAVY_COMPONENTS, KubeflowSettings, validate_pipeline_name
+from kubeflow.settings import HEAVY_COMPONENTS, validate_pipeline_name
 from tests.runners.conftest import HEAVY_ARGS, IMAGE, settings
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
