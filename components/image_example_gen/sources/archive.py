@@ -31,3 +31,33 @@ def find_first(root: str, names: Sequence[str]) -> Optional[str]:
         if tf.io.gfile.exists(path):
             return path
     return None
+
+
+class ArchivedTree:
+    """Mixin for a source shipped as a tar archive (``ARCHIVE``) whose extracted
+    directory (``TREE``) may already sit under ``self.root`` (flowers, cifar10)."""
+
+    ARCHIVE: str
+    TREE: str
+    _tree: Optional[str] = None
+
+    def prepare(self, workdir: str) -> None:
+        """Finds the tree, unpacking the archive into ``workdir`` when only it exists."""
+        found = find_first(self.root, [self.TREE, self.ARCHIVE])
+        if found is None:
+            raise FileNotFoundError(f"{self.name}: neither {self.TREE}/ nor {self.ARCHIVE} "
+                                    f"under {self.root}")
+        if not tf.io.gfile.isdir(found):
+            found = os.path.join(extract_tar(found, os.path.join(workdir, self.name)), self.TREE)
+        self._tree = found
+
+    @property
+    def tree(self) -> str:
+        """The extracted directory (prepare() unpacks the archive when needed)."""
+        if self._tree is None:
+            found = find_first(self.root, [self.TREE])
+            if found is None:
+                raise RuntimeError(f"{self.name}: no {self.TREE}/ under {self.root}; call "
+                                   f"prepare(workdir) to unpack {self.ARCHIVE}")
+            self._tree = found
+        return self._tree

@@ -55,7 +55,7 @@ class _BatchReader(base.Reader):
         self._batches.clear()
 
 
-class Cifar10Source(base.Source):
+class Cifar10Source(archive.ArchivedTree, base.Source):
     """CIFAR-10 python batches; see the module doc."""
     name = "cifar10"
     native_splits = ("train", "test")
@@ -63,28 +63,7 @@ class Cifar10Source(base.Source):
     required_files = (ARCHIVE,)
     download_urls = {ARCHIVE: DATA_URL}
     alternatives = {ARCHIVE: (TREE,)}
-
-    def __init__(self, root, options=None):
-        super().__init__(root, options)
-        self._tree = None
-
-    def prepare(self, workdir: str) -> None:
-        found = archive.find_first(self.root, [TREE, ARCHIVE])
-        if found is None:
-            raise FileNotFoundError(f"cifar10: neither {TREE}/ nor {ARCHIVE} under {self.root}")
-        if not tf.io.gfile.isdir(found):
-            found = os.path.join(archive.extract_tar(found, os.path.join(workdir, "cifar10")), TREE)
-        self._tree = found
-
-    @property
-    def tree(self) -> str:
-        if self._tree is None:
-            found = archive.find_first(self.root, [TREE])
-            if found is None:
-                raise RuntimeError(f"cifar10: no {TREE}/ under {self.root}; call prepare(workdir) "
-                                   f"to unpack {ARCHIVE}")
-            self._tree = found
-        return self._tree
+    ARCHIVE, TREE = ARCHIVE, TREE  # for archive.ArchivedTree
 
     def class_names(self, selectors: Sequence[str] = ("*",)) -> List[str]:
         return list(CLASS_NAMES)

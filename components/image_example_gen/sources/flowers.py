@@ -8,10 +8,7 @@ the (sorted) paths, the first 350 are validation (``VALIDATION_SIZE``).
 """
 from __future__ import annotations
 
-import os
 from typing import Iterator, List, Sequence
-
-import tensorflow as tf
 
 from components.image_example_gen.sources import archive, base
 from components.image_example_gen.sources.folder import FolderSource
@@ -23,36 +20,13 @@ VALIDATION_SIZE = 350
 RANDOM_SEED = 0
 
 
-class FlowersSource(FolderSource):
+class FlowersSource(archive.ArchivedTree, FolderSource):
     """flower_photos as a class-folder tree; see the module doc."""
     name = "flowers"
     required_files = (ARCHIVE,)
     download_urls = {ARCHIVE: DATA_URL}
     alternatives = {ARCHIVE: (TREE,)}
-
-    def __init__(self, root, options=None):
-        super().__init__(root, options)
-        self._tree = None
-
-    def prepare(self, workdir: str) -> None:
-        """Finds the tree, unpacking the tgz into ``workdir`` when only the archive exists."""
-        found = archive.find_first(self.root, [TREE, ARCHIVE])
-        if found is None:
-            raise FileNotFoundError(f"flowers: neither {TREE}/ nor {ARCHIVE} under {self.root}")
-        if not tf.io.gfile.isdir(found):
-            found = os.path.join(archive.extract_tar(found, os.path.join(workdir, "flowers")), TREE)
-        self._tree = found
-
-    @property
-    def tree(self) -> str:
-        """The flower_photos directory (prepare() unpacks the archive when needed)."""
-        if self._tree is None:
-            found = archive.find_first(self.root, [TREE])
-            if found is None:
-                raise RuntimeError(f"flowers: no {TREE}/ under {self.root}; call prepare(workdir) "
-                                   f"to unpack {ARCHIVE}")
-            self._tree = found
-        return self._tree
+    ARCHIVE, TREE = ARCHIVE, TREE  # for archive.ArchivedTree
 
     def class_names(self, selectors: Sequence[str] = ("*",)) -> List[str]:
         return FolderSource(self.tree).class_names(selectors)
