@@ -37,8 +37,12 @@ def test_lenet_reaches_98_percent_on_held_out_digits(tmp_path):
 
 def test_cifarnet_reaches_97_percent_on_digits_upscaled_to_32(tmp_path):
     nets.get_spec("cifarnet")  # fails here, naming the known nets, if cifarnet is not registered
-    # cifarnet's own training preprocessing: random crop, flip, brightness/contrast, standardize.
-    config = _adam("cifarnet", tmp_path / "train", 800, weight_decay=0.004)
+    # --preprocessing_name=lenet, as a slim user training on digits would pick: cifarnet's own
+    # training preprocessing flips left-right, which is wrong for digits (a mirrored 2 is
+    # close to a 5). Measured over seeds 1-3 on 2 cores: with the flip 96.9-98.1% held-out
+    # (CI failed once at 96.94%), with lenet's flip-free preprocessing 98.6-99.2%.
+    config = _adam("cifarnet", tmp_path / "train", 800, weight_decay=0.004,
+                   preprocessing_name="lenet")
     accuracy = _train_and_eval(tmp_path / "data", config, size=32, channels=3)
     assert accuracy >= 0.97, accuracy
 
