@@ -30,14 +30,17 @@ from components.image_example_gen.sources.flowers import RANDOM_SEED, VALIDATION
 
 DEFAULT_NUM_SHARDS = 5
 DEFAULT_VALIDATION_FRACTION = 0.1
-# Local default: the DirectRunner with threads on every core below MULTI_PROCESSING_ITEMS
-# images, worker processes on every core above. Measured on 2 cores (docs/ingestion.md):
-# conversion does no pixel decode, so an image costs ~0.2 ms and threads already overlap
-# the I/O, CRC and hashing (which release the GIL); a multi-process run first pays ~12 s
-# for its workers to import TF and Beam, and only overtakes past ~100k images.
+# Local default: the DirectRunner in one process (in_memory) below MULTI_PROCESSING_ITEMS
+# images, worker processes on every core above. Measured on 2 cores (docs/ingestion.md,
+# best of 3 interleaved rounds): conversion does no pixel decode, so an image costs ~0.1 ms:
+# file read, header check, Example build and serialize, record write. The middle steps hold
+# the GIL and the I/O steps are short, so threads (multi_threading, or read-ahead threads in
+# the writer) only add lock hand-offs: in_memory was 25-85% faster at 2,000 and 20,000
+# images. A multi-process run first pays ~12 s for its workers to import TF and Beam, and
+# only overtakes past ~100k images.
 MULTI_PROCESSING_ITEMS = 100_000
-IN_PROCESS_ARGS = ("--runner=DirectRunner", "--direct_running_mode=multi_threading",
-                   "--direct_num_workers=0")
+IN_PROCESS_ARGS = ("--runner=DirectRunner", "--direct_running_mode=in_memory",
+                   "--direct_num_workers=1")
 MULTI_PROCESS_ARGS = ("--runner=DirectRunner", "--direct_running_mode=multi_processing",
                       "--direct_num_workers=0")
 

@@ -19,6 +19,7 @@ import bisect
 import dataclasses
 import hashlib
 import math
+import operator
 import pickle
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -66,13 +67,18 @@ def resolve_shard(element: Union[ShardSpec, ShardTask]) -> ShardSpec:
     return element.load() if isinstance(element, ShardTask) else element
 
 
+# ItemRef → its field values in declaration order (ItemRef(*fields) rebuilds it).
+_fields = operator.attrgetter(*(field.name for field in dataclasses.fields(records.ItemRef)))
+
+
 def write_shard_tasks(shards: Sequence[ShardSpec], directory: str) -> List[ShardTask]:
     """Writes each shard's items to ``directory/<split>-<index>.items`` (pickled tuples)."""
     tf.io.gfile.makedirs(directory)
     tasks = []
     for shard in shards:
         path = f"{directory}/{shard.split}-{shard.index:05d}.items"
-        payload = pickle.dumps([dataclasses.astuple(item) for item in shard.items],
+        # Plain field tuples: dataclasses.astuple deep-copies each field (~30 us an item).
+        payload = pickle.dumps([_fields(item) for item in shard.items],
                                protocol=pickle.HIGHEST_PROTOCOL)
         with tf.io.gfile.GFile(path, "wb") as f:
             f.write(payload)

@@ -70,7 +70,7 @@ def test_bad_flags_are_reported(tmp_path):
 def test_default_beam_mode_depends_on_size():
     small = convert_lib.beam_options([], 10).get_all_options()
     assert (small["runner"], small["direct_running_mode"], small["direct_num_workers"]) == (
-        "DirectRunner", "multi_threading", 0)
+        "DirectRunner", "in_memory", 1)
     large = convert_lib.beam_options([], convert_lib.MULTI_PROCESSING_ITEMS).get_all_options()
     assert (large["direct_running_mode"], large["direct_num_workers"]) == ("multi_processing", 0)
     given = convert_lib.beam_options(["--direct_num_workers=3"], 10).get_all_options()
