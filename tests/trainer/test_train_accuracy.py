@@ -30,7 +30,9 @@ def _adam(model_name, train_dir, steps, **changes) -> TrainConfig:
 
 
 def test_lenet_reaches_98_percent_on_held_out_digits(tmp_path):
-    config = _adam("lenet", tmp_path / "train", 500, image_channels=1, weight_decay=0.0)
+    # 800 steps (~18 epochs): over seeds 1-5 held-out top-1 was 98.3-99.2% (500 steps: 98.05-99.2%,
+    # one image above the bar at worst).
+    config = _adam("lenet", tmp_path / "train", 800, image_channels=1, weight_decay=0.0)
     accuracy = _train_and_eval(tmp_path / "data", config)
     assert accuracy >= 0.98, accuracy
 
