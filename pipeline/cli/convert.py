@@ -9,7 +9,8 @@
 
 Flags this command does not define (--runner, --direct_num_workers,
 --direct_running_mode, Dataflow/Flink/Spark options, ...) are passed to Beam; they may
-also follow a lone ``--``. Without --runner: DirectRunner, multi-process, every core.
+also follow a lone ``--``. Without --runner: the DirectRunner, in one process (in_memory)
+below 100,000 images and multi-process on every core above (docs/ingestion.md says why).
 """
 from __future__ import annotations
 
