@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import numpy as np
 from PIL import Image
@@ -111,45 +111,49 @@ def list_images(root: str) -> List[tuple]:
     return items
 
 
-def slim_like(root: str, out_dir: str) -> float:
-    """slim's download_and_convert_flowers loop (TF2 eager decode instead of a Session)."""
+def _timed_shards(root: str, out_dir: str, prefix: str, record_of: Callable[[str, int], bytes]) -> float:
+    """Seconds to write every image of ``root`` as ``record_of(path, label)`` records into
+    NUM_SHARDS TFRecord files, in list order (the serial baselines' shared loop)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     items = list_images(root)
     per_shard = -(-len(items) // NUM_SHARDS)
     os.makedirs(out_dir, exist_ok=True)
     start = time.perf_counter()
     for shard in range(NUM_SHARDS):
-        path = os.path.join(out_dir, f"slim_train_{shard:05d}-of-{NUM_SHARDS:05d}.tfrecord")
+        path = os.path.join(out_dir, f"{prefix}-{shard:05d}-of-{NUM_SHARDS:05d}.tfrecord")
         with tf.io.TFRecordWriter(path) as writer:
             for filename, label in items[shard * per_shard:(shard + 1) * per_shard]:
-                data = tf.io.gfile.GFile(filename, "rb").read()
-                image = tf.io.decode_jpeg(data, channels=3)
-                height, width = int(image.shape[0]), int(image.shape[1])
-                example = tf.train.Example(features=tf.train.Features(feature={
-                    "image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[data])),
-                    "image/format": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"jpg"])),
-                    "image/class/label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
-                    "image/height": tf.train.Feature(int64_list=tf.train.Int64List(value=[height])),
-                    "image/width": tf.train.Feature(int64_list=tf.train.Int64List(value=[width])),
-                }))
-                writer.write(example.SerializeToString())
+                writer.write(record_of(filename, label))
     return time.perf_counter() - start
+
+
+def slim_like(root: str, out_dir: str) -> float:
+    """slim's download_and_convert_flowers loop (TF2 eager decode instead of a Session)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    def record_of(filename: str, label: int) -> bytes:
+        data = tf.io.gfile.GFile(filename, "rb").read()
+        image = tf.io.decode_jpeg(data, channels=3)
+        height, width = int(image.shape[0]), int(image.shape[1])
+        return tf.train.Example(features=tf.train.Features(feature={
+            "image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[data])),
+            "image/format": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"jpg"])),
+            "image/class/label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+            "image/height": tf.train.Feature(int64_list=tf.train.Int64List(value=[height])),
+            "image/width": tf.train.Feature(int64_list=tf.train.Int64List(value=[width])),
+        })).SerializeToString()
+
+    return _timed_shards(root, out_dir, "slim_train", record_of)
 
 
 def plain_copy(root: str, out_dir: str) -> float:
     """Read every file, write its bytes as one TFRecord record each: the I/O floor."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    items = list_images(root)
-    per_shard = -(-len(items) // NUM_SHARDS)
-    os.makedirs(out_dir, exist_ok=True)
-    start = time.perf_counter()
-    for shard in range(NUM_SHARDS):
-        path = os.path.join(out_dir, f"copy-{shard:05d}.tfrecord")
-        with tf.io.TFRecordWriter(path) as writer:
-            for filename, _ in items[shard * per_shard:(shard + 1) * per_shard]:
-                with open(filename, "rb") as f:
-                    writer.write(f.read())
-    return time.perf_counter() - start
+
+    def record_of(filename: str, _: int) -> bytes:
+        with open(filename, "rb") as f:
+            return f.read()
+
+    return _timed_shards(root, out_dir, "copy", record_of)
 
 
 def per_item_costs(root: str, repeats: int = 3) -> Dict[str, float]:

@@ -119,16 +119,8 @@ class InceptionResnetV2(iu.InceptionNet):
         self.add_stage(None, ResidualBlock(f"{SCOPE}/Block8", _BLOCK8, 2080, 1.0, None, sc), sc)
         self.add_stage("Conv2d_7b_1x1", C("Conv2d_7b_1x1", 1536, 1), sc)
 
-        self.aux = None
-        if create_aux_logits and num_classes:
-            aux = f"{SCOPE}/AuxLogits"
-            self.aux = [
-                sc.conv2d(128, 1, scope=f"{aux}/Conv2d_1b_1x1"),
-                iu.InputSizedConv2D(f"{aux}/Conv2d_2a_5x5", make=lambda kernel, scope: sc.conv2d(
-                    768, kernel, scope=scope, padding="VALID")),
-            ]
-            self.aux_logits = sc.fully_connected(num_classes, scope=f"{aux}/Logits",
-                                                 activation=None)
+        self.aux = (iu.AuxHead(f"{SCOPE}/AuxLogits", sc, sc, num_classes, "Conv2d_2a_5x5", "Logits")
+                    if create_aux_logits and num_classes else None)
         self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
         self.logits = (sc.fully_connected(num_classes, scope=f"{SCOPE}/Logits/Logits",
                                           activation=None)
@@ -145,11 +137,8 @@ class InceptionResnetV2(iu.InceptionNet):
     def forward(self, inputs, training):
         net, end_points = self.run_stages(inputs, training)
         if self.aux is not None:
-            # slim names this 5x5/3 average pool "Conv2d_1a_3x3".
-            aux = layers.avg_pool2d(end_points["PreAuxLogits"], 5, stride=3, padding="VALID")
-            for conv in self.aux:
-                aux = conv(aux, training=training)
-            end_points["AuxLogits"] = self.aux_logits(iu.flatten(aux), training=training)
+            # slim names the head's 5x5/3 average pool "Conv2d_1a_3x3" here (no variables).
+            end_points["AuxLogits"] = self.aux(end_points["PreAuxLogits"], training=training)
         net = end_points["global_pool"] = layers.global_avg_pool(net)
         if not self.num_classes:
             return net, end_points

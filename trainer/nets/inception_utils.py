@@ -224,6 +224,33 @@ class InputSizedConv2D(layers.SlimLayer):
         return {}  # the inner Conv2D reports its own variables
 
 
+class AuxHead(tf_keras.layers.Layer):
+    """The aux classifier of inception_v4 and inception_resnet_v2 under ``scope``
+    (``<net>/AuxLogits``): 5x5/3 VALID average pool, 1x1 conv to 128, a VALID conv to 768
+    whose kernel is the whole remaining map, flatten, fully connected logits.
+
+    The two nets differ only in names and the fully-connected arg scope: ``conv_name`` is
+    the 768 conv's scope suffix, ``logits_name`` the logits layer's.
+    """
+
+    def __init__(self, scope: str, conv_sc: layers.ArgScope, fc_sc: layers.ArgScope,
+                 num_classes: int, conv_name: str, logits_name: str):
+        super().__init__(name=scope.replace("/", "__"))
+        self.convs = [
+            conv_sc.conv2d(128, 1, scope=f"{scope}/Conv2d_1b_1x1"),
+            InputSizedConv2D(f"{scope}/{conv_name}", make=lambda kernel, full: conv_sc.conv2d(
+                768, kernel, scope=full, padding="VALID")),
+        ]
+        self.logits = fc_sc.fully_connected(num_classes, scope=f"{scope}/{logits_name}",
+                                            activation=None)
+
+    def call(self, inputs, training=None):
+        net = layers.avg_pool2d(inputs, 5, stride=3, padding="VALID")
+        for conv in self.convs:
+            net = conv(net, training=training)
+        return self.logits(flatten(net), training=training)
+
+
 class InceptionNet(SlimModel):
     """Base of the Inception nets: a list of stages, each optionally an end point.
 

@@ -110,16 +110,8 @@ class InceptionV4(iu.InceptionNet):
 
         # slim.fully_connected keeps its default xavier init under inception_arg_scope.
         fc = sc.replace(weights_initializer="glorot_uniform")
-        self.aux = None
-        if create_aux_logits and num_classes:
-            aux = f"{SCOPE}/AuxLogits"
-            self.aux = [
-                sc.conv2d(128, 1, scope=f"{aux}/Conv2d_1b_1x1"),
-                iu.InputSizedConv2D(f"{aux}/Conv2d_2a", make=lambda kernel, scope: sc.conv2d(
-                    768, kernel, scope=scope, padding="VALID")),
-            ]
-            self.aux_logits = fc.fully_connected(num_classes, scope=f"{aux}/Aux_logits",
-                                                 activation=None)
+        self.aux = (iu.AuxHead(f"{SCOPE}/AuxLogits", sc, fc, num_classes, "Conv2d_2a", "Aux_logits")
+                    if create_aux_logits and num_classes else None)
         self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
         self.logits = (fc.fully_connected(num_classes, scope=f"{SCOPE}/Logits/Logits",
                                           activation=None)
@@ -128,10 +120,7 @@ class InceptionV4(iu.InceptionNet):
     def forward(self, inputs, training):
         net, end_points = self.run_stages(inputs, training)
         if self.aux is not None:
-            aux = layers.avg_pool2d(end_points["Mixed_6h"], 5, stride=3, padding="VALID")
-            for conv in self.aux:
-                aux = conv(aux, training=training)
-            end_points["AuxLogits"] = self.aux_logits(iu.flatten(aux), training=training)
+            end_points["AuxLogits"] = self.aux(end_points["Mixed_6h"], training=training)
         # slim: avg pool over the full (static) map, reduce_mean when unknown.
         net = end_points["global_pool"] = layers.global_avg_pool(net)
         if not self.num_classes:
