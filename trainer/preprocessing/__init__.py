@@ -17,8 +17,12 @@ import tensorflow as tf
 _INCEPTION = ["inception", "inception_v1", "inception_v2", "inception_v3", "inception_v4",
               "inception_resnet_v2", "mobilenet_v1", "mobilenet_v1_075", "mobilenet_v1_050",
               "mobilenet_v1_025", "mobilenet_v2", "mobilenet_v2_035", "mobilenet_v2_050",
-              "mobilenet_v2_140", "mobilenet_v3_small", "mobilenet_v3_large", "nasnet_mobile",
-              "nasnet_large", "pnasnet_mobile", "pnasnet_large"]
+              "mobilenet_v2_140", "mobilenet_v3_small", "mobilenet_v3_large",
+              "mobilenet_v3_small_minimalistic", "mobilenet_v3_large_minimalistic",
+              "mobilenet_edgetpu", "mobilenet_edgetpu_075", "nasnet_mobile",
+              "nasnet_large", "pnasnet_mobile", "pnasnet_large",
+              # slim has no entry for the video nets; each frame gets Inception's.
+              "i3d", "s3dg"]
 _VGG = ["vgg", "vgg_a", "vgg_16", "vgg_19", "resnet_v1_50", "resnet_v1_101", "resnet_v1_152",
         "resnet_v1_200", "resnet_v2_50", "resnet_v2_101", "resnet_v2_152", "resnet_v2_200",
         "alexnet_v2", "overfeat"]

@@ -1,0 +1,34 @@
+"""lenet_preprocessing against numpy, and the factory's unknown-name error."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainer import nets, preprocessing
+
+
+@pytest.mark.parametrize("height,width", [(8, 8), (40, 33)])
+def test_lenet_crops_or_pads_then_scales(height, width):
+    pixels = np.random.default_rng(height).integers(0, 256, (height, width, 1)).astype(np.uint8)
+    out = preprocessing.get_preprocessing("lenet")(tf.constant(pixels), 28, 28).numpy()
+    # resize_with_crop_or_pad: centre crop a larger side, zero-pad a smaller one.
+    canvas = np.zeros((max(height, 28), max(width, 28), 1), np.float32)
+    top, left = (canvas.shape[0] - height) // 2, (canvas.shape[1] - width) // 2
+    canvas[top:top + height, left:left + width] = pixels
+    ct, cl = (canvas.shape[0] - 28) // 2, (canvas.shape[1] - 28) // 2
+    expected = (canvas[ct:ct + 28, cl:cl + 28] - 128.0) / 128.0
+    assert out.dtype == np.float32 and out.shape == (28, 28, 1)
+    np.testing.assert_array_equal(out, expected)
+    # Training applies no distortion in slim's lenet preprocessing.
+    train = preprocessing.get_preprocessing("lenet", is_training=True)(tf.constant(pixels), 28, 28)
+    np.testing.assert_array_equal(train.numpy(), expected)
+
+
+def test_unknown_preprocessing_name_is_slims_error():
+    with pytest.raises(ValueError, match=r"Preprocessing name \[lenet5\] was not recognized"):
+        preprocessing.get_preprocessing("lenet5")
+
+
+def test_every_registered_net_has_its_preprocessing():
+    for name in nets.list_models():
+        assert nets.get_spec(name).preprocessing in preprocessing.PREPROCESSING_MODULES, name
+        assert name in preprocessing.PREPROCESSING_MODULES, name
