@@ -19,7 +19,8 @@ from components.serving_smoke.pusher import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY
 from kubeflow.serving import models_config
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
-from trainer import features, train_lib
+from schemas import features
+from trainer import train_lib
 from trainer.task import TRAIN_CONFIG_KEY
 from trainer.transform import IMAGE_SPEC_KEY
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 
 import tensorflow as tf
 
-from trainer import features
+from schemas import features
 from trainer.image_ops import ImageSpec, preprocess_encoded_batch
 
 IMAGE_SPEC_KEY = "image_spec"

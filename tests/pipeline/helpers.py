@@ -11,7 +11,7 @@ from PIL import Image
 
 from components.image_example_gen import example as example_lib
 from components.image_example_gen import image_codec
-from components.image_example_gen import labels as labels_lib
+from schemas import labels as labels_lib
 from trainer.image_ops import ImageSpec
 from trainer.transform import IMAGE_SPEC_KEY
 

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from tests.pipeline import helpers
-from trainer import features
+from schemas import features
 from trainer.image_ops import preprocess_encoded
 from trainer.transform import IMAGE_SPEC_KEY, preprocessing_fn
 
