@@ -15,8 +15,8 @@ from tfx.proto import example_gen_pb2
 
 from components.image_example_gen.component import ImageExampleGen
 from components.serving_smoke.component import ServingSmokeTest
-from components.serving_smoke.pusher import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
-from kubeflow.serving import models_config
+from components.serving_pusher.component import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
+from serving import models_config
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
 from schemas import features

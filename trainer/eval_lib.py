@@ -75,7 +75,7 @@ def _records(file_patterns: Sequence[str], batch_size: int,
 def evaluate_saved_model(saved_model_dir: str, file_patterns: Sequence[str], batch_size: int = 100,
                          labels_offset: int = 0, max_num_batches: Optional[int] = None) -> EvalResult:
     """Top-1/top-5 of a serving SavedModel on slim TFRecords via ``serving_examples``."""
-    from trainer.predict import latest_version_dir  # pylint: disable=import-outside-toplevel
+    from serving.versions import latest_version_dir  # pylint: disable=import-outside-toplevel
 
     model_dir = latest_version_dir(saved_model_dir)
     loaded = tf.saved_model.load(model_dir)

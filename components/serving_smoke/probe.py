@@ -29,7 +29,8 @@ import tensorflow as tf  # noqa: E402
 
 from components.serving_smoke import checks, emulation  # noqa: E402
 from schemas import features, layout  # noqa: E402
-from trainer import export, serving_client  # noqa: E402
+from serving import client as serving_client  # noqa: E402
+from trainer import export  # noqa: E402
 
 CORRUPT_IMAGE = b"this is not an image"
 

@@ -9,7 +9,7 @@ from schemas import labels as labels_lib
 from pipeline import configs, digits
 from pipeline.local import run_local
 from tests.pipeline import helpers
-from trainer import predict
+from serving import predict
 
 pytestmark = pytest.mark.e2e
 

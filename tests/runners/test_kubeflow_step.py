@@ -13,7 +13,7 @@ import warnings
 import pytest
 
 from schemas.labels import labels_path, read_label_file
-from kubeflow import local_step
+from pipeline import kubeflow_local_step as local_step
 
 pytestmark = [pytest.mark.xdist_group("kubeflow"), pytest.mark.slow]
 
