@@ -58,12 +58,10 @@ def _num_classes() -> int:
 
 def _evaluate_checkpoint(path: str, files):
     from trainer import eval_lib, model_io, nets  # pylint: disable=import-outside-toplevel
-    from trainer.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
+    from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
-    spec = nets.get_spec(FLAGS.model_name)
-    image_spec = ImageSpec(preprocessing_name=FLAGS.preprocessing_name or spec.preprocessing,
-                           image_size=FLAGS.eval_image_size or spec.default_image_size,
-                           channels=1 if FLAGS.use_grayscale else 3)
+    image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.eval_image_size,
+                                    channels=1 if FLAGS.use_grayscale else 3)
     net = nets.create_model(FLAGS.model_name, num_classes=_num_classes(), is_training=False)
     net.ensure_built(image_spec.image_size, image_spec.channels)
     resolved = model_io.restore_for_inference(net, path, use_moving_averages=bool(FLAGS.moving_average_decay))

@@ -69,13 +69,11 @@ def main(argv) -> None:
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     from trainer import export, model_io, nets  # pylint: disable=import-outside-toplevel
-    from trainer.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
+    from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
-    spec = nets.get_spec(FLAGS.model_name)
-    class_names = _class_names(spec.num_classes)
-    image_spec = ImageSpec(preprocessing_name=FLAGS.preprocessing_name or spec.preprocessing,
-                           image_size=FLAGS.image_size or spec.default_image_size,
-                           channels=1 if FLAGS.use_grayscale else 3)
+    class_names = _class_names(nets.get_spec(FLAGS.model_name).num_classes)
+    image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.image_size,
+                                    channels=1 if FLAGS.use_grayscale else 3)
     net = nets.create_model(FLAGS.model_name, num_classes=len(class_names), is_training=False)
     net.ensure_built(image_spec.image_size, image_spec.channels)
     try:

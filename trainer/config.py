@@ -15,6 +15,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Optional, Sequence
 
+# custom_config key of the Trainer and Transform components: TrainConfig.to_dict().
+TRAIN_CONFIG_KEY = "train_config"
+
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
 DECAY_TYPES = ("exponential", "fixed", "polynomial")
 MIXED_PRECISION = ("none", "mixed_float16", "mixed_bfloat16")

@@ -8,13 +8,11 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from trainer import distribute, export, train_lib
-from trainer.config import TrainConfig
+from trainer.config import TRAIN_CONFIG_KEY, TrainConfig
 from schemas import labels as labels_lib
 from schemas.layout import examples_root
 
 log = logging.getLogger(__name__)
-
-TRAIN_CONFIG_KEY = "train_config"
 
 
 def run_fn(fn_args: FnArgs) -> None:
