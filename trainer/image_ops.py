@@ -81,8 +81,7 @@ def preprocess_decoded(image: tf.Tensor, spec: ImageSpec, is_training: bool,
     fn = preprocessing.get_preprocessing(spec.preprocessing_name, is_training=is_training)
     size = spec.image_size
     kwargs = {}
-    if spec.preprocessing_name in _CROP_OR_PAD_PREPROCESSORS or \
-            preprocessing.PREPROCESSING_MODULES.get(spec.preprocessing_name) in _CROP_OR_PAD_PREPROCESSORS:
+    if preprocessing.module_name(spec.preprocessing_name) in _CROP_OR_PAD_PREPROCESSORS:
         if spec.resize_to_fit:
             image = tf.image.resize(tf.cast(image, tf.float32), [size, size], method="bilinear")
     elif bbox is not None:
