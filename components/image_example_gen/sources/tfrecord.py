@@ -36,7 +36,7 @@ def split_of(filename: str) -> str:
 
 
 def _compression(path: str) -> str:
-    return "GZIP" if path.endswith(".gz") else ""
+    return layout.compression_of([path])
 
 
 def iterate_records(path: str, start: int = 0) -> Iterator[Tuple[int, bytes]]:
