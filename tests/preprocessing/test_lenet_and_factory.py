@@ -31,4 +31,6 @@ def test_unknown_preprocessing_name_is_slims_error():
 def test_every_registered_net_has_its_preprocessing():
     for name in nets.list_models():
         assert nets.get_spec(name).preprocessing in preprocessing.PREPROCESSING_MODULES, name
-        assert name in preprocessing.PREPROCESSING_MODULES, name
+        assert preprocessing.module_name(name) == nets.get_spec(name).preprocessing, name
+    for name in ("mobilenet_edgetpu", "mobilenet_v3_small_minimalistic", "i3d", "s3dg"):
+        assert preprocessing.module_name(name) == "inception"
