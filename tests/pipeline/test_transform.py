@@ -9,8 +9,20 @@ from trainer.image_ops import preprocess_encoded
 from trainer.transform import preprocessing_fn
 
 
-def test_preprocessing_fn_matches_slims_lenet_constants():
-    """Independent of the code under test: numpy and slim's lenet_preprocessing constants."""
+def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Half-pixel-centre bilinear resampling (tf.image.resize's convention) as a matrix."""
+    matrix = np.zeros((n_out, n_in))
+    for out in range(n_out):
+        x = (out + 0.5) * n_in / n_out - 0.5
+        low = int(np.floor(x))
+        weight = x - low
+        matrix[out, min(max(low, 0), n_in - 1)] += 1.0 - weight
+        matrix[out, min(max(low + 1, 0), n_in - 1)] += weight
+    return matrix
+
+
+def test_preprocessing_fn_matches_numpy_and_slims_lenet_constants():
+    """Independent of the code under test: numpy resampling and slim's (x - 128) / 128."""
     items = helpers.digit_images(3)
     encoded = tf.constant([[helpers.encode(p)] for p, _ in items])
     labels = tf.constant([[l] for _, l in items], tf.int64)
@@ -18,11 +30,13 @@ def test_preprocessing_fn_matches_slims_lenet_constants():
                            helpers.transform_config(helpers.LENET_GRAY))
     assert out[features.IMAGE_XF].shape == (3, 28, 28, 1)
     np.testing.assert_array_equal(out[features.LABEL_XF].numpy(), [l for _, l in items])
+    resample = _bilinear_matrix(8, 28)
     for i, (pixels, _) in enumerate(items):
-        # PNG is lossless; slim's lenet preprocessing zero-pads the 8x8 digit to
-        # 28x28 (10 pixels each side: resize_with_crop_or_pad) then (x - 128) / 128.
-        padded = np.pad(pixels.astype(np.float32), 10)[..., None]
-        np.testing.assert_array_equal(out[features.IMAGE_XF][i].numpy(), (padded - 128.0) / 128.0)
+        # PNG is lossless: the 8x8 digit is resized to fit 28x28 (the spec's
+        # resize_to_fit), then slim's lenet preprocessing scales it.
+        upscaled = resample @ pixels.astype(np.float64) @ resample.T
+        np.testing.assert_allclose(out[features.IMAGE_XF][i, ..., 0].numpy(),
+                                   (upscaled - 128.0) / 128.0, atol=1e-5)
 
 
 def test_preprocessing_fn_requires_image_spec():
