@@ -183,18 +183,19 @@ class Conv2D(_NormalizedLayer):
         return out
 
 
-class Conv3D(_NormalizedLayer):
+class Conv3D(Conv2D):
     """slim.conv3d (NDHWC): conv (+ biases when no normalizer) (+ BatchNorm) (+ activation).
 
-    ``kernel_size`` and ``stride`` are ``[time, height, width]`` (or one int).
+    ``kernel_size`` and ``stride`` are ``[time, height, width]`` (or one int). The
+    variables are named as Conv2D's (``weights``, ``biases``, ``BatchNorm/...``).
     """
 
-    def __init__(self, num_outputs: int, kernel_size: IntOrTriple, scope: str,
+    def __init__(self, num_outputs: int, kernel_size: IntOrTriple, scope: str,  # pylint: disable=super-init-not-called
                  stride: IntOrTriple = 1, padding: str = "SAME",
                  activation: Optional[Callable] = tf.nn.relu,
                  batch_norm: Optional[BatchNormParams] = None, use_bias: Optional[bool] = None,
                  weights_initializer="glorot_uniform", weight_decay: float = 0.0, **kwargs):
-        super().__init__(scope, **kwargs)
+        _NormalizedLayer.__init__(self, scope, **kwargs)  # Conv2D's would build a 2-D conv
         self.activation = activation
         use_bias = (batch_norm is None) if use_bias is None else use_bias
         self.conv = tf_keras.layers.Conv3D(
@@ -202,17 +203,6 @@ class Conv3D(_NormalizedLayer):
             use_bias=use_bias, kernel_initializer=weights_initializer,
             kernel_regularizer=slim_l2(weight_decay), name="conv")
         self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
-
-    def _core(self) -> tf_keras.layers.Layer:
-        return self.conv
-
-    def slim_variables(self) -> Dict[str, tf.Variable]:
-        out = {f"{self.scope}/weights": self.conv.kernel}
-        if self.conv.use_bias:
-            out[f"{self.scope}/biases"] = self.conv.bias
-        if self.bn is not None:
-            out.update(_batch_norm_variables(self.scope, self.bn))
-        return out
 
 
 class SeparableConv2D(_NormalizedLayer):
