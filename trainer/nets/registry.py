@@ -33,6 +33,7 @@ class NetSpec:
     checkpoint_num_classes: int = 1001
     kwargs: Tuple[str, ...] = ()
     min_image_size: Optional[int] = None  # smallest input slim's graph accepts
+    video: bool = False  # input is [batch, frames, height, width, channels] (i3d, s3dg)
 
 
 _REGISTRY: Dict[str, NetSpec] = {}

@@ -247,7 +247,7 @@ def _register(name: str, **settings) -> None:
                      # frames are inception-preprocessed one by one in this project.
                      preprocessing="inception", scope=SCOPE,
                      logits_scopes=(f"{SCOPE}/Logits",), checkpoint_num_classes=400,
-                     kwargs=_KWARGS))
+                     kwargs=_KWARGS, video=True))
 
 
 # i3d.i3d_base: s3dg_base with a 7-frame first kernel, plain 3-D convs, no gating.

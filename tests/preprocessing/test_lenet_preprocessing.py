@@ -1,9 +1,9 @@
-"""lenet_preprocessing against numpy, and the factory's unknown-name error."""
+"""lenet_preprocessing against numpy (the factory's unknown-name error: test_registry_preprocessing)."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from trainer import nets, preprocessing
+from trainer import preprocessing
 
 
 @pytest.mark.parametrize("height,width", [(8, 8), (40, 33)])
@@ -21,16 +21,3 @@ def test_lenet_crops_or_pads_then_scales(height, width):
     # Training applies no distortion in slim's lenet preprocessing.
     train = preprocessing.get_preprocessing("lenet", is_training=True)(tf.constant(pixels), 28, 28)
     np.testing.assert_array_equal(train.numpy(), expected)
-
-
-def test_unknown_preprocessing_name_is_slims_error():
-    with pytest.raises(ValueError, match=r"Preprocessing name \[lenet5\] was not recognized"):
-        preprocessing.get_preprocessing("lenet5")
-
-
-def test_every_registered_net_has_its_preprocessing():
-    for name in nets.list_models():
-        assert nets.get_spec(name).preprocessing in preprocessing.PREPROCESSING_MODULES, name
-        assert preprocessing.module_name(name) == nets.get_spec(name).preprocessing, name
-    for name in ("mobilenet_edgetpu", "mobilenet_v3_small_minimalistic", "i3d", "s3dg"):
-        assert preprocessing.module_name(name) == "inception"
