@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence
 import tensorflow as tf
 
 from components.image_example_gen.labels import read_label_file
+from schemas import dataset_check
 from trainer import features
 from trainer.image_ops import ImageSpec, preprocess_encoded
 
@@ -32,17 +33,18 @@ SPLIT_PATTERNS = (
 
 
 def list_files(file_patterns: Sequence[str]) -> List[str]:
-    """Expands glob patterns (or directories); raises FileNotFoundError naming the pattern."""
+    """Expands glob patterns (or directories); raises FileNotFoundError naming the pattern,
+    dataset_check.IncompleteDataset when the files are an unfinished convert's."""
     files: List[str] = []
     for pattern in file_patterns:
         if tf.io.gfile.isdir(pattern):
             pattern = pattern.rstrip("/") + "/*"
-        matched = sorted(f for f in tf.io.gfile.glob(pattern)
-                         if not f.endswith((".txt", ".json", ".jsonl")))
+        matched = sorted(f for f in tf.io.gfile.glob(pattern) if dataset_check.is_data_file(f))
         if not matched:
             raise FileNotFoundError(f"No TFRecord files match {pattern!r}; check --dataset_dir / "
                                     "--dataset_split_name (files are <dataset>_<split>-*.tfrecord).")
         files.extend(matched)
+    dataset_check.check_files(files, tf.io.gfile.exists)
     return files
 
 
@@ -64,7 +66,8 @@ def find_split_files(dataset_dir: str, dataset_name: str, split_name: str,
 
     ``file_pattern`` (slim's get_split argument, '%s' = split) wins; otherwise
     the SPLIT_PATTERNS are tried in order. Raises FileNotFoundError listing what
-    was tried and what the directory holds.
+    was tried and what the directory holds, dataset_check.IncompleteDataset when the
+    split is an unfinished convert's (no summary, or shards missing).
     """
     if file_pattern:
         patterns = [file_pattern % split_name if "%s" in file_pattern else file_pattern]
@@ -72,8 +75,9 @@ def find_split_files(dataset_dir: str, dataset_name: str, split_name: str,
         patterns = [p.format(dataset=dataset_name, split=split_name) for p in SPLIT_PATTERNS]
     for pattern in patterns:
         matched = sorted(f for f in tf.io.gfile.glob(os.path.join(dataset_dir, pattern))
-                         if not f.endswith((".txt", ".json", ".jsonl")))
+                         if dataset_check.is_data_file(f))
         if matched:
+            dataset_check.check_files(matched, tf.io.gfile.exists)
             return matched
     present = sorted(tf.io.gfile.listdir(dataset_dir))[:10] if tf.io.gfile.isdir(dataset_dir) else []
     raise FileNotFoundError(
@@ -192,5 +196,9 @@ def make_dataset(file_patterns: Sequence[str], image_spec: ImageSpec, batch_size
         return image, label
 
     ds = ds.map(parse, num_parallel_calls=parallel, deterministic=deterministic)
+    # One undecodable record (an image that slipped past ingestion's checks, a shard
+    # from elsewhere) is skipped with a logged warning each time, instead of stopping
+    # training or evaluation.
+    ds = ds.ignore_errors(log_warning=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)

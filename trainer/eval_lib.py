@@ -17,6 +17,7 @@ from typing import Iterator, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from schemas import dataset_check
 from trainer import data, export, features
 from trainer.image_ops import ImageSpec
 
@@ -130,7 +131,9 @@ def split_file_patterns(dataset_dir: str, dataset_name: str, split_name: str) ->
                   f"{base}/{dataset_name}_{split_name}_*", f"{base}/{dataset_name}_{split_name}.tfrecord*",
                   f"{base}/{split_name}-*"]
     for pattern in candidates:
-        if [f for f in tf.io.gfile.glob(pattern) if not f.endswith(".txt")]:
+        matched = [f for f in tf.io.gfile.glob(pattern) if dataset_check.is_data_file(f)]
+        if matched:
+            dataset_check.check_files(matched, tf.io.gfile.exists)
             return [pattern]
     raise FileNotFoundError(f"No {split_name!r} split of {dataset_name!r} in {dataset_dir}; tried "
                             f"{candidates}. Check --dataset_dir/--dataset_name/--dataset_split_name.")
