@@ -66,13 +66,6 @@ def check_files(files: Iterable[str], exists: Callable[[str], bool] = os.path.ex
     lack shards of their -of-N group or their convert summary. ``exists``: a path test
     (tf.io.gfile.exists for remote directories)."""
     files = list(files)
-    for (directory, stem), absent in sorted(missing_shards(files).items()):
-        name_match = CONVERT_SHARD_RE.match(f"{stem}-00000-of-00001.tfrecord")
-        hint = (_rerun(directory, name_match["name"]) if name_match
-                else "rewrite the split or restore the missing files")
-        shown = ", ".join(absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
-        raise IncompleteDataset(f"{directory}: split {stem!r} is missing {len(absent)} shard(s) "
-                                f"({shown}); {hint}")
     checked: Set[Tuple[str, str]] = set()
     for path in files:
         match = CONVERT_SHARD_RE.match(os.path.basename(path))
@@ -88,3 +81,10 @@ def check_files(files: Iterable[str], exists: Callable[[str], bool] = os.path.ex
                 f"{key[0]}: no {summary_name(key[1])}, so the convert that wrote "
                 f"{os.path.basename(path)} did not finish (it was interrupted, failed, or is "
                 f"still running); {_rerun(key[0], key[1])}")
+    for (directory, stem), absent in sorted(missing_shards(files).items()):
+        name_match = CONVERT_SHARD_RE.match(f"{stem}-00000-of-00001.tfrecord")
+        hint = (_rerun(directory, name_match["name"]) if name_match
+                else "rewrite the split or restore the missing files")
+        shown = ", ".join(absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
+        raise IncompleteDataset(f"{directory}: split {stem!r} is missing {len(absent)} shard(s) "
+                                f"({shown}); {hint}")

@@ -280,6 +280,8 @@ def normalize(data: bytes, limits: integrity.Limits = integrity.DEFAULT_LIMITS) 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             found = Image.open(io.BytesIO(data)).format
+    except Image.DecompressionBombError:
+        raise records.Rejected(records.TOO_LARGE, "header over Pillow's pixel limit") from None
     except Exception:  # pylint: disable=broad-except  # any failure to identify
         # The detail never quotes the bytes: a rejected file may be a secret.
         if data.startswith(_OTHER_MAGICS):

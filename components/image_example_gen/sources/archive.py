@@ -22,10 +22,12 @@ def extract_tar(archive: str, workdir: str) -> str:
             tar.extractall(workdir, filter="data")
     except tarfile.FilterError as err:
         # Tar slip, links out of the tree, device files: refused by the 'data' filter.
-        raise ValueError(f"{archive}: refused to unpack an unsafe member ({err}); only "
+        raise ValueError(f"{archive}: refused to unpack an unsafe member "
+                         f"({str(err).splitlines()[0]}); only "
                          "unpack archives you trust") from None
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
-        raise ValueError(f"{archive} is not a readable tar archive ({err}); download it "
+        first = str(err).splitlines()[0].rstrip(":") if str(err) else type(err).__name__
+        raise ValueError(f"{archive} is not a readable tar archive ({first}); download it "
                          "again or pass the extracted directory as --source") from None
     return workdir
 
