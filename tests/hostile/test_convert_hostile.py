@@ -106,7 +106,7 @@ def test_allow_outside_links_follows_them(tmp_path):
 @pytest.mark.slow
 def test_killed_convert_is_refused_by_train_and_cleaned_by_the_next_run(tmp_path):
     src, out = tmp_path / "src", tmp_path / "out"
-    fixtures.make_class_tree(str(src), {"a": 2500, "b": 2500}, size=(6, 6))
+    fixtures.make_class_tree(str(src), {"a": 1500, "b": 1500}, size=(6, 6))
     proc = subprocess.Popen([TFSLIM, "convert", "--dataset_name=folder", f"--source={src}",
                              f"--dataset_dir={out}", "--num_shards=10", "--noprogress"],
                             cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -24,6 +24,7 @@ from components.image_example_gen import example as example_lib
 from components.image_example_gen import labels as labels_lib
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
+from schemas import dataset_check
 
 _SPLIT_RE = re.compile(r"(?:^|[_\-.])(train|validation|test|eval)(?=[_\-.]|$)")
 SPLIT_NAMES = ("train", "validation", "test", "eval")
@@ -109,9 +110,10 @@ class TFRecordSource(base.Source):
                      if ".tfrecord" in n or "-of-" in n or n.endswith(".gz")]
         else:
             found = [self.root]
-        found = sorted(p for p in found if not p.endswith(".incomplete"))
+        found = sorted(p for p in found if dataset_check.is_data_file(p))
         if not found:
             raise FileNotFoundError(f"tfrecord: no TFRecord files at {self.root}")
+        dataset_check.check_files(found, tf.io.gfile.exists)  # an unfinished convert's: refused
         return found
 
     @property
