@@ -82,7 +82,8 @@ def test_saved_model_and_checkpoint_paths_give_the_same_metrics(lenet_model_dir,
 def test_split_file_patterns_layouts(tmp_path):
     (tmp_path / "Split-eval").mkdir()
     (tmp_path / "Split-eval" / "data-00000-of-00001.gz").write_bytes(b"")
-    (tmp_path / "flowers_validation-00000-of-00005.tfrecord").write_bytes(b"")
+    (tmp_path / "flowers_validation-00000-of-00001.tfrecord").write_bytes(b"")
+    (tmp_path / "flowers_summary.json").write_text("{}")  # a finished convert's marker
     (tmp_path / "mnist_test.tfrecord").write_bytes(b"")
     assert eval_lib.split_file_patterns(str(tmp_path), "x", "eval") == [f"{tmp_path}/Split-eval/*"]
     assert eval_lib.split_file_patterns(str(tmp_path), "flowers", "validation") == \
