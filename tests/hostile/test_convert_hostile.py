@@ -15,6 +15,8 @@ from components.image_example_gen.sources.folder import FolderSource
 from tests.hostile import corpus
 from tests.ingestion import fixtures, helpers
 
+pytestmark = pytest.mark.slow  # real `tfslim` processes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 TFSLIM = os.path.join(os.path.dirname(sys.executable), "tfslim")
@@ -103,7 +105,6 @@ def test_allow_outside_links_follows_them(tmp_path):
     assert {"cats/link_out.png", "birds/b1.png", "cats/passwd"} <= set(listed)
 
 
-@pytest.mark.slow
 def test_killed_convert_is_refused_by_train_and_cleaned_by_the_next_run(tmp_path):
     src, out = tmp_path / "src", tmp_path / "out"
     fixtures.make_class_tree(str(src), {"a": 1500, "b": 1500}, size=(6, 6))
