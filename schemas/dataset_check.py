@@ -17,8 +17,10 @@ import re
 from collections import defaultdict
 from typing import Callable, Dict, Iterable, List, Set, Tuple
 
+# A shard being written; renamed to its final name once complete.
+INCOMPLETE_SUFFIX = ".incomplete"
 # Names of files being written (never data): shard temp files, summary temp, downloads.
-PARTIAL_SUFFIXES = (".incomplete", ".tmp", ".part")
+PARTIAL_SUFFIXES = (INCOMPLETE_SUFFIX, ".tmp", ".part")
 # Reports that sit beside the shards.
 REPORT_SUFFIXES = (".txt", ".json", ".jsonl", ".lock")
 SHARD_RE = re.compile(r"^(?P<stem>.*)-(?P<index>\d{5})-of-(?P<num>\d{5})(?P<ext>(\.[^./]+)*)$")

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from components.image_example_gen import workdirs
-from schemas import dataset_check
+from schemas import dataset_check, layout
 
 
 def _touch(directory, *names):
@@ -33,6 +33,15 @@ def test_missing_shards_are_named(tmp_path):
     with pytest.raises(dataset_check.IncompleteDataset, match="data_tfrecord-00001-of-00002.gz"):
         dataset_check.check_files(_touch(tmp_path, "data_tfrecord-00000-of-00002.gz"))
     dataset_check.check_files(_touch(tmp_path, "train-00000-of-00001"))
+
+
+def test_the_split_finder_and_file_lister_refuse_unfinished_converts(tmp_path):
+    _touch(tmp_path, "d_train-00000-of-00002.tfrecord", "d_train-00001-of-00002.tfrecord.incomplete")
+    with pytest.raises(dataset_check.IncompleteDataset, match="no d_summary.json"):
+        layout.find_split_files(str(tmp_path), "d", "train")
+    _touch(tmp_path, "d_summary.json")
+    with pytest.raises(dataset_check.IncompleteDataset, match="d_train-00001-of-00002.tfrecord"):
+        layout.list_files([str(tmp_path / "d_train-*")])
 
 
 def test_partial_files_never_count_as_data():

@@ -21,10 +21,9 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
-from components.image_example_gen import labels as labels_lib
+from schemas import dataset_check, labels as labels_lib, layout
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
-from schemas import dataset_check
 
 _SPLIT_RE = re.compile(r"(?:^|[_\-.])(train|validation|test|eval)(?=[_\-.]|$)")
 SPLIT_NAMES = ("train", "validation", "test", "eval")
@@ -37,7 +36,7 @@ def split_of(filename: str) -> str:
 
 
 def _compression(path: str) -> str:
-    return "GZIP" if path.endswith(".gz") else ""
+    return layout.compression_of([path])
 
 
 def iterate_records(path: str, start: int = 0) -> Iterator[Tuple[int, bytes]]:
@@ -110,7 +109,7 @@ class TFRecordSource(base.Source):
                      if ".tfrecord" in n or "-of-" in n or n.endswith(".gz")]
         else:
             found = [self.root]
-        found = sorted(p for p in found if dataset_check.is_data_file(p))
+        found = sorted(p for p in found if layout.is_record_file(p))
         if not found:
             raise FileNotFoundError(f"tfrecord: no TFRecord files at {self.root}")
         dataset_check.check_files(found, tf.io.gfile.exists)  # an unfinished convert's: refused
