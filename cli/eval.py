@@ -41,6 +41,19 @@ flags.DEFINE_integer("eval_interval_secs", None,
 flags.DEFINE_integer("timeout", None, "With --eval_interval_secs: stop after this many seconds "
                      "without a new checkpoint (default: wait forever).")
 
+# slim eval_image_classifier flags that cannot mean anything here: they stop with the reason.
+flags.DEFINE_integer("num_preprocessing_threads", 4, "Not used: tf.data AUTOTUNE sets it.")
+flags.DEFINE_string("master", "", "Not in TF2: there is no session master.")
+flags.DEFINE_boolean("quantize", False, "Not in TF2 (tf.contrib.quantize).")
+
+_UNSUPPORTED = {
+    "num_preprocessing_threads": (4, "tf.data's AUTOTUNE chooses the preprocessing parallelism; "
+                                     "drop the flag"),
+    "master": ("", "TF2 has no session master; evaluation runs in this process"),
+    "quantize": (False, "tf.contrib.quantize's fake-quant eval graph does not exist in TF2; "
+                        "evaluate a TFLite int8 model from `tfslim export --tflite` instead"),
+}
+
 log = logging.getLogger(__name__)
 
 
@@ -79,6 +92,9 @@ def _report(result) -> None:
 
 def main(argv) -> None:
     del argv
+    for name, (default, why) in _UNSUPPORTED.items():
+        if FLAGS[name].value != default:
+            raise SystemExit(f"tfslim eval: --{name}: {why}.")
     from schemas import layout  # pylint: disable=import-outside-toplevel
     from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
 
