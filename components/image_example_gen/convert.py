@@ -19,10 +19,9 @@ import uuid
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import apache_beam as beam
-import tensorflow as tf
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from components.image_example_gen import download, labels as labels_lib, planning, transforms
+from components.image_example_gen import download, fileio, labels as labels_lib, planning, transforms
 from components.image_example_gen.progress import ProgressMonitor
 from components.image_example_gen.sources import SOURCES, make_source, source_names
 from components.image_example_gen.sources.base import Source
@@ -87,9 +86,9 @@ def _remove_stale_shards(layout: transforms.ShardLayout, plan: planning.Plan) ->
     """Shards of an earlier run with another shard count would mix into the dataset."""
     keep = {layout.shard_path(s.split, s.index, s.num_shards) for s in plan.shards}
     pattern = os.path.join(layout.directory, f"{glob.escape(plan.dataset_name)}_*-?????-of-?????.tfrecord")
-    for path in tf.io.gfile.glob(pattern) + tf.io.gfile.glob(pattern + ".incomplete"):
+    for path in fileio.glob(pattern) + fileio.glob(pattern + ".incomplete"):
         if path not in keep:
-            tf.io.gfile.remove(path)
+            fileio.remove(path)
 
 
 def beam_options(beam_args: Optional[Sequence[str]], num_items: int = 0) -> PipelineOptions:
@@ -114,7 +113,7 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
     source_cls = SOURCES[request.dataset_name]
     root = download.ensure_source(source_cls, request.dataset_dir, request.source, request.download)
     source = make_source(request.dataset_name, root, request.source_options)
-    tf.io.gfile.makedirs(request.dataset_dir)
+    fileio.makedirs(request.dataset_dir)
     # Archives unpack into a local scratch dir; the shard item lists and worker progress
     # go beside the output so that workers on other machines (Dataflow ...) see them.
     workdir = tempfile.mkdtemp(prefix=f"tfslim-{request.dataset_name}-")
@@ -132,7 +131,7 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
         _remove_stale_shards(layout, plan)
         paths = output_paths(request.dataset_dir, request.dataset_name)
         labels_lib.write_label_file(plan.labels, paths["labels"])
-        tf.io.gfile.makedirs(progress_dir)
+        fileio.makedirs(progress_dir)
         with ProgressMonitor(progress_dir, plan.num_items, enabled=request.progress,
                              description=f"{request.dataset_name}"):
             with beam.Pipeline(options=beam_options(beam_args, plan.num_items)) as pipeline:
@@ -140,9 +139,8 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
                     plan, layout, paths["rejects"], paths["summary"], run_dir, progress_dir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        if tf.io.gfile.exists(run_dir):
-            tf.io.gfile.rmtree(run_dir)
-    with tf.io.gfile.GFile(paths["summary"]) as f:
+        fileio.rmtree(run_dir)
+    with fileio.open_file(paths["summary"]) as f:
         summary = json.load(f)
     summary["seconds"] = round(time.monotonic() - started, 2)
     summary["files"] = {**paths, "shards": [layout.shard_path(s.split, s.index, s.num_shards)
@@ -176,4 +174,4 @@ def format_summary(summary: Dict[str, Any]) -> str:
 
 def list_shards(dataset_dir: str, name: str, split: str) -> List[str]:
     """The slim-named shard files of one split, in order."""
-    return sorted(tf.io.gfile.glob(os.path.join(dataset_dir, f"{glob.escape(name)}_{split}-?????-of-?????.tfrecord")))
+    return sorted(fileio.glob(os.path.join(dataset_dir, f"{glob.escape(name)}_{split}-?????-of-?????.tfrecord")))

@@ -11,7 +11,7 @@ import json
 import os
 from typing import Dict, Iterable, List
 
-import tensorflow as tf
+from components.image_example_gen import fileio
 
 LABELS_FILENAME = "labels.txt"
 REJECTS_FILENAME = "rejects.jsonl"
@@ -35,11 +35,11 @@ def summary_path(examples_uri: str) -> str:
 
 def read_label_file(path: str) -> Dict[int, str]:
     """Reads ``N:name`` lines, splitting at the first ':' as slim's read_label_file does."""
-    if not tf.io.gfile.exists(path):
+    if not fileio.exists(path):
         raise FileNotFoundError(f"Label file {path} does not exist; the ImageExampleGen and "
                                 "`tfslim convert` write it next to the examples.")
     labels: Dict[int, str] = {}
-    with tf.io.gfile.GFile(path, "r") as f:
+    with fileio.open_file(path, "r") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\r\n")
             if not line:
@@ -58,8 +58,8 @@ def write_label_file(labels: Dict[int, str], path: str) -> None:
             raise ValueError(f"class name {name!r} contains a newline")
     directory = os.path.dirname(path)
     if directory:
-        tf.io.gfile.makedirs(directory)
-    with tf.io.gfile.GFile(path, "w") as f:
+        fileio.makedirs(directory)
+    with fileio.open_file(path, "w") as f:
         f.write("".join(f"{index}:{labels[index]}\n" for index in sorted(labels)))
 
 
@@ -67,11 +67,11 @@ def write_rejects(rejects: Iterable[Dict[str, str]], path: str) -> None:
     """rejects.jsonl, sorted by path then reason so reruns write identical bytes."""
     ordered = sorted(rejects, key=lambda r: (r["path"], r["reason"], r.get("detail", "")))
     lines = [json.dumps(r, sort_keys=True) for r in ordered]
-    with tf.io.gfile.GFile(path, "w") as f:
+    with fileio.open_file(path, "w") as f:
         f.write("".join(line + "\n" for line in lines))
 
 
 def read_rejects(path: str) -> List[Dict[str, str]]:
     """The rejects.jsonl entries ({'path', 'reason'[, 'detail']})."""
-    with tf.io.gfile.GFile(path, "r") as f:
+    with fileio.open_file(path, "r") as f:
         return [json.loads(line) for line in f if line.strip()]

@@ -1,6 +1,7 @@
 """The Beam PTransforms of ingestion, shared by the TFX executor and `tfslim convert`.
 
 - ``ItemsToExamples``: ItemRef → tf.Example, rejects as a tagged output (element-wise).
+  (The one stage that imports TensorFlow, to hand TFX parsed Examples.)
 - ``FindDuplicates``: shards → (duplicate key, kept key) for inputs with equal bytes.
 - ``WriteShards``: shard specs → one TFRecord file per shard, written in plan order
   (deterministic bytes, one image in memory per worker), plus per-shard stats.
@@ -18,13 +19,13 @@ import json
 import logging
 import os
 import time
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
-import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec, labels as labels_lib, records
+from components.image_example_gen import fileio, image_codec, labels as labels_lib, records
+from components.image_example_gen.record_writer import RecordWriter
 from components.image_example_gen.planning import Plan, ShardSpec, resolve_shard, write_shard_tasks
 from components.image_example_gen.sources.base import Reader, Source
 
@@ -32,10 +33,17 @@ REJECTS_TAG = "rejects"
 METRICS_NAMESPACE = "tfslim.ingestion"
 
 
+class Converted(NamedTuple):
+    """One converted input: the serialized tf.Example, its label, whether it was re-encoded."""
+    record: bytes
+    label: int
+    reencoded: bool
+
+
 def convert_item(reader: Reader, ref: records.ItemRef
-                 ) -> Tuple[Optional[tf.train.Example], Optional[records.Reject], bool]:
-    """One input → (example, None, reencoded) or (None, reject, False). Never raises for
-    bad data: every failure becomes a Reject with a reason."""
+                 ) -> Tuple[Optional[Converted], Optional[records.Reject]]:
+    """One input → (converted, None) or (None, reject). Never raises for bad data: every
+    failure becomes a Reject with a reason."""
     try:
         raw = reader.read(ref)
         if raw.pixels is not None:
@@ -44,9 +52,10 @@ def convert_item(reader: Reader, ref: records.ItemRef
             image = image_codec.normalize(raw.data or b"")
         label = ref.label if raw.label is None else raw.label
         text = ref.text if raw.text is None else raw.text
-        return example_lib.build_example(image, label, text, ref.key, raw.extra), None, image.reencoded
+        record = example_lib.encode_example(image, label, text, ref.key, raw.extra)
+        return Converted(record, int(label), image.reencoded), None
     except records.Rejected as err:
-        return None, records.Reject(ref.key, err.reason, err.detail), False
+        return None, records.Reject(ref.key, err.reason, err.detail)
 
 
 class _SourceDoFn(beam.DoFn):
@@ -67,13 +76,18 @@ class _SourceDoFn(beam.DoFn):
 
 class _ConvertItemFn(_SourceDoFn):
 
+    def setup(self):
+        super().setup()
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+        self._parse = tf.train.Example.FromString
+
     def process(self, ref: records.ItemRef) -> Iterator[Any]:
-        example, reject, _ = convert_item(self._reader, ref)
+        converted, reject = convert_item(self._reader, ref)
         if reject is not None:
             logging.warning("rejected %s: %s %s", reject.path, reject.reason, reject.detail)
             yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
         else:
-            yield example
+            yield self._parse(converted.record)
 
 
 @beam.ptransform_fn
@@ -187,21 +201,6 @@ SLIM_PATTERN = "{name}_{split}-{index:05d}-of-{num:05d}.tfrecord"
 TFX_PATTERN = "Split-{split}/data_tfrecord-{index:05d}-of-{num:05d}.gz"
 
 
-def _replace(source: str, target: str) -> None:
-    """Moves the finished temp file to its final name.
-
-    Locally the old target is unlinked first: renaming over an existing file makes ext4
-    (auto_da_alloc) write the new file back synchronously, ~30 ms per shard."""
-    if "://" in target:
-        tf.io.gfile.rename(source, target, overwrite=True)
-        return
-    try:
-        os.unlink(target)
-    except FileNotFoundError:
-        pass
-    os.rename(source, target)
-
-
 class _WriteShardFn(_SourceDoFn):
     """Converts a shard's items in order and writes its file (temp name, then rename)."""
 
@@ -215,36 +214,34 @@ class _WriteShardFn(_SourceDoFn):
     def _report_progress(self, shard: ShardSpec, done: int) -> None:
         if self._progress_dir:
             path = os.path.join(self._progress_dir, f"{shard.split}-{shard.index:05d}")
-            with tf.io.gfile.GFile(path + ".tmp", "w") as f:
+            with fileio.open_file(path + ".tmp", "w") as f:
                 f.write(str(done))
-            _replace(path + ".tmp", path)
+            fileio.replace(path + ".tmp", path)
 
     def process(self, element, duplicates: Dict[str, str]) -> Iterator[Any]:
         shard = resolve_shard(element)
         path = self._layout.shard_path(shard.split, shard.index, shard.num_shards)
-        tf.io.gfile.makedirs(os.path.dirname(path))
+        fileio.makedirs(os.path.dirname(path))
         temp = path + ".incomplete"
         per_label: Dict[int, int] = {}
         reencoded = 0
         last_report = time.monotonic()
-        options = tf.io.TFRecordOptions(compression_type=self._layout.compression)
-        with tf.io.TFRecordWriter(temp, options) as writer:
+        with RecordWriter(temp, self._layout.compression) as writer:
             for done, ref in enumerate(shard.items, 1):
                 if ref.key not in duplicates:
-                    example, reject, was_reencoded = convert_item(self._reader, ref)
+                    converted, reject = convert_item(self._reader, ref)
                     if reject is not None:
                         self._rejected.inc()
                         yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
                     else:
-                        writer.write(example_lib.serialize(example))
-                        label = example.features.feature[example_lib.LABEL].int64_list.value[0]
-                        per_label[label] = per_label.get(label, 0) + 1
-                        reencoded += int(was_reencoded)
+                        writer.write(converted.record)
+                        per_label[converted.label] = per_label.get(converted.label, 0) + 1
+                        reencoded += int(converted.reencoded)
                         self._converted.inc()
                 if time.monotonic() - last_report > 0.5:
                     self._report_progress(shard, done)
                     last_report = time.monotonic()
-        _replace(temp, path)
+        fileio.replace(temp, path)
         self._report_progress(shard, len(shard.items))
         yield {"split": shard.split, "shard": shard.index, "path": path,
                "count": sum(per_label.values()), "reencoded": reencoded,
@@ -302,7 +299,7 @@ def _write_reports(stats: List[Dict[str, Any]], rejects: List[records.Reject],
     reject_dicts = [r.to_json_dict() for r in rejects]
     labels_lib.write_rejects(reject_dicts, rejects_path)
     summary = build_summary(info, stats, reject_dicts)
-    with tf.io.gfile.GFile(summary_path, "w") as f:
+    with fileio.open_file(summary_path, "w") as f:
         f.write(json.dumps(summary, indent=1, sort_keys=True) + "\n")
 
 
