@@ -1,0 +1,42 @@
+"""`tfslim` commands that do not need TensorFlow never import it (it costs seconds)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.ingestion import fixtures
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Runs the console script's main and, at exit, prints which heavy modules were imported.
+PROBE = ("import atexit, sys\n"
+         "atexit.register(lambda: sys.stderr.write('\\nLOADED ' + ' '.join(sorted(\n"
+         "    m for m in ('tensorflow', 'tf_keras', 'keras') if m in sys.modules)) + '\\n'))\n"
+         "from pipeline.cli import main\n"
+         "main(['tfslim'] + sys.argv[1:])\n")
+
+
+def _tfslim(*args):
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-c", PROBE] + list(args), cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    loaded = [line for line in out.stderr.splitlines() if line.startswith("LOADED")]
+    assert loaded, out.stderr[-2000:]
+    return out, loaded[-1].split()[1:]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["convert", "--help"]])
+def test_help_does_not_import_tensorflow(args):
+    out, loaded = _tfslim(*args)
+    assert "convert" in out.stdout + out.stderr
+    assert loaded == []
+
+
+def test_convert_does_not_import_tensorflow(tmp_path):
+    fixtures.make_class_tree(str(tmp_path / "src"), {"cats": 3, "dogs": 3}, fmt="jpeg")
+    fixtures.write(str(tmp_path / "src" / "dogs" / "notes.jpg"), b"not an image")
+    out, loaded = _tfslim("convert", "--dataset_name=folder", f"--source={tmp_path / 'src'}",
+                          f"--dataset_dir={tmp_path / 'out'}", "--num_shards=2", "--noprogress")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "folder: 6 of 7 inputs converted, 1 rejected" in out.stdout
+    assert loaded == []
