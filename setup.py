@@ -10,7 +10,7 @@ setup(
                                     "trainer", "trainer.*", "schemas", "schemas.*",
                                     "kubeflow", "kubeflow.*"]),
     py_modules=["local_runner"],
-    package_data={"schemas": ["*.pbtxt"], "kubeflow": ["Dockerfile"], "kubeflow.serving": ["*.yaml"]},
+    package_data={"schemas": ["*.pbtxt"], "trainer": ["model_catalog.json"], "kubeflow": ["Dockerfile"], "kubeflow.serving": ["*.yaml"]},
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",

@@ -25,11 +25,25 @@ def _tfslim(*args):
     return out, loaded[-1].split()[1:]
 
 
-@pytest.mark.parametrize("args", [["--help"], ["convert", "--help"]])
-def test_help_does_not_import_tensorflow(args):
+@pytest.mark.parametrize("args, shown", [(["--help"], "convert"),
+                                         (["convert", "--help"], "--dataset_name")])
+def test_help_does_not_import_tensorflow(args, shown):
     out, loaded = _tfslim(*args)
-    assert "convert" in out.stdout + out.stderr
+    assert shown in out.stdout + out.stderr
     assert loaded == []
+
+
+def test_models_lists_the_zoo_without_tensorflow():
+    out, loaded = _tfslim("models")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "lenet" in out.stdout and "LeNet/fc4" in out.stdout and "inception_v3" in out.stdout
+    assert loaded == []
+
+
+def test_model_catalog_matches_the_registry():
+    from trainer import model_catalog  # pylint: disable=import-outside-toplevel
+    assert model_catalog.load() == model_catalog.from_registry(), \
+        "trainer/model_catalog.json is stale: run python -m trainer.model_catalog"
 
 
 def test_convert_does_not_import_tensorflow(tmp_path):
