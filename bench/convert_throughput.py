@@ -260,8 +260,12 @@ TFSLIM = "import sys; from pipeline.cli import main; main(['tfslim'] + sys.argv[
 
 
 def measure_process(command: List[str], cwd: str = REPO, env: Dict[str, str] = None) -> Dict[str, float]:
-    """Runs ``command``; its wall time and the peak RSS of its whole process tree."""
+    """Runs ``command``; its wall time, CPU time (user + system, all its processes: less
+    sensitive than wall time to neighbours on a shared machine) and the peak RSS of its
+    whole process tree."""
     import psutil  # pylint: disable=import-outside-toplevel
+    import resource  # pylint: disable=import-outside-toplevel
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=env)
@@ -282,11 +286,13 @@ def measure_process(command: List[str], cwd: str = REPO, env: Dict[str, str] = N
             pass
         time.sleep(0.05)
     wall = time.perf_counter() - start
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (done.ru_utime - usage.ru_utime) + (done.ru_stime - usage.ru_stime)
     output = proc.stdout.read().decode(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed:\n{output[-3000:]}")
     return {"tree_mb": peak_tree / 2**20, "launcher_mb": peak_main / 2**20, "wall_s": wall,
-            "output": output}
+            "cpu_s": cpu, "output": output}
 
 
 def convert_command(root: str, out_dir: str, beam_args: List[str] = ()) -> List[str]:
@@ -352,7 +358,8 @@ def whole_process(work_dir: str, sizes: List[int], before_repo: str, repeats: in
             shutil.rmtree(out, ignore_errors=True)
         results[count] = {"best": best, "identical": identical}
         print(f"  whole process, {count} images: " + ", ".join(
-            f"{name} {run['wall_s']:.1f} s" for name, run in best.items()), flush=True)
+            f"{name} {run['wall_s']:.1f} s (CPU {run['cpu_s']:.1f} s)" for name, run in best.items()),
+            flush=True)
     return results
 
 
@@ -369,8 +376,9 @@ def inprocess_throughput(work_dir: str, count: int, before_repo: str, repeats: i
             out = os.path.join(work_dir, f"out_inprocess_{name}")
             run = measure_process(inprocess_command(root, out), env=_bench_env(repo))
             shutil.rmtree(out, ignore_errors=True)
-            rate = json.loads(run["output"].strip().splitlines()[-1])["images_per_s"]
-            best[name] = max(best.get(name, 0.0), rate)
+            rates = json.loads(run["output"].strip().splitlines()[-1])
+            best[name] = max(best.get(name, 0.0), rates["images_per_s"])
+            best[f"{name}_per_cpu_s"] = max(best.get(f"{name}_per_cpu_s", 0.0), rates["images_per_cpu_s"])
             best[f"{name}_rss_mb"] = max(best.get(f"{name}_rss_mb", 0.0), run["tree_mb"])
     return best
 
@@ -381,9 +389,12 @@ def _worker_main(args) -> None:
         slim_like(args.root, args.out)
         return
     project(make_dataset(os.path.dirname(args.root), 20), args.out + "_warmup", [])
+    cpu = time.process_time()
     summary = project(args.root, args.out, [])
+    cpu = time.process_time() - cpu
     shutil.rmtree(args.out + "_warmup", ignore_errors=True)
-    print(json.dumps({"images_per_s": summary["converted"] / summary["bench_seconds"]}))
+    print(json.dumps({"images_per_s": summary["converted"] / summary["bench_seconds"],
+                      "images_per_cpu_s": summary["converted"] / cpu}))
 
 
 SECTIONS = ("process", "throughput", "inprocess", "costs", "large", "rss")
@@ -496,7 +507,8 @@ def _inprocess_sections(args, sections, results: Dict) -> None:
 
 def _print_tables(args, sections, results: Dict) -> None:
     if "process" in sections:
-        print("\nWhole processes as a user runs them (wall s, best round; peak RSS of the process tree)\n")
+        print("\nWhole processes as a user runs them: wall s (CPU s), best round; ratios of wall "
+              "time; peak RSS of the process tree\n")
         print("| images | slim-style serial script | tfslim convert before | tfslim convert after "
               "| after vs slim | before vs slim | after vs before | shards identical | RSS after |")
         print("|---:|---:|---:|---:|---:|---:|---:|---|---:|")
@@ -505,7 +517,9 @@ def _print_tables(args, sections, results: Dict) -> None:
             slim, after = best["slim"]["wall_s"], best["after"]["wall_s"]
             before = best.get("before", {}).get("wall_s")
             fmt = lambda v, unit="": f"{v:.2f}{unit}" if v is not None else "-"  # noqa: E731
-            print(f"| {count} | {slim:.1f} | {fmt(before)} | {after:.1f} | {fmt(slim / after, '×')} "
+            cpu = {name: f" ({run['cpu_s']:.1f})" for name, run in best.items()}
+            print(f"| {count} | {slim:.1f}{cpu['slim']} | {fmt(before)}{cpu.get('before', '')} "
+                  f"| {after:.1f}{cpu['after']} | {fmt(slim / after, '×')} "
                   f"| {fmt(slim / before if before else None, '×')} "
                   f"| {fmt(before / after if before else None, '×')} "
                   f"| {'-' if entry['identical'] is None else ('yes' if entry['identical'] else 'NO')} "
@@ -514,8 +528,10 @@ def _print_tables(args, sections, results: Dict) -> None:
         tp = results["throughput"]
         before = tp.get("before")
         print(f"\nIn process at {args.throughput_images} images (conversion only, after a warm-up): "
-              f"after {tp['after']:.0f} images/s"
-              + (f", before {before:.0f} images/s, ratio {tp['after'] / before:.2f}×" if before else "")
+              f"after {tp['after']:.0f} images/s ({tp['after_per_cpu_s']:.0f} per CPU s)"
+              + (f", before {before:.0f} images/s ({tp['before_per_cpu_s']:.0f} per CPU s), "
+                 f"ratio {tp['after'] / before:.2f}× ({tp['after_per_cpu_s'] / tp['before_per_cpu_s']:.2f}× "
+                 "per CPU s)" if before else "")
               + f"; peak RSS after {tp['after_rss_mb']:.0f} MB"
               + (f", before {tp['before_rss_mb']:.0f} MB" if before else ""))
     if "inprocess" in sections:
