@@ -9,6 +9,7 @@ input gave different bytes.
 """
 from __future__ import annotations
 
+import functools
 import struct
 from typing import Any, Dict, Iterable, Mapping, Tuple
 
@@ -33,12 +34,16 @@ Features = Mapping[str, Tuple[str, Iterable[Any]]]
 _FIELD1, _FIELD2 = b"\x0a", b"\x12"
 _KIND_TAG = {BYTES: b"\x0a", FLOAT: b"\x12", INT64: b"\x1a"}
 _UINT64 = (1 << 64) - 1
+# Values unique to each image (not worth caching; the image is copied once, at the end).
+_PER_IMAGE_BYTES = frozenset((ENCODED, FILENAME))
 
 
 def _varint(value: int) -> bytes:
     """Protobuf base-128 varint; negative int64s as their 64-bit two's complement."""
     if 0 <= value < 0x80:
         return bytes((value,))
+    if 0 <= value < 0x4000:
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     value &= _UINT64
     out = bytearray()
     while value >= 0x80:
@@ -49,7 +54,7 @@ def _varint(value: int) -> bytes:
 
 
 def _delimited(tag: bytes, payload: bytes) -> bytes:
-    return b"".join((tag, _varint(len(payload)), payload))
+    return tag + _varint(len(payload)) + payload
 
 
 def encode_feature(kind: str, values: Iterable[Any]) -> bytes:
@@ -67,14 +72,43 @@ def encode_feature(kind: str, values: Iterable[Any]) -> bytes:
     return _delimited(_KIND_TAG[kind], body)
 
 
+@functools.lru_cache(maxsize=4096)
+def _small_entry(name: str, kind: str, values: Tuple[Any, ...]) -> bytes:
+    """One Features.feature map entry. Cached: labels, class texts, formats and sizes
+    repeat across a dataset, so most entries of an Example are a dictionary hit."""
+    return _delimited(_FIELD1, _delimited(_FIELD1, name.encode())
+                      + _delimited(_FIELD2, encode_feature(kind, values)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _bytes_entry_key(name: str) -> bytes:
+    return _delimited(_FIELD1, name.encode())
+
+
+def _bytes_entry(name: str, value: bytes) -> Tuple[bytes, bytes]:
+    """The map entry of a one-value bytes feature as (head, value): only the final join
+    copies the value (the image bytes), instead of once per nesting level."""
+    value_header = _FIELD1 + _varint(len(value))             # BytesList.value
+    list_length = len(value_header) + len(value)
+    list_header = _KIND_TAG[BYTES] + _varint(list_length)    # Feature.bytes_list
+    head = (_bytes_entry_key(name) + _FIELD2 + _varint(len(list_header) + list_length)
+            + list_header + value_header)
+    return _FIELD1 + _varint(len(head) + len(value)) + head, value
+
+
 def encode_features(features: Features) -> bytes:
     """A serialized tf.train.Example from {name: (kind, values)}, features in key order
     (what deterministic serialization of the map writes)."""
-    entries = b"".join(
-        _delimited(_FIELD1, b"".join((_delimited(_FIELD1, name.encode()),
-                                      _delimited(_FIELD2, encode_feature(kind, values)))))
-        for name, (kind, values) in sorted(features.items()))
-    return _delimited(_FIELD1, entries)
+    parts = []
+    for name, (kind, values) in sorted(features.items()):
+        values = tuple(values)
+        if kind == BYTES and len(values) == 1 and name in _PER_IMAGE_BYTES:
+            parts.extend(_bytes_entry(name, values[0]))
+        else:
+            parts.append(_small_entry(name, kind, values))
+    length = sum(map(len, parts))
+    # Example.features (field 1) is the Features message, whose field 1 is the entries.
+    return b"".join([_FIELD1 + _varint(length)] + parts)
 
 
 def encode_example(image: EncodedImage, label: int, text: str, filename: str,
