@@ -1,40 +1,20 @@
 """`tfslim` commands that do not need TensorFlow never import it (it costs seconds)."""
-import os
-import subprocess
-import sys
-
 import pytest
 
+from tests.cli_probe import run_probed
 from tests.ingestion import fixtures
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Runs the console script's main and, at exit, prints which heavy modules were imported.
-PROBE = ("import atexit, sys\n"
-         "atexit.register(lambda: sys.stderr.write('\\nLOADED ' + ' '.join(sorted(\n"
-         "    m for m in ('tensorflow', 'tf_keras', 'keras') if m in sys.modules)) + '\\n'))\n"
-         "from pipeline.cli import main\n"
-         "main(['tfslim'] + sys.argv[1:])\n")
-
-
-def _tfslim(*args):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run([sys.executable, "-c", PROBE] + list(args), cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
-    loaded = [line for line in out.stderr.splitlines() if line.startswith("LOADED")]
-    assert loaded, out.stderr[-2000:]
-    return out, loaded[-1].split()[1:]
 
 
 @pytest.mark.parametrize("args, shown", [(["--help"], "convert"),
                                          (["convert", "--help"], "--dataset_name")])
 def test_help_does_not_import_tensorflow(args, shown):
-    out, loaded = _tfslim(*args)
+    out, loaded = run_probed(*args)
     assert shown in out.stdout + out.stderr
     assert loaded == []
 
 
 def test_models_lists_the_zoo_without_tensorflow():
-    out, loaded = _tfslim("models")
+    out, loaded = run_probed("models")
     assert out.returncode == 0, out.stderr[-2000:]
     assert "lenet" in out.stdout and "LeNet/fc4" in out.stdout and "inception_v3" in out.stdout
     assert loaded == []
@@ -49,7 +29,7 @@ def test_model_catalog_matches_the_registry():
 def test_convert_does_not_import_tensorflow(tmp_path):
     fixtures.make_class_tree(str(tmp_path / "src"), {"cats": 3, "dogs": 3}, fmt="jpeg")
     fixtures.write(str(tmp_path / "src" / "dogs" / "notes.jpg"), b"not an image")
-    out, loaded = _tfslim("convert", "--dataset_name=folder", f"--source={tmp_path / 'src'}",
+    out, loaded = run_probed("convert", "--dataset_name=folder", f"--source={tmp_path / 'src'}",
                           f"--dataset_dir={tmp_path / 'out'}", "--num_shards=2", "--noprogress")
     assert out.returncode == 0, out.stderr[-3000:]
     assert "folder: 6 of 7 inputs converted, 1 rejected" in out.stdout
