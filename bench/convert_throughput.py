@@ -256,7 +256,10 @@ def project(root: str, out_dir: str, beam_args: List[str], dedupe: bool = True) 
     return summary
 
 
-TFSLIM = "import sys; from pipeline.cli import main; main(['tfslim'] + sys.argv[1:])"
+# The console script of the checkout in the working directory (cli/, or pipeline/cli/ in
+# commits before the restructure, so --before_repo may be one of those).
+TFSLIM = ("import sys\ntry:\n    from cli import main\nexcept ImportError:\n"
+          "    from pipeline.cli import main\nmain(['tfslim'] + sys.argv[1:])\n")
 
 
 def measure_process(command: List[str], cwd: str = REPO, env: Dict[str, str] = None) -> Dict[str, float]:

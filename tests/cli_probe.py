@@ -11,7 +11,7 @@ HEAVY = ("tensorflow", "tf_keras", "keras")
 PROBE = ("import atexit, sys\n"
          "atexit.register(lambda: sys.stderr.write('\\nLOADED ' + ' '.join(sorted(\n"
          f"    m for m in {HEAVY!r} if m in sys.modules)) + '\\n'))\n"
-         "from pipeline.cli import main\n"
+         "from cli import main\n"
          "main(['tfslim'] + sys.argv[1:])\n")
 
 

@@ -24,7 +24,8 @@ import pickle
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from components.image_example_gen import example as example_lib, fileio, records
+from components.image_example_gen import example as example_lib, records
+from schemas import fileio
 from components.image_example_gen.sources.base import Source
 
 # Shards of about this many items when the shard count is automatic (the TFX component).

@@ -12,7 +12,7 @@ import threading
 
 from tqdm import tqdm
 
-from components.image_example_gen import fileio
+from schemas import fileio
 
 POLL_S = 0.5
 

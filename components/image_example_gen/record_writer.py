@@ -14,7 +14,7 @@ from typing import Optional
 
 import google_crc32c
 
-from components.image_example_gen import fileio
+from schemas import fileio
 
 _MASK_DELTA = 0xA282EAD8
 _BUFFER_BYTES = 1 << 20

@@ -5,7 +5,7 @@ import os
 import tarfile
 from typing import Optional, Sequence
 
-from components.image_example_gen import fileio
+from schemas import fileio
 
 
 def extract_tar(archive: str, workdir: str) -> str:

@@ -10,7 +10,8 @@ import abc
 import os
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from components.image_example_gen import fileio, records
+from components.image_example_gen import records
+from schemas import fileio
 
 ScanResult = Union[records.ItemRef, records.Reject]
 

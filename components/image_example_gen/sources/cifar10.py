@@ -12,9 +12,9 @@ from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
-from components.image_example_gen import fileio
 from components.image_example_gen import records
 from components.image_example_gen.sources import archive, base
+from schemas import fileio
 
 ARCHIVE = "cifar-10-python.tar.gz"
 TREE = "cifar-10-batches-py"

@@ -23,10 +23,10 @@ import xml.etree.ElementTree as ElementTree
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 
-from components.image_example_gen import fileio
 from components.image_example_gen import example as example_lib
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
+from schemas import fileio
 
 SYNSETS_FILE = "imagenet_lsvrc_2015_synsets.txt"
 VALIDATION_LABELS_FILE = "imagenet_2012_validation_synset_labels.txt"

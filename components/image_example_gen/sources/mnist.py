@@ -12,9 +12,9 @@ from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
-from components.image_example_gen import fileio
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
+from schemas import fileio
 
 DATA_URL = "http://yann.lecun.com/exdb/mnist/"
 FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),

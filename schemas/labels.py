@@ -11,7 +11,7 @@ import json
 import os
 from typing import Dict, Iterable, List
 
-from components.image_example_gen import fileio
+from schemas import fileio
 
 LABELS_FILENAME = "labels.txt"
 REJECTS_FILENAME = "rejects.jsonl"
@@ -31,6 +31,17 @@ def rejects_path(examples_uri: str) -> str:
 def summary_path(examples_uri: str) -> str:
     """``<examples_uri>/summary.json``."""
     return os.path.join(examples_uri, SUMMARY_FILENAME)
+
+
+def num_classes(labels: Dict[int, str], labels_offset: int = 0) -> int:
+    """The model's output count for a labels.txt: ``max(N) + 1 - labels_offset``.
+
+    The one class-count formula: the largest index bounds the labels in the records,
+    so a gap in the numbering never yields a model too small for its labels.
+    """
+    if not labels:
+        raise ValueError("labels.txt names no classes; write it with `tfslim convert`.")
+    return max(labels) + 1 - labels_offset
 
 
 def read_label_file(path: str) -> Dict[int, str]:
