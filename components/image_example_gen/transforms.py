@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tu
 import apache_beam as beam
 
 from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec, records
+from components.image_example_gen import image_codec, integrity, records
 from components.image_example_gen.record_writer import RecordWriter
 from schemas import fileio, labels as labels_lib
 from schemas.layout import INCOMPLETE_SUFFIX, ShardLayout
@@ -41,16 +41,18 @@ class Converted(NamedTuple):
     reencoded: bool
 
 
-def convert_item(reader: Reader, ref: records.ItemRef
+def convert_item(reader: Reader, ref: records.ItemRef,
+                 limits: integrity.Limits = integrity.DEFAULT_LIMITS
                  ) -> Tuple[Optional[Converted], Optional[records.Reject]]:
     """One input → (converted, None) or (None, reject). Never raises for bad data: every
-    failure becomes a Reject with a reason."""
+    failure becomes a Reject with a reason. ``limits``: the image checks (size caps,
+    optional full decode) from the source's options."""
     try:
         raw = reader.read(ref)
         if raw.pixels is not None:
             image = image_codec.encode_pixels(raw.pixels)
         else:
-            image = image_codec.normalize(raw.data or b"")
+            image = image_codec.normalize(raw.data or b"", limits)
         label = ref.label if raw.label is None else raw.label
         text = ref.text if raw.text is None else raw.text
         record = example_lib.encode_example(image, label, text, ref.key, raw.extra)
@@ -66,6 +68,7 @@ class _SourceDoFn(beam.DoFn):
         super().__init__()
         self._source = source
         self._reader: Optional[Reader] = None
+        self._limits = integrity.Limits.from_options(source.options)
 
     def setup(self):
         self._reader = self._source.open_reader()
@@ -83,7 +86,7 @@ class _ConvertItemFn(_SourceDoFn):
         self._parse = tf.train.Example.FromString
 
     def process(self, ref: records.ItemRef) -> Iterator[Any]:
-        converted, reject = convert_item(self._reader, ref)
+        converted, reject = convert_item(self._reader, ref, self._limits)
         if reject is not None:
             logging.warning("rejected %s: %s %s", reject.path, reject.reason, reject.detail)
             yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
@@ -213,7 +216,7 @@ class _WriteShardFn(_SourceDoFn):
         with RecordWriter(temp, self._layout.compression) as writer:
             for done, ref in enumerate(shard.items, 1):
                 if ref.key not in duplicates:
-                    converted, reject = convert_item(self._reader, ref)
+                    converted, reject = convert_item(self._reader, ref, self._limits)
                     if reject is not None:
                         self._rejected.inc()
                         yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
@@ -283,8 +286,10 @@ def _write_reports(stats: List[Dict[str, Any]], rejects: List[records.Reject],
     reject_dicts = [r.to_json_dict() for r in rejects]
     labels_lib.write_rejects(reject_dicts, rejects_path)
     summary = build_summary(info, stats, reject_dicts)
-    with fileio.open_file(summary_path, "w") as f:
+    # Last and atomic: the summary is the completion marker readers check.
+    with fileio.open_file(summary_path + ".tmp", "w") as f:
         f.write(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    fileio.replace(summary_path + ".tmp", summary_path)
 
 
 @beam.ptransform_fn
