@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Optional
 
 from absl import flags
 
@@ -38,6 +39,7 @@ flags.DEFINE_integer("num_classes", None,
                      "Model outputs; default: len(labels.txt in --dataset_dir) - labels_offset.")
 flags.DEFINE_integer("eval_interval_secs", None,
                      "Watch a checkpoint directory and evaluate each new checkpoint at most this often.")
+flags.DEFINE_boolean("progress", True, "Show a progress bar (stderr) while evaluating.")
 flags.DEFINE_integer("timeout", None, "With --eval_interval_secs: stop after this many seconds "
                      "without a new checkpoint (default: wait forever).")
 
@@ -69,6 +71,22 @@ def _num_classes() -> int:
     return labels_lib.num_classes(labels, FLAGS.labels_offset)
 
 
+def _split_size() -> Optional[int]:
+    """The split's example count from the converter's summary (`tfslim convert`'s
+    <name>_summary.json or the ExampleGen's summary.json), for the progress bar's total."""
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    from schemas.labels import SUMMARY_FILENAME  # pylint: disable=import-outside-toplevel
+
+    for name in (f"{FLAGS.dataset_name}_summary.json", SUMMARY_FILENAME):
+        try:
+            with open(os.path.join(FLAGS.dataset_dir, name), encoding="utf-8") as f:
+                return int(json.load(f)["splits"][FLAGS.dataset_split_name]["count"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
 def _evaluate_checkpoint(path: str, files):
     from trainer import eval_lib, model_io, nets  # pylint: disable=import-outside-toplevel
     from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
@@ -80,7 +98,7 @@ def _evaluate_checkpoint(path: str, files):
     resolved = model_io.restore_for_inference(net, path, use_moving_averages=bool(FLAGS.moving_average_decay))
     return eval_lib.evaluate_net(net, image_spec, files, FLAGS.batch_size, FLAGS.labels_offset,
                                  FLAGS.max_num_batches, step=model_io.checkpoint_step(resolved),
-                                 source=resolved)
+                                 source=resolved, progress=FLAGS.progress, total_examples=_split_size())
 
 
 def _report(result) -> None:
@@ -110,7 +128,8 @@ def main(argv) -> None:
         if FLAGS.eval_interval_secs:
             raise SystemExit("tfslim eval: --eval_interval_secs watches checkpoints, not SavedModels.")
         _report(eval_lib.evaluate_saved_model(path, files, FLAGS.batch_size, FLAGS.labels_offset,
-                                              FLAGS.max_num_batches))
+                                              FLAGS.max_num_batches, progress=FLAGS.progress,
+                                              total_examples=_split_size()))
         return
     if FLAGS.eval_interval_secs:
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
