@@ -89,7 +89,7 @@ def _write_later_checkpoint(train_dir: str, ema, step: int) -> str:
     extra = {"global_step": tf.constant(step, tf.int64)}
     extra.update({f"{name}/ExponentialMovingAverage": value for name, value in ema.items()})
     prefix = nets.save_slim_checkpoint(net, os.path.join(train_dir, f"model.ckpt-{step}"), extra=extra)
-    tf.train.update_checkpoint_state(train_dir, prefix)
+    tf.compat.v1.train.update_checkpoint_state(train_dir, prefix)
     return prefix
 
 
