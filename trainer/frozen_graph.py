@@ -30,13 +30,18 @@ class FrozenGraph:
 
 def freeze_saved_model(saved_model_dir: str, signature_name: str = SERVING_TENSORS) -> FrozenGraph:
     """Freezes one signature of a SavedModel (variables → constants) into a GraphDef."""
-    fn = tf.saved_model.load(saved_model_dir).signatures[signature_name]
+    loaded = tf.saved_model.load(saved_model_dir)  # must outlive the freezing: it owns the variables
+    fn = loaded.signatures[signature_name]
     frozen = convert_to_constants.convert_variables_to_constants_v2(fn)
     graph_def = frozen.graph.as_graph_def()
     (input_tensor,) = [t for t in frozen.inputs if t.dtype != tf.resource]
     taken = {node.name for node in graph_def.node}
     output_names = {}
-    for name, tensor in sorted(frozen.structured_outputs.items()):
+    # The frozen function's outputs are the signature's dict flattened (keys sorted).
+    names = tf.nest.flatten({name: name for name in fn.structured_outputs})
+    if len(names) != len(frozen.outputs):
+        raise ValueError(f"{len(frozen.outputs)} frozen outputs for the signature's {names}")
+    for name, tensor in zip(names, frozen.outputs):
         if name in taken:
             raise ValueError(f"output {name!r} clashes with a node of the frozen graph")
         node = graph_def.node.add(name=name, op="Identity", input=[_node_input(tensor.name)])
