@@ -231,6 +231,8 @@ def run_step(job: Mapping[str, Any], task_name: str, root: str,
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
     env.update({item["name"]: item["value"] for item in container.get("env", [])})
     driver_output = None
+    # The launcher prepares the step's local directory before running anything.
+    os.makedirs(os.path.dirname(invocation["outputs"]["outputFile"]), exist_ok=True)
     if pre_cache_check and "lifecycle" in container:
         # The driver writes outputFile; the executor then merges its parameters (span,
         # input_fingerprint, resolved input_config) into the execution properties.

@@ -152,6 +152,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--train_steps", type=int, default=None)
     args = parser.parse_args(argv)
     output_dir = os.path.abspath(args.output_dir)
+    # A SIGTERM (e.g. from a timeout) unwinds like Ctrl-C, so the services are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not os.path.isdir(args.data_dir):
         from pipeline import digits  # pylint: disable=import-outside-toplevel
         print(f"dataset: {digits.write_digits(args.data_dir)} digit PNGs under {args.data_dir}")
@@ -164,7 +166,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         command += [f"--train_steps={args.train_steps}"] if args.train_steps else []
         command += [f"--beam_pipeline_arg={arg}" for arg in services.beam_args()]
         start = time.monotonic()
-        returncode = subprocess.call(command)
+        with subprocess.Popen(command) as process:
+            try:
+                returncode = process.wait()
+            except KeyboardInterrupt:
+                process.terminate()
+                raise
         jobs = services.completed_jobs()
     print(f"portable runner: {len(jobs)} Beam jobs through the job service ({jobs.count('DONE')} DONE), "
           f"pipeline exit {returncode}, {time.monotonic() - start:.1f}s; logs in {services.log_dir}")
