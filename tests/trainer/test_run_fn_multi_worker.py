@@ -50,7 +50,7 @@ def inputs(tmp_path_factory):
 
 def fn_args_file(inputs, out_dir, steps, seed=42, **train_changes):
     examples, transform, init = inputs
-    config = DEMO_TRAIN.replace(batch_size=BATCH, optimizer="momentum", learning_rate=0.01,
+    config = DEMO_TRAIN.replace(batch_size=BATCH, optimizer="momentum", learning_rate=0.002,
                                 dropout_keep_prob=1.0, checkpoint_path=init, seed=seed,
                                 log_every_n_steps=1, save_interval_steps=SAVE_EVERY, **train_changes)
     os.makedirs(out_dir, exist_ok=True)
@@ -67,7 +67,7 @@ def env():
     return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
 
 
-def wait_all(processes, log_dir, timeout=600):
+def wait_all(processes, log_dir, timeout=1800):
     deadline = time.monotonic() + timeout
     codes = []
     for process in processes:
@@ -140,7 +140,7 @@ def test_sigkilled_worker_then_restarted_cluster_resumes_from_last_checkpoint(in
     log_dir = os.path.join(out, "logs")
     chief, worker = run_fn_cluster.start_cluster(fn_args, 2, log_dir, env=env())
     try:
-        deadline = time.monotonic() + 400
+        deadline = time.monotonic() + 1500
         while time.monotonic() < deadline and chief.poll() is None:
             steps = [int(s) for s in re.findall(r"global step (\d+)/",
                                                  open(run_fn_cluster.replica_log(log_dir, 0)).read())]
