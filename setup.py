@@ -8,9 +8,9 @@ setup(
     python_requires=">=3.9,<3.11",  # TFX 1.16.0 wheels require <3.11
     packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
                                     "trainer", "trainer.*", "schemas", "schemas.*",
-                                    "kubeflow", "kubeflow.*"]),
+                                    "serving", "serving.*", "cli", "cli.*"]),
     py_modules=["local_runner"],
-    package_data={"schemas": ["*.pbtxt"], "kubeflow": ["Dockerfile"], "kubeflow.serving": ["*.yaml"]},
+    package_data={"schemas": ["*.pbtxt"]},
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",
@@ -21,5 +21,5 @@ setup(
         "absl-py",
     ],
     extras_require={"test": ["pytest", "tf-slim==1.1.0"]},
-    entry_points={"console_scripts": ["tfslim=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["tfslim=cli:main"]},
 )

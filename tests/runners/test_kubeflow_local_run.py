@@ -1,5 +1,5 @@
-"""kubeflow.local_step plays the KFP launcher for EVERY task of the JSON that `python -m
-kubeflow.runner` writes: DAG order, output URIs under a local pipeline root, each step's
+"""pipeline.kubeflow_local_step plays the KFP launcher for EVERY task of the JSON that `python -m
+pipeline.kubeflow_runner` writes: DAG order, output URIs under a local pipeline root, each step's
 ExecutorOutput read back and passed downstream. On digits it ends with a pushed model.
 
 Also: a step counts as succeeded only on exit 0 or TFX's exact shutdown abort after the
@@ -15,7 +15,8 @@ import pytest
 
 from absl import flags
 
-from kubeflow import local_step, runner
+from pipeline import kubeflow_local_step as local_step
+from pipeline import kubeflow_runner as runner
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
 
@@ -87,10 +88,10 @@ def test_compiled_json_runs_task_by_task_to_a_pushed_model(tmp_path):
     data = str(tmp_path / "digits")
     digits.write_digits(data, per_class=10)
     job_path = tmp_path / "tfslim-digits.json"
-    # `python -m kubeflow.runner` with these flags, in this process (one TFX import less).
+    # `python -m pipeline.kubeflow_runner` with these flags, in this process (one TFX import less).
     fv = flags.FlagValues()
     runner.define_flags(fv)
-    fv(["kubeflow.runner", f"--output_file={job_path}", "--pipeline_root=gs://b/root",
+    fv(["pipeline.kubeflow_runner", f"--output_file={job_path}", "--pipeline_root=gs://b/root",
         "--data_root=gs://b/digits", "--serving_dir=gs://b/serving", "--image=registry.example/tfslim-tfx:1",
         "--target=kfp", "--preset=smoke", "--train_steps=100", f"--image_project_dir={REPO}"])
     runner.compile_pipeline(runner.settings_from_flags(fv), fv.output_file)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kubeflow import runner
+from pipeline import kubeflow_runner as runner
 from tests.runners.conftest import IMAGE, settings
 from tests.runners.test_kubeflow_compile import REPO, protos, task_parameters
 
@@ -62,7 +62,7 @@ def test_bad_multi_worker_settings_are_refused(changes, message):
 
 
 def test_cli_requires_image(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "kubeflow.runner", f"--output_file={tmp_path / 'j.json'}",
+    out = subprocess.run([sys.executable, "-m", "pipeline.kubeflow_runner", f"--output_file={tmp_path / 'j.json'}",
                           "--pipeline_root=gs://b/r", "--data_root=gs://b/d", "--serving_dir=gs://b/s"],
                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
     assert out.returncode != 0 and "--image" in out.stderr and not (tmp_path / "j.json").exists()

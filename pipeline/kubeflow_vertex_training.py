@@ -26,7 +26,7 @@ from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_t
 from tfx.types import standard_component_specs
 from tfx.utils import json_utils
 
-from kubeflow.settings import KubeflowSettings
+from pipeline.kubeflow_settings import KubeflowSettings
 
 
 def worker_pool_specs(settings: KubeflowSettings) -> List[Dict[str, Any]]:

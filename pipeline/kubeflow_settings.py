@@ -55,7 +55,7 @@ def validate_object_store(flag: str, uri: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class KubeflowSettings:
-    """What ``kubeflow.runner`` needs besides the pipeline definition.
+    """What ``pipeline.kubeflow_runner`` needs besides the pipeline definition.
 
     Attributes:
       pipeline_root: artifact root on object storage (gs://... or s3://...).
@@ -77,7 +77,7 @@ class KubeflowSettings:
         resources (limits).
       trainer_workers / trainer_gpus_per_worker / trainer_machine_type: > 1 worker or
         any GPU per worker compiles the Trainer into a multi-worker Vertex training job
-        (kubeflow/vertex_training.py; --target vertex only, with vertex_project and
+        (pipeline/kubeflow_vertex_training.py; --target vertex only, with vertex_project and
         vertex_region).
       image_project_dir: where the image holds this project (the schema file is read there).
       enable_cache: KFP step caching.
@@ -146,7 +146,7 @@ class KubeflowSettings:
 
     @property
     def multi_worker_trainer(self) -> bool:
-        """Whether the Trainer is compiled into a Vertex training job (kubeflow/vertex_training.py)."""
+        """Whether the Trainer is compiled into a Vertex training job (pipeline/kubeflow_vertex_training.py)."""
         return self.trainer_workers > 1 or self.trainer_gpus_per_worker > 0
 
     def replace(self, **changes: Any) -> "KubeflowSettings":
