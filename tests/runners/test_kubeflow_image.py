@@ -184,7 +184,7 @@ def test_install_runs_the_make_setup_script_into_the_venv_on_path():
 def test_copy_ships_what_the_install_reads():
     sources = copied_sources(instructions())
     script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
-    needed = {SETUP_SCRIPT, "setup.py"} | set(re.findall(r"-[cr] (requirements/\S+)", script))
+    needed = {SETUP_SCRIPT, "setup.py"} | set(re.findall(r"-[cr] (requirements/[\w./-]+)", script))
     needed |= set(setup_py_targets())
     missing = [path for path in needed
                if not any(path == src or path.startswith(src + "/") for src in sources)]
