@@ -18,8 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from absl import app, flags  # noqa: E402
 
-from pipeline.kubeflow_settings import (DEFAULT_IMAGE, HEAVY_COMPONENTS, IMAGE_PROJECT_DIR,  # noqa: E402
-                               TARGETS, KubeflowSettings)
+from pipeline.kubeflow_settings import HEAVY_COMPONENTS, IMAGE_PROJECT_DIR, TARGETS, KubeflowSettings  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -39,6 +38,9 @@ def build_pipeline(settings: KubeflowSettings):
     resources = trainer_resources(settings, pipeline_spec_pb2)
     if resources is not None:
         by_id["Trainer"].with_platform_config(resources)
+    if settings.multi_worker_trainer:
+        from pipeline import kubeflow_vertex_training  # pylint: disable=import-outside-toplevel
+        kubeflow_vertex_training.use_vertex_training(by_id["Trainer"], settings)
     return pipeline
 
 
@@ -92,7 +94,8 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
                         required=True, **kw)
     flags.DEFINE_string("data_root", None, "Raw images on object storage.", required=True, **kw)
     flags.DEFINE_string("serving_dir", None, "Pusher base on object storage.", required=True, **kw)
-    flags.DEFINE_string("image", DEFAULT_IMAGE, "Pipeline image built from kubeflow/Dockerfile.", **kw)
+    flags.DEFINE_string("image", None, "Pipeline image built from kubeflow/Dockerfile, pushed to a "
+                        "registry the cluster pulls from (REGISTRY/tfslim-tfx:TAG).", required=True, **kw)
     flags.DEFINE_enum("target", "kfp", list(TARGETS),
                       "kfp: open-source KFP 2.x (no Resolver, spec 2.1); vertex: Vertex AI Pipelines.", **kw)
     flags.DEFINE_string("pipeline_name", "tfslim-digits", "Pipeline name ([a-z0-9][a-z0-9-]*).", **kw)
@@ -116,6 +119,13 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_string("trainer_gpu_type", "NVIDIA_TESLA_T4", "Accelerator type for --trainer_gpus.", **kw)
     flags.DEFINE_string("image_project_dir", IMAGE_PROJECT_DIR, "Where the image holds this project.", **kw)
     flags.DEFINE_boolean("enable_cache", False, "KFP step caching.", **kw)
+    flags.DEFINE_integer("trainer_workers", 1, "Trainer replicas (chief + workers); > 1 compiles a "
+                         "multi-worker Vertex training job (--target vertex).", **kw)
+    flags.DEFINE_integer("trainer_gpus_per_worker", 0, "GPUs per Trainer replica in the Vertex "
+                         "training job (type: --trainer_gpu_type).", **kw)
+    flags.DEFINE_string("trainer_machine_type", "n1-standard-8", "Machine type of each Trainer replica.", **kw)
+    flags.DEFINE_string("vertex_project", None, "GCP project of the Vertex training job.", **kw)
+    flags.DEFINE_string("vertex_region", None, "Region of the Vertex training job, e.g. europe-west4.", **kw)
 
 
 def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
@@ -132,7 +142,9 @@ def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
         container_env=tuple(fv.container_env), trainer_cpu=fv.trainer_cpu,
         trainer_memory_gb=fv.trainer_memory_gb, trainer_gpus=fv.trainer_gpus,
         trainer_gpu_type=fv.trainer_gpu_type, image_project_dir=fv.image_project_dir,
-        enable_cache=fv.enable_cache)
+        enable_cache=fv.enable_cache, trainer_workers=fv.trainer_workers,
+        trainer_gpus_per_worker=fv.trainer_gpus_per_worker, trainer_machine_type=fv.trainer_machine_type,
+        vertex_project=fv.vertex_project, vertex_region=fv.vertex_region)
 
 
 def main(argv: List[str]) -> None:

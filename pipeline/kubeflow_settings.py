@@ -27,7 +27,6 @@ HEAVY_COMPONENTS = ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator"
 # Where kubeflow/Dockerfile puts this project (its WORKDIR).
 IMAGE_PROJECT_DIR = "/pipeline"
 SCHEMA_RELPATH = "schemas/slim_image.pbtxt"
-DEFAULT_IMAGE = "tfslim-tfx:latest"
 
 
 def validate_pipeline_name(name: str) -> str:
@@ -76,6 +75,10 @@ class KubeflowSettings:
       container_env: NAME=VALUE pairs set in every step's container.
       trainer_cpu / trainer_memory_gb / trainer_gpus / trainer_gpu_type: Trainer pod
         resources (limits).
+      trainer_workers / trainer_gpus_per_worker / trainer_machine_type: > 1 worker or
+        any GPU per worker compiles the Trainer into a multi-worker Vertex training job
+        (pipeline/kubeflow_vertex_training.py; --target vertex only, with vertex_project and
+        vertex_region).
       image_project_dir: where the image holds this project (the schema file is read there).
       enable_cache: KFP step caching.
     """
@@ -83,7 +86,7 @@ class KubeflowSettings:
     pipeline_root: str
     data_root: str
     serving_dir: str
-    image: str = DEFAULT_IMAGE
+    image: str = ""
     target: str = "kfp"
     pipeline_name: str = "tfslim-digits"
     preset: str = "demo"
@@ -101,6 +104,11 @@ class KubeflowSettings:
     trainer_gpu_type: str = "NVIDIA_TESLA_T4"
     image_project_dir: str = IMAGE_PROJECT_DIR
     enable_cache: bool = False
+    trainer_workers: int = 1
+    trainer_gpus_per_worker: int = 0
+    trainer_machine_type: str = "n1-standard-8"
+    vertex_project: Optional[str] = None
+    vertex_region: Optional[str] = None
 
     def __post_init__(self) -> None:
         validate_pipeline_name(self.pipeline_name)
@@ -109,12 +117,37 @@ class KubeflowSettings:
         for flag in ("pipeline_root", "data_root", "serving_dir"):
             validate_object_store(flag, getattr(self, flag))
         if not self.image:
-            raise ValueError("--image is required (the image built from kubeflow/Dockerfile)")
+            raise ValueError("--image is required: the pipeline image built from kubeflow/Dockerfile "
+                             "and pushed to a registry the cluster can pull, e.g. "
+                             "--image REGISTRY/tfslim-tfx:0.1.0")
         if not posixpath.isabs(self.image_project_dir):
             raise ValueError(f"--image_project_dir {self.image_project_dir!r} must be absolute")
         self.env()  # validates NAME=VALUE
         if self.trainer_gpus < 0:
             raise ValueError("--trainer_gpus must be >= 0")
+        self._validate_multi_worker()
+
+    def _validate_multi_worker(self) -> None:
+        if self.trainer_workers < 1 or self.trainer_gpus_per_worker < 0:
+            raise ValueError("--trainer_workers must be >= 1 and --trainer_gpus_per_worker >= 0")
+        if not self.multi_worker_trainer:
+            return
+        if self.target != "vertex":
+            raise ValueError(
+                "--trainer_workers/--trainer_gpus_per_worker compile a Vertex training job and need "
+                "--target vertex. On open-source KFP run the Trainer as a Kubeflow TFJob instead "
+                "(docs/kubeflow.md, 'Multi-worker Trainer').")
+        if not self.vertex_project or not self.vertex_region:
+            raise ValueError("--trainer_workers/--trainer_gpus_per_worker need --vertex_project and "
+                             "--vertex_region (where the Vertex training job runs)")
+        if self.trainer_gpus:
+            raise ValueError("--trainer_gpus sizes the Trainer pod; with a Vertex training job use "
+                             "--trainer_gpus_per_worker instead")
+
+    @property
+    def multi_worker_trainer(self) -> bool:
+        """Whether the Trainer is compiled into a Vertex training job (pipeline/kubeflow_vertex_training.py)."""
+        return self.trainer_workers > 1 or self.trainer_gpus_per_worker > 0
 
     def replace(self, **changes: Any) -> "KubeflowSettings":
         return dataclasses.replace(self, **changes)

@@ -282,6 +282,7 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
             labels_offset=config.labels_offset, num_readers=config.num_readers,
             shuffle_buffer=config.shuffle_buffer, seed=resume_seed(config.seed, state.step),
             num_parallel_calls=config.num_preprocessing_threads)
+        dataset = distribute.shard_inputs(dataset, len(data.list_files(train_files)), strategy)
         _, task_id = distribute.task_of(strategy)
         callbacks = [saver, cb.ProgressLogger(
             state.optimizer, config.log_every_n_steps, config.max_number_of_steps,

@@ -279,7 +279,8 @@ def test_compile_writes_json_and_cli_rejects_bad_settings(tmp_path):
     job = runner.compile_pipeline(settings(pipeline_name="cli-check"), str(path))
     assert json.loads(path.read_text()) == job
     bad = subprocess.run([sys.executable, "-m", "pipeline.kubeflow_runner", f"--output_file={path}",
-                          "--pipeline_root=/local", "--data_root=gs://b/d", "--serving_dir=gs://b/s"],
+                          "--pipeline_root=/local", "--data_root=gs://b/d", "--serving_dir=gs://b/s",
+                          f"--image={IMAGE}"],
                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
     assert bad.returncode != 0 and "object storage" in bad.stderr
 
