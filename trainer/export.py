@@ -5,7 +5,9 @@ Signatures:
       → classes int64[B], scores float32[B,K], labels string[B],
         top_k_classes int32[B,k], top_k_scores float32[B,k], top_k_labels string[B,k]
   serving_examples(examples: string[B])       serialized slim tf.Example (TFMA, InfraValidator-style)
-      → the same outputs.
+      → the same outputs plus dataset_scores float32[B,K+labels_offset]: the scores indexed
+        by dataset label (labels_offset leading zeros), which the Evaluator scores against
+        the example's raw label, so a --labels_offset model is gated on the right classes.
   serving_tensors(images: float32[B,H,W,C])   already preprocessed images (what slim's
       export_inference_graph took as ``input``; used for TFLite parity and benchmarks)
       → the same outputs.
@@ -37,6 +39,7 @@ EXAMPLES_INPUT = "examples"
 TENSOR_INPUT = "images"
 LABELS_ASSET = "labels.txt"
 OUTPUT_KEYS = ("classes", "scores", "labels", "top_k_classes", "top_k_scores", "top_k_labels")
+DATASET_SCORES = "dataset_scores"
 
 # Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
 _IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
@@ -71,8 +74,10 @@ class ServingModule(tf.Module):
     """Holds the net, the preprocessing (Transform layer or image_ops) and class names."""
 
     def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
-                 tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None):
+                 tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None,
+                 labels_offset: int = 0):
         super().__init__()
+        self.labels_offset = labels_offset
         # The SavedModel needs the net's variables, not the Keras object: tracking the
         # net would make tf.saved_model.save trace every layer's call for Keras
         # metadata (most of the export time). The holder is invisible to tracking.
@@ -127,14 +132,17 @@ class ServingModule(tf.Module):
 
     def _serve_examples(self, examples):
         parsed = tf.io.parse_example(examples, {features.ENCODED: tf.io.FixedLenFeature([], tf.string)})
-        return self._outputs(self._preprocess(parsed[features.ENCODED]))
+        outputs = self._outputs(self._preprocess(parsed[features.ENCODED]))
+        outputs[DATASET_SCORES] = tf.pad(outputs["scores"], [[0, 0], [self.labels_offset, 0]])
+        return outputs
 
     def _serve_tensors(self, images):
         return self._outputs(images)
 
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,
-                       tft_layer=None, batch_size: Optional[int] = None) -> str:
+                       tft_layer=None, batch_size: Optional[int] = None,
+                       labels_offset: int = 0) -> str:
     """Writes the serving SavedModel (+ assets.extra/labels.txt) to ``export_dir``.
 
     Args:
@@ -145,11 +153,13 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
       tft_layer: the Transform graph's layer; when given it does the preprocessing,
         so serving runs exactly what the pipeline's Transform ran.
       batch_size: fixed batch dimension of every signature; None (default) = dynamic.
+      labels_offset: dataset label - model class (the ``dataset_scores`` padding).
     """
     if len(class_names) != _num_outputs(net, image_spec):
         raise ValueError(f"{len(class_names)} class names for a net with "
                          f"{_num_outputs(net, image_spec)} outputs; check --num_classes/--labels_offset.")
-    module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer, batch_size=batch_size)
+    module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer, batch_size=batch_size,
+                           labels_offset=labels_offset)
     signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
                   SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
                   SERVING_TENSORS: module.serve_tensors.get_concrete_function()}

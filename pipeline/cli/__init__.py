@@ -21,12 +21,13 @@ SUBCOMMANDS = {
     "export": "checkpoint -> serving SavedModel / TFLite (export_inference_graph.py)",
     "predict": "label images with a SavedModel or TF Serving (label_image)",
     "run": "run the TFX pipeline locally (same as python local_runner.py)",
+    "download_checkpoint": "fetch a slim pretrained checkpoint from the table (NAME --dir D)",
 }
 
 
 def _usage() -> str:
     lines = ["usage: tfslim <command> [--flags]   (tfslim <command> --help for its flags)", ""]
-    lines += [f"  {name:<8} {text}" for name, text in SUBCOMMANDS.items()]
+    lines += [f"  {name:<20} {text}" for name, text in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -40,6 +41,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     if command not in SUBCOMMANDS:
         print(f"tfslim: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         sys.exit(2)
+    from pipeline.quiet import silence_startup_noise  # pylint: disable=import-outside-toplevel
+
+    silence_startup_noise()
     module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
     from absl import app, flags  # pylint: disable=import-outside-toplevel
     # absl's --help lists the key flags of the module named sys.argv[0] (the console

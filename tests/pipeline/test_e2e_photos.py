@@ -1,0 +1,56 @@
+"""A new user's run: a folder of colour photos → `tfslim run --config configs/photos.yaml`."""
+import os
+import random
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.pipeline import photos
+
+pytestmark = pytest.mark.e2e
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("photos")
+    data = str(root / "photos")
+    photos.write_photos(data, per_class=30)
+    command = [os.path.join(os.path.dirname(sys.executable), "tfslim"), "run", "--config", "configs/photos.yaml",
+               "--data_dir", data, "--pipeline_root", str(root / "pipeline_root"),
+               "--serving_dir", str(root / "serving"), "--set", "train_steps=250"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return root, result
+
+
+def test_photos_run_is_blessed_pushed_and_reported(run):
+    root, result = run
+    out = result.stdout
+    assert re.search(r"blessed:\s+True\s+pushed: True", out), out[-2000:]
+    report = re.search(r"report:\s+(\S+)", out).group(1)
+    page = open(report, encoding="utf-8").read()
+    for section in ("Confusion matrix", "Per-class precision and recall", "Worst misclassified",
+                    "Training curves", "Ingestion", "ExampleValidator anomalies"):
+        assert section in page
+    assert page.count("data:image/png;base64,") >= 3
+    assert re.search(r"rejects:\s+0\s+anomalies: 0", out), out[-2000:]
+    # Printed once each (absl/TFX logging used to repeat every training line).
+    steps = re.findall(r"global step 250/250", out + result.stderr)
+    assert len(steps) == 1, steps
+    assert "Unable to register" not in result.stderr
+
+
+def test_pushed_model_names_the_class_of_a_new_photo(run):
+    from trainer import predict
+
+    root, _ = run
+    serving_fn = predict.load_serving_fn(os.path.join(root, "serving", "mobilenet_v1_025"))
+    rng = random.Random(1234)
+    names = list(photos.CLASSES)
+    images = [photos.encode(photos.photo(name, rng), "JPEG") for name in names]
+    ranked = predict.top_k(serving_fn, images)
+    assert [r[0][0] for r in ranked] == names, ranked
