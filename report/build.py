@@ -21,8 +21,10 @@ class ReportInputs:
     Attributes:
       title: the page heading (e.g. the pipeline name).
       saved_model_dir: the serving SavedModel (``serving_examples`` signature).
-      examples_uri: the ImageExampleGen artifact (Split-*/, labels.txt, summary.json, rejects.jsonl).
-      split: the held-out split scored for the confusion matrix and the image grid.
+      dataset_dir: where labels.txt, summary.json and rejects.jsonl are (the ImageExampleGen
+        artifact or a `tfslim convert` output directory).
+      eval_files: the held-out TFRecords scored for the confusion matrix and the image grid.
+      split: the held-out split's name (shown).
       labels_offset: dataset label - model class (slim's --labels_offset).
       evaluation_uri: the Evaluator's output (top-1/top-5 as gated); None: computed here.
       blessed / pushed: the Evaluator's verdict and whether the Pusher pushed.
@@ -34,7 +36,8 @@ class ReportInputs:
 
     title: str
     saved_model_dir: str
-    examples_uri: str
+    dataset_dir: str
+    eval_files: Sequence[str]
     split: str = "eval"
     labels_offset: int = 0
     evaluation_uri: Optional[str] = None
@@ -71,12 +74,13 @@ class ReportSummary:
         return out
 
 
-def class_names(examples_uri: str, num_classes: int, labels_offset: int) -> List[str]:
+def class_names(dataset_dir: str, num_classes: int, labels_offset: int) -> List[str]:
     """Model class i → the ExampleGen's name of dataset label i + labels_offset."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from components.image_example_gen import labels as labels_lib  # pylint: disable=import-outside-toplevel
 
-    path = labels_lib.labels_path(examples_uri)
-    labels = labels_lib.read_label_file(path) if os.path.exists(path) else {}
+    path = labels_lib.labels_path(dataset_dir)
+    labels = labels_lib.read_label_file(path) if tf.io.gfile.exists(path) else {}
     return [labels.get(i + labels_offset, str(i + labels_offset)) for i in range(num_classes)]
 
 
@@ -136,11 +140,10 @@ padding:10px 16px;min-width:150px}.card b{font-size:24px;display:block}.muted{co
 
 def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     """Writes the HTML report to ``output_path`` (one file) and returns its numbers."""
-    predictions = sources.predict_examples(inputs.saved_model_dir,
-                                           sources.eval_files(inputs.examples_uri, inputs.split),
+    predictions = sources.predict_examples(inputs.saved_model_dir, inputs.eval_files,
                                            inputs.labels_offset, inputs.max_examples)
     num_classes = predictions.scores.shape[-1]
-    names = class_names(inputs.examples_uri, num_classes, inputs.labels_offset)
+    names = class_names(inputs.dataset_dir, num_classes, inputs.labels_offset)
     matrix = confusion(predictions, num_classes)
     precision, recall = precision_recall(matrix)
     evaluated = sources.overall_metrics(inputs.evaluation_uri) if inputs.evaluation_uri else {}
@@ -150,13 +153,14 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     top1 = evaluated.get("sparse_categorical_accuracy",
                          float(np.mean(predictions.labels == predictions.predicted)) if count else None)
     top5 = evaluated.get("top_5_accuracy", _top_k(predictions, 5) if count else None)
-    summary_json, rejects = sources.read_ingestion(inputs.examples_uri)
+    summary_json, rejects = sources.read_ingestion(inputs.dataset_dir)
     anomalies = sources.read_anomalies(inputs.anomalies_uri)
     curves = sources.read_scalars(inputs.train_logdir) if inputs.train_logdir else {}
 
     parts = [f"<h1>{html.escape(inputs.title)}</h1>",
              f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
-             f"{num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}</p>"]
+             f"{num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}; data: "
+            f"{html.escape(inputs.dataset_dir)}</p>"]
     gate = inputs.accuracy_threshold
     cards = [("held-out top-1", _fmt(top1) if top1 is not None else "n/a"),
              ("top-5", _fmt(top5) if top5 is not None else "n/a"),
@@ -238,7 +242,14 @@ def _ingestion(summary: dict) -> str:
         return "<p class='muted'>No summary.json beside the examples.</p>"
     rows = []
     for key, value in summary.items():
-        rows.append((key, value if not isinstance(value, (dict, list)) else
-                     ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict)
-                     else ", ".join(map(str, value))))
-    return _table(["", ""], rows)
+        if key == "splits" and isinstance(value, dict):
+            for split, info in value.items():
+                per_class = info.get("per_class", {}) if isinstance(info, dict) else {}
+                count = info.get("count", info) if isinstance(info, dict) else info
+                rows.append((f"split {split}", f"{count} images" + (
+                    " (" + ", ".join(f"{k} {v}" for k, v in per_class.items()) + ")" if per_class else "")))
+        elif isinstance(value, dict):
+            rows.append((key, ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"))
+        else:
+            rows.append((key, value))
+    return _table(["", "value"], rows)

@@ -68,7 +68,7 @@ def image_grid(images: List[np.ndarray], captions: List[str], columns: int = 4) 
             cell.imshow(image.squeeze(), cmap="gray" if image.shape[-1] == 1 else None,
                         interpolation="nearest")
             cell.set_title(captions[index], fontsize=8)
-    figure.suptitle("Worst misclassified held-out images (most confident mistakes first)")
+    figure.suptitle("Worst misclassified held-out images (most confident mistakes first)", y=1.02)
     return _png(figure)
 
 
@@ -82,5 +82,5 @@ def curves(series: Dict[str, List[Tuple[int, float]]]) -> bytes:
         cell.set_title(name)
         cell.set_xlabel("step")
         cell.grid(alpha=0.3)
-    figure.suptitle("Training (TensorBoard scalars of the Trainer)")
+    figure.suptitle("Training (TensorBoard scalars of the Trainer)", y=1.06)
     return _png(figure)

@@ -67,9 +67,10 @@ def read_scalars(logdir: str) -> Dict[str, List[Tuple[int, float]]]:
                        + tf.io.gfile.glob(os.path.join(logdir, "events.out.tfevents.*"))):
         for event in tf.compat.v1.train.summary_iterator(path):
             for value in event.summary.value:
-                number = (float(tf.make_ndarray(value.tensor)) if value.HasField("tensor")
-                          else float(value.simple_value))
-                by_tag.setdefault(value.tag, {})[int(event.step)] = number
+                array = (tf.make_ndarray(value.tensor) if value.HasField("tensor")
+                         else np.asarray(value.simple_value))
+                if array.size == 1 and array.dtype.kind == "f":  # scalars, not images
+                    by_tag.setdefault(value.tag, {})[int(event.step)] = float(array.reshape(()))
     curves = {}
     for name, tags in SCALAR_TAGS.items():
         tag = next((t for t in tags if t in by_tag), None)

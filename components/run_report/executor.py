@@ -10,7 +10,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
-from report import ReportInputs, write_report
+from report import ReportInputs, sources, write_report
 
 SUMMARY_FILE = "summary.json"
 
@@ -21,7 +21,7 @@ def _single(input_dict: Dict[str, List[types.Artifact]], key: str):
 
 
 def _flag(artifact, name: str):
-    if artifact is None or name not in artifact.custom_properties:
+    if artifact is None or not artifact.has_custom_property(name):
         return None
     return bool(artifact.get_int_custom_property(name))
 
@@ -42,7 +42,7 @@ class Executor(base_executor.BaseExecutor):
         summary = write_report(ReportInputs(
             title=exec_properties.get("title") or "tfslim run",
             saved_model_dir=path_utils.serving_model_path(model.uri),
-            examples_uri=examples.uri,
+            dataset_dir=examples.uri, eval_files=sources.eval_files(examples.uri, "eval"),
             labels_offset=int(exec_properties.get("labels_offset") or 0),
             evaluation_uri=evaluation.uri if evaluation else None,
             blessed=_flag(_single(input_dict, "blessing"), "blessed"),

@@ -49,7 +49,8 @@ def test_report_has_every_section_and_the_right_numbers(artifacts):
     root, examples, model_dir, logdir = artifacts
     path = str(root / "out" / "report.html")
     summary = write_report(ReportInputs(
-        title="digits", saved_model_dir=model_dir, examples_uri=examples, blessed=False, pushed=False,
+        title="digits", saved_model_dir=model_dir, dataset_dir=examples,
+        eval_files=sources.eval_files(examples), blessed=False, pushed=False,
         accuracy_threshold=0.9, train_logdir=logdir, anomalies_uri=str(root / "anomalies")), path)
     page = open(path, encoding="utf-8").read()
     assert summary.num_eval == 40 and summary.num_rejects == 1 and summary.num_anomalies == 1
@@ -71,3 +72,20 @@ def test_scalars_and_labels_offset(artifacts):
     shifted = sources.predict_examples(model_dir, sources.eval_files(examples), labels_offset=1)
     plain = sources.predict_examples(model_dir, sources.eval_files(examples))
     assert (shifted.labels == plain.labels - 1).all()
+
+
+def test_tfslim_eval_writes_the_report_for_a_checkpoint(artifacts, tmp_path):
+    from tests.serving.cli import run_tfslim
+    from trainer import nets
+
+    root, examples, _, _ = artifacts
+    net = nets.create_model("lenet", num_classes=10)
+    net.ensure_built(28, 1)
+    prefix = nets.save_slim_checkpoint(net, str(tmp_path / "ckpt" / "model.ckpt"))
+    result = run_tfslim("eval", f"--checkpoint_path={prefix}", f"--dataset_dir={examples}",
+                        "--dataset_split_name=eval", "--model_name=lenet", "--use_grayscale",
+                        f"--eval_dir={tmp_path / 'eval'}", f"--report={tmp_path / 'report'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"report: {tmp_path / 'report' / 'report.html'}" in result.stdout
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "40 held-out images" in page and "Confusion matrix" in page
