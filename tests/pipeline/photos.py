@@ -57,3 +57,24 @@ def write_photos(root: str, per_class: int, seed: int = 0) -> int:
                 f.write(encode(photo(name, rng), fmt))
             count += 1
     return count
+
+
+def tfslim_run(root, config: str, data: str, overrides, env=None, timeout: int = 1500):
+    """``tfslim run --config CONFIG`` on ``data`` as a user runs it (a subprocess in the repo).
+
+    Outputs go under ``root``; ``overrides`` are --set KEY=VALUE strings. Fails the
+    test with the output tail when the run fails.
+    """
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    command = [os.path.join(os.path.dirname(sys.executable), "tfslim"), "run", "--config", config,
+               "--data_dir", data, "--pipeline_root", os.path.join(root, "pipeline_root"),
+               "--serving_dir", os.path.join(root, "serving")]
+    for override in overrides:
+        command += ["--set", override]
+    result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=timeout,
+                            env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result

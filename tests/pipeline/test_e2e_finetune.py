@@ -8,8 +8,6 @@ be near 0 and nothing would be blessed.
 import os
 import random
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -17,8 +15,6 @@ from tests.pipeline import photos
 from tests.trainer import checkpoint_server
 
 pytestmark = pytest.mark.e2e
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +34,14 @@ def run(tmp_path_factory):
     checkpoint_server.make_tarball(prefix, str(served / entry.tarball), entry.checkpoint)
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1",
                **{pretrained.CACHE_ENV: str(root / "cache")})
-    command = [os.path.join(os.path.dirname(sys.executable), "tfslim"), "run", "--config", "finetune",
-               "--data_dir", data, "--pipeline_root", str(root / "pipeline_root"),
-               "--serving_dir", str(root / "serving"),
-               # The stand-in checkpoint holds random weights: train every layer, as photos.yaml.
-               "--set", "train.trainable_scopes=", "--set", "train.optimizer=adam",
-               "--set", "train.opt_epsilon=1e-8", "--set", "train.learning_rate=0.002",
-               "--set", "train.batch_norm_decay=0.9", "--set", "train.train_image_size=96",
-               "--set", "train.labels_offset=1", "--set", "train_steps=250",
-               "--set", "accuracy_threshold=0.6"]
+    overrides = [
+        # The stand-in checkpoint holds random weights: train every layer, as photos.yaml.
+        "train.trainable_scopes=", "train.optimizer=adam", "train.opt_epsilon=1e-8",
+        "train.learning_rate=0.002", "train.batch_norm_decay=0.9", "train.train_image_size=96",
+        "train.labels_offset=1", "train_steps=250", "accuracy_threshold=0.6"]
     with checkpoint_server.serve(str(served)) as url:
         env[pretrained.MIRROR_ENV] = url
-        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1500, env=env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        result = photos.tfslim_run(str(root), "finetune", data, overrides, env=env)
     return root, result
 
 

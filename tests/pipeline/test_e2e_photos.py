@@ -2,8 +2,6 @@
 import os
 import random
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -11,20 +9,13 @@ from tests.pipeline import photos
 
 pytestmark = pytest.mark.e2e
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("photos")
     data = str(root / "photos")
     photos.write_photos(data, per_class=30)
-    command = [os.path.join(os.path.dirname(sys.executable), "tfslim"), "run", "--config", "configs/photos.yaml",
-               "--data_dir", data, "--pipeline_root", str(root / "pipeline_root"),
-               "--serving_dir", str(root / "serving"), "--set", "train_steps=250"]
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1500)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return root, result
+    return root, photos.tfslim_run(str(root), "configs/photos.yaml", data, ["train_steps=250"])
 
 
 def test_photos_run_is_blessed_pushed_and_reported(run):
