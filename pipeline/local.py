@@ -106,9 +106,15 @@ def summarize(config: PipelineConfig, metadata_path: str) -> RunSummary:
                       metrics=metrics, blessed=None if blessed is None else bool(blessed),
                       pushed=bool(_int_property(pushed, "pushed")),
                       pushed_destination=destination or None, component_seconds={},
-                      report_path=report.uri if report is not None else None,
+                      report_path=_string_property(report, "report_path"),
                       rejects=_float_property(counts, "rejects"),
                       anomalies=_float_property(counts, "anomalies"))
+
+
+def _string_property(artifact, name: str) -> Optional[str]:
+    if artifact is None or name not in artifact.custom_properties:
+        return None
+    return artifact.custom_properties[name].string_value or None
 
 
 def _float_property(artifact, name: str) -> Optional[int]:

@@ -5,6 +5,7 @@ import json
 import os
 from typing import Any, Dict, List
 
+import tensorflow as tf
 from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
@@ -13,6 +14,8 @@ from tfx.utils import path_utils
 from report import ReportInputs, sources, write_report
 
 SUMMARY_FILE = "summary.json"
+HTML_FILE = "report.html"
+REPORT_PATH = "report_path"
 
 
 def _single(input_dict: Dict[str, List[types.Artifact]], key: str):
@@ -50,12 +53,14 @@ class Executor(base_executor.BaseExecutor):
             accuracy_threshold=float(threshold) if threshold is not None else None,
             train_logdir=os.path.join(model_run.uri, "train") if model_run else None,
             anomalies_uri=anomalies.uri if anomalies else None,
-            max_examples=int(exec_properties.get("max_examples") or 2000)), report.uri)
+            max_examples=int(exec_properties.get("max_examples") or 2000)),
+            os.path.join(os.path.dirname(report.uri), HTML_FILE))
+        # The artifact's value file is what Kubeflow's HTML viewer reads; the .html copy
+        # beside it is what a person opens (a browser needs the extension).
+        tf.io.gfile.copy(summary.path, report.uri, overwrite=True)
         for name, value in summary.metrics().items():
             metrics.set_float_custom_property(name, value)
-        report.set_string_custom_property("report_path", report.uri)
-        import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
+        report.set_string_custom_property(REPORT_PATH, summary.path)
         tf.io.gfile.makedirs(metrics.uri)
         with tf.io.gfile.GFile(os.path.join(metrics.uri, SUMMARY_FILE), "w") as f:
             json.dump({**summary.metrics(), "blessed": summary.blessed, "pushed": summary.pushed,

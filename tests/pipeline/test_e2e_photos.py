@@ -23,6 +23,7 @@ def test_photos_run_is_blessed_pushed_and_reported(run):
     out = result.stdout
     assert re.search(r"blessed:\s+True\s+pushed: True", out), out[-2000:]
     report = re.search(r"report:\s+(\S+)", out).group(1)
+    assert report.endswith("report.html")  # a browser renders it
     page = open(report, encoding="utf-8").read()
     for section in ("Confusion matrix", "Per-class precision and recall", "Worst misclassified",
                     "Training curves", "Ingestion", "ExampleValidator anomalies"):
