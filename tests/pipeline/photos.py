@@ -59,6 +59,18 @@ def write_photos(root: str, per_class: int, seed: int = 0) -> int:
     return count
 
 
+def new_photo_labels(per_class: int = 2):
+    """The class names of :func:`new_photos`, in order."""
+    return [name for name in CLASSES for _ in range(per_class)]
+
+
+def new_photos(seed: int, per_class: int = 2):
+    """Encoded photos (JPEG and PNG) the model never saw, ``per_class`` of each class."""
+    rng = random.Random(seed)
+    return [encode(photo(name, rng), "JPEG" if i % 2 else "PNG")
+            for name in CLASSES for i in range(per_class)]
+
+
 def tfslim_run(root, config: str, data: str, overrides, env=None, timeout: int = 1500):
     """``tfslim run --config CONFIG`` on ``data`` as a user runs it (a subprocess in the repo).
 

