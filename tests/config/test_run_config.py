@@ -136,3 +136,18 @@ def test_hints(tmp_path):
     assert any("rmsprop with opt_epsilon=1" in line for line in lines), lines
     assert any("batch_norm_decay=0.9997 needs ~998" in line for line in lines), lines
     assert run_config.hints(run_config.load("photos", data_root=data)) == []
+
+
+def test_cli_refuses_a_bad_config_before_any_component_runs(tmp_path):
+    from tests.serving.cli import run_tfslim
+
+    path = _write(tmp_path, {"train": {"optimiser": "adam"}})
+    root = tmp_path / "root"
+    result = run_tfslim("run", f"--config={path}", f"--data_dir={_photos(tmp_path / 'data')}",
+                        f"--pipeline_root={root}", "--set", "train.learning_rate=0.1")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == \
+        "error: unknown key 'train.optimiser'; did you mean train.optimizer?"
+    assert "Traceback" not in result.stderr and "Unable to register" not in result.stderr
+    assert "FutureWarning" not in result.stderr
+    assert not root.exists()  # no component ran (the schema is written before the first one)

@@ -27,12 +27,13 @@ def test_table_matches_the_zoo_and_the_seed_readme():
 def mirror(tmp_path_factory):
     """inception_v1's tarball, with a checkpoint written by tf-slim 1.1.0, on a loopback server."""
     tf_slim = oracle.import_tf_slim()
+    from tf_slim.nets import inception  # pylint: disable=import-outside-toplevel
     root = tmp_path_factory.mktemp("mirror")
     images = np.random.default_rng(0).uniform(-1, 1, [1, 224, 224, 3]).astype(np.float32)
 
     def build(x):
-        with tf_slim.arg_scope(tf_slim.nets.inception.inception_v1_arg_scope()):
-            return tf_slim.nets.inception.inception_v1(x, 1001, is_training=False)
+        with tf_slim.arg_scope(inception.inception_v1_arg_scope()):
+            return inception.inception_v1(x, 1001, is_training=False)
 
     logits, _ = oracle.slim_reference(build, images, str(root / "ckpt" / "inception_v1.ckpt"))
     entry = pretrained.lookup("inception_v1")
@@ -92,7 +93,7 @@ def test_download_checkpoint_cli(mirror, tmp_path):
     os.environ[pretrained.MIRROR_ENV] = url
     try:
         result = run_tfslim("download_checkpoint", "inception_v1", f"--dir={tmp_path}")
-        unknown = run_tfslim("download_checkpoint", "inception_v9", f"--dir={tmp_path}")
+        unknown = run_tfslim("download_checkpoint", "inceptoin_v3", f"--dir={tmp_path}")
     finally:
         del os.environ[pretrained.MIRROR_ENV]
     assert result.returncode == 0, result.stderr[-2000:]
@@ -101,4 +102,4 @@ def test_download_checkpoint_cli(mirror, tmp_path):
     assert "%" in result.stderr  # tqdm's progress bar
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines()[-1].startswith(
-        "error: 'inception_v9' is not in the checkpoint table; did you mean 'inception_v1'?")
+        "error: 'inceptoin_v3' is not in the checkpoint table; did you mean 'inception_v3'?")
