@@ -36,7 +36,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
 
 lint: setup
-	$(PY) -m compileall -q pipeline components trainer schemas kubeflow report bench local_runner.py
+	$(PY) -m compileall -q pipeline components trainer schemas serving cli report bench local_runner.py
 
 bench: setup
 	$(PY) bench/run_all.py

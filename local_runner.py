@@ -1,85 +1,15 @@
-"""Run the pipeline locally: LocalDagRunner (default) or BeamDagRunner.
+"""Run the pipeline locally: ``python local_runner.py [flags]`` is ``tfslim run [flags]`` (cli/run.py).
 
     python local_runner.py --config configs/demo.yaml
     python local_runner.py --config photos --data_dir my_photos --set train.learning_rate=0.01
     python local_runner.py --runner beam --direct_num_workers 2 --direct_running_mode multi_processing
 """
-from __future__ import annotations
+from absl import app, flags
 
-import os
-import sys
+from cli import run
+from cli.run import FLAGS, config_from_flags, main  # noqa: F401  (the script's API)
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-
-from absl import app, flags  # noqa: E402
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("config", "demo", "Run config: a YAML/JSON file, or the name of one under "
-                    "configs/ (demo, smoke, photos, finetune).")
-flags.DEFINE_multi_string("set", [], "Override one config key, e.g. --set train.learning_rate=0.01 "
-                          "or --set train_steps=500 (repeatable; typed by the config field).")
-# A string flag, not an enum: TFX's Beam executors parse their Beam args (which may
-# hold --runner=DirectRunner/DataflowRunner) against absl's global FLAGS in-process.
-flags.DEFINE_string("runner", "local", "local (LocalDagRunner) or beam (BeamDagRunner).")
-flags.DEFINE_string("data_dir", None, "Class-folder tree of raw images (<root>/<label>/<file>); "
-                    "default: the config's data_root.")
-flags.DEFINE_string("source", None, "ImageExampleGen source kind; default: the config's.")
-flags.DEFINE_string("model_name", None, "Shortcut for --set train.model_name=NAME.")
-flags.DEFINE_integer("train_steps", None, "Shortcut for --set train_steps=N.")
-flags.DEFINE_string("pipeline_root", None, "Where artifacts and MLMD go; default: the config's.")
-flags.DEFINE_string("serving_dir", None, "Pusher base dir (<dir>/<model>/<version>/); default: the config's.")
-flags.DEFINE_string("pipeline_name", None, "Pipeline name ([a-z0-9-]).")
-flags.DEFINE_string("metadata_path", None, "MLMD sqlite file; default <pipeline_root>/metadata.sqlite.")
-flags.DEFINE_integer("direct_num_workers", 1, "Beam DirectRunner workers (0 = all cores).")
-flags.DEFINE_enum("direct_running_mode", "in_memory", ["in_memory", "multi_threading", "multi_processing"],
-                  "Beam DirectRunner mode.")
-flags.DEFINE_multi_string("beam_pipeline_arg", [], "Extra Beam pipeline args (repeatable).")
-flags.DEFINE_float("accuracy_threshold", None, "Shortcut for --set accuracy_threshold=X.")
-flags.DEFINE_integer("num_classes", None, "Class count for the schema's label range; default: "
-                     "the class folders of data_dir.")
-flags.DEFINE_boolean("no_baseline", False, "Omit the latest-blessed-model Resolver.")
-
-# Shortcut flag → config key.
-_SHORTCUTS = {"model_name": "train.model_name", "train_steps": "train_steps",
-              "accuracy_threshold": "accuracy_threshold", "num_classes": "num_classes",
-              "pipeline_name": "pipeline_name", "data_dir": "data_root", "source": "source",
-              "pipeline_root": "pipeline_root", "serving_dir": "serving_dir"}
-
-
-def config_from_flags():
-    """PipelineConfig from --config, the shortcut flags and --set overrides (in that order).
-
-    Raises pipeline.run_config.ConfigError (one line) for a bad config.
-    """
-    from pipeline import run_config  # pylint: disable=import-outside-toplevel
-
-    overrides = [f"{key}={getattr(FLAGS, flag)}" for flag, key in _SHORTCUTS.items()
-                 if getattr(FLAGS, flag) is not None]
-    beam_args = tuple([f"--direct_running_mode={FLAGS.direct_running_mode}",
-                       f"--direct_num_workers={FLAGS.direct_num_workers}"] + FLAGS.beam_pipeline_arg)
-    changes = {"beam_pipeline_args": beam_args}
-    if FLAGS.no_baseline:
-        changes["use_baseline_resolver"] = False
-    return run_config.load(FLAGS.config, overrides + list(FLAGS.set), **changes)
-
-
-def main(argv) -> None:
-    del argv
-    from pipeline import run_config  # pylint: disable=import-outside-toplevel
-
-    if FLAGS.runner not in ("local", "beam"):
-        raise app.UsageError(f"--runner must be local or beam, got {FLAGS.runner!r}")
-    try:
-        config = config_from_flags()  # every check before any component runs
-    except run_config.ConfigError as error:
-        sys.exit(f"error: {error}")
-    for hint in run_config.hints(config):
-        print(hint, flush=True)
-    from pipeline.local import run_local  # pylint: disable=import-outside-toplevel
-
-    summary = run_local(config, runner=FLAGS.runner, metadata_path=FLAGS.metadata_path)
-    print("\n".join(summary.lines()))
-
+flags.adopt_module_key_flags(run)  # --help lists the run flags
 
 if __name__ == "__main__":
     from pipeline.quiet import silence_startup_noise  # noqa: E402

@@ -8,9 +8,9 @@ setup(
     python_requires=">=3.9,<3.11",  # TFX 1.16.0 wheels require <3.11
     packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
                                     "trainer", "trainer.*", "schemas", "schemas.*",
-                                    "kubeflow", "kubeflow.*", "report", "report.*"]),
+                                    "serving", "serving.*", "cli", "cli.*", "report", "report.*"]),
     py_modules=["local_runner"],
-    package_data={"schemas": ["*.pbtxt"], "trainer.nets": ["*.json"], "kubeflow": ["Dockerfile"], "kubeflow.serving": ["*.yaml"]},
+    package_data={"schemas": ["*.pbtxt"], "trainer.nets": ["*.json"]},
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",
@@ -23,5 +23,5 @@ setup(
         "PyYAML",  # run configs (configs/*.yaml)
     ],
     extras_require={"test": ["pytest", "tf-slim==1.1.0"]},
-    entry_points={"console_scripts": ["tfslim=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["tfslim=cli:main"]},
 )

@@ -215,7 +215,7 @@ def project(root: str, out_dir: str, beam_args: List[str], dedupe: bool = True) 
 def peak_rss_mb(root: str, out_dir: str, beam_args: List[str]) -> Dict[str, float]:
     """Runs `tfslim convert` in a subprocess; samples the RSS of its whole process tree."""
     import psutil  # pylint: disable=import-outside-toplevel
-    command = [sys.executable, "-c", "import sys; from pipeline.cli import main; main(['tfslim'] + sys.argv[1:])",
+    command = [sys.executable, "-c", "import sys; from cli import main; main(['tfslim'] + sys.argv[1:])",
                "convert", "--dataset_name=folder", f"--source={root}", f"--dataset_dir={out_dir}",
                f"--num_shards={NUM_SHARDS}", "--validation_fraction=0", "--noprogress"] + beam_args
     start = time.perf_counter()

@@ -25,7 +25,7 @@ def main(argv) -> None:
     del argv
     from pipeline import configs, digits  # pylint: disable=import-outside-toplevel
     from pipeline.local import run_local  # pylint: disable=import-outside-toplevel
-    from trainer import predict  # pylint: disable=import-outside-toplevel
+    from serving import predict  # pylint: disable=import-outside-toplevel
 
     start = time.monotonic()
     count = digits.write_digits(FLAGS.data_dir)

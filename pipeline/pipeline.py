@@ -16,13 +16,13 @@ from tfx.proto import example_gen_pb2
 from components.image_example_gen.component import ImageExampleGen
 from components.run_report.component import RunReport
 from components.serving_smoke.component import ServingSmokeTest
-from components.serving_smoke.pusher import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
-from kubeflow.serving import models_config
+from components.serving_pusher.component import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
+from serving import models_config
+from serving.signatures import DATASET_SCORES
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
-from trainer import export, features, train_lib
-from trainer.task import TRAIN_CONFIG_KEY
-from trainer.transform import IMAGE_SPEC_KEY
+from schemas import features
+from trainer.config import TRAIN_CONFIG_KEY
 
 PREPROCESSING_FN = "trainer.transform.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
@@ -50,7 +50,7 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_examples",
                                     label_key=features.LABEL,
-                                    prediction_key=export.DATASET_SCORES)],
+                                    prediction_key=DATASET_SCORES)],
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LABEL])],
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(class_name="ExampleCount"),
@@ -101,10 +101,12 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
 
-    image_spec = train_lib.image_spec_for(config.train)
+    # Transform and Trainer get the same train config; each derives the image spec itself,
+    # so compiling the DAG never loads the model zoo.
+    train_config = {TRAIN_CONFIG_KEY: config.train.to_dict()}
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        preprocessing_fn=PREPROCESSING_FN, custom_config={IMAGE_SPEC_KEY: image_spec.to_dict()},
+        preprocessing_fn=PREPROCESSING_FN, custom_config=train_config,
         # Training reads the raw examples (slim's train-time distortions happen in
         # tf.data); the Transform graph serves evaluation and serving.
         materialize=False, disable_statistics=True)
@@ -115,7 +117,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
-        custom_config={TRAIN_CONFIG_KEY: config.train.to_dict()})
+        custom_config=train_config)
 
     components = [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer]
     baseline = None

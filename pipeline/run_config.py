@@ -244,12 +244,22 @@ def _class_folders(root: str) -> List[str]:
         raise ConfigError(f"data_root: {e}") from None
 
 
-def validate(config: PipelineConfig) -> PipelineConfig:
-    """Raises ConfigError for what would fail later in a component; returns ``config``."""
+def validate(config: PipelineConfig, check_net: bool = True) -> PipelineConfig:
+    """Raises ConfigError for what would fail later in a component; returns ``config``.
+
+    ``check_net=False`` skips the checks that load the model zoo (model name,
+    preprocessing, channels, input size), for code that must not (DAG compilation).
+    """
+    if check_net:
+        _check_net(config.train)
+    _check_rest(config)
+    return config
+
+
+def _check_net(train: TrainConfig) -> None:
     from trainer import nets  # pylint: disable=import-outside-toplevel
     from trainer import preprocessing  # pylint: disable=import-outside-toplevel
 
-    train = config.train
     try:
         spec = nets.get_spec(train.model_name)
     except ValueError:
@@ -262,8 +272,6 @@ def validate(config: PipelineConfig) -> PipelineConfig:
         raise ConfigError(f"train.preprocessing_name: unknown {preprocessing_name!r}; known: "
                           f"{', '.join(sorted(set(preprocessing.PREPROCESSING_MODULES.values())))}")
     family = preprocessing.PREPROCESSING_MODULES[preprocessing_name]
-    if train.image_channels not in (1, 3):
-        raise ConfigError(f"train.image_channels: {train.image_channels}; use 3 (colour) or 1 (grayscale)")
     if train.image_channels == 1 and family not in GRAYSCALE_PREPROCESSING:
         raise ConfigError(
             f"train.image_channels: 1, but {train.model_name}'s {family!r} preprocessing needs 3 "
@@ -273,6 +281,12 @@ def validate(config: PipelineConfig) -> PipelineConfig:
     if spec.min_image_size and size < spec.min_image_size:
         raise ConfigError(f"train.train_image_size: {size} is below {train.model_name}'s smallest "
                           f"input {spec.min_image_size}; set train_image_size >= {spec.min_image_size}")
+
+
+def _check_rest(config: PipelineConfig) -> None:
+    train = config.train
+    if train.image_channels not in (1, 3):
+        raise ConfigError(f"train.image_channels: {train.image_channels}; use 3 (colour) or 1 (grayscale)")
     for key in ("train_steps", "train_buckets", "eval_buckets"):
         if getattr(config, key) < 1:
             raise ConfigError(f"{key}: must be >= 1, got {getattr(config, key)}")
@@ -283,7 +297,6 @@ def validate(config: PipelineConfig) -> PipelineConfig:
                           "use a value in [0, 1]")
     _check_checkpoint(train)
     _check_labels_offset(config)
-    return config
 
 
 def _check_checkpoint(train: TrainConfig) -> None:
@@ -341,12 +354,14 @@ def resolve_facts(config: PipelineConfig) -> PipelineConfig:
     return config
 
 
-def load(path: Optional[str], overrides: Sequence[str] = (), **changes: Any) -> PipelineConfig:
+def load(path: Optional[str], overrides: Sequence[str] = (), check_net: bool = True,
+         **changes: Any) -> PipelineConfig:
     """Reads, overrides, builds, fills in facts and validates a run config.
 
     Args:
       path: a YAML/JSON file or a name under configs/ (None: all defaults).
       overrides: ``key=value`` strings (``train.learning_rate=0.01``).
+      check_net: also check the net (loads the model zoo); see :func:`validate`.
       **changes: runner settings applied last (paths, Beam args), as PipelineConfig fields.
     """
     values = read_file(config_path(path)) if path else {}
@@ -356,7 +371,7 @@ def load(path: Optional[str], overrides: Sequence[str] = (), **changes: Any) -> 
             raise _unknown(key, list(PIPELINE_FIELDS))
         merged[key] = value
     config = build(merged, keys)
-    return validate(resolve_facts(config))
+    return validate(resolve_facts(config), check_net=check_net)
 
 
 def hints(config: PipelineConfig) -> List[str]:

@@ -77,7 +77,7 @@ class ReportSummary:
 def class_names(dataset_dir: str, num_classes: int, labels_offset: int) -> List[str]:
     """Model class i → the ExampleGen's name of dataset label i + labels_offset."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from components.image_example_gen import labels as labels_lib  # pylint: disable=import-outside-toplevel
+    from schemas import labels as labels_lib  # pylint: disable=import-outside-toplevel
 
     path = labels_lib.labels_path(dataset_dir)
     labels = labels_lib.read_label_file(path) if tf.io.gfile.exists(path) else {}

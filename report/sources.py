@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from trainer import features
+from schemas import features, layout
 
 SCALAR_TAGS = {"loss": ("total_loss", "losses/cross_entropy"), "accuracy": ("accuracy",),
                "learning rate": ("learning_rate",)}
@@ -33,7 +33,7 @@ class Predictions:
 
 def eval_files(examples_uri: str, split: str = "eval") -> List[str]:
     """The split's TFRecord shards in an Examples artifact (``Split-<split>/*``)."""
-    return sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    return sorted(layout.find_split_files(examples_uri, "examples", split))
 
 
 def predict_examples(saved_model_dir: str, files: Sequence[str], labels_offset: int = 0,
@@ -44,8 +44,7 @@ def predict_examples(saved_model_dir: str, files: Sequence[str], labels_offset: 
     spec = {features.ENCODED: tf.io.FixedLenFeature([], tf.string),
             features.LABEL: tf.io.FixedLenFeature([], tf.int64),
             features.FILENAME: tf.io.FixedLenFeature([], tf.string, default_value="")}
-    compression = "GZIP" if files and files[0].endswith(".gz") else None
-    dataset = tf.data.TFRecordDataset(list(files), compression_type=compression)
+    dataset = tf.data.TFRecordDataset(list(files), compression_type=layout.compression_of(files))
     labels, scores, images, names = [], [], [], []
     for batch in dataset.take(max_examples).batch(batch_size):
         parsed = tf.io.parse_example(batch, spec)
@@ -81,7 +80,7 @@ def read_scalars(logdir: str) -> Dict[str, List[Tuple[int, float]]]:
 
 def read_ingestion(examples_uri: str) -> Tuple[dict, List[dict]]:
     """The ExampleGen's summary.json and rejects.jsonl (either may be absent)."""
-    from components.image_example_gen import labels as labels_lib  # pylint: disable=import-outside-toplevel
+    from schemas import labels as labels_lib  # pylint: disable=import-outside-toplevel
 
     summary, rejects = {}, []
     if tf.io.gfile.exists(labels_lib.summary_path(examples_uri)):

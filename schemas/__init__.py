@@ -1,6 +1,8 @@
 """Curated TFDV schemas for slim-format image tf.Examples (imported by ImportSchemaGen)."""
 import os
 
+from schemas.features import LABEL as LABEL_FEATURE
+
 SCHEMA_DIR = os.path.dirname(os.path.abspath(__file__))
 SLIM_IMAGE_SCHEMA = os.path.join(SCHEMA_DIR, "slim_image.pbtxt")
 
@@ -16,7 +18,6 @@ def schema_path(name: str = "slim_image") -> str:
 
 # Classes per slim dataset (ImageNet: 1000 synsets + background at 0).
 DATASET_NUM_CLASSES = {"flowers": 5, "cifar10": 10, "mnist": 10, "imagenet": 1001}
-LABEL_FEATURE = "image/class/label"
 _BBOX_FLOATS = ("image/object/bbox/xmin", "image/object/bbox/ymin",
                 "image/object/bbox/xmax", "image/object/bbox/ymax")
 _BBOX_INTS = ("image/object/bbox/label", "image/object/class/label")

@@ -15,10 +15,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Optional, Sequence
 
+# custom_config key of the Trainer and Transform components: TrainConfig.to_dict().
+TRAIN_CONFIG_KEY = "train_config"
+
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
 DECAY_TYPES = ("exponential", "fixed", "polynomial")
 MIXED_PRECISION = ("none", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
+# Fields that take one of a fixed set of values (validate() and `tfslim train`'s enum flags).
+ENUM_FIELDS = {"optimizer": OPTIMIZERS, "learning_rate_decay_type": DECAY_TYPES,
+               "mixed_precision": MIXED_PRECISION, "strategy": STRATEGIES}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,11 +120,10 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Raises ValueError naming the first bad option (slim's messages where it had them)."""
-        _one_of("optimizer", self.optimizer, OPTIMIZERS, "Optimizer [{}] was not recognized")
-        _one_of("learning_rate_decay_type", self.learning_rate_decay_type, DECAY_TYPES,
-                "learning_rate_decay_type [{}] was not recognized")
-        _one_of("mixed_precision", self.mixed_precision, MIXED_PRECISION, "--mixed_precision {!r}")
-        _one_of("strategy", self.strategy, STRATEGIES, "--strategy {!r}")
+        for name, message in (("optimizer", "Optimizer [{}] was not recognized"),
+                              ("learning_rate_decay_type", "learning_rate_decay_type [{}] was not recognized"),
+                              ("mixed_precision", "--mixed_precision {!r}"), ("strategy", "--strategy {!r}")):
+            _one_of(name, getattr(self, name), ENUM_FIELDS[name], message)
         if not self.max_number_of_steps or self.max_number_of_steps < 1:
             raise ValueError("--max_number_of_steps must be set to a positive number "
                              "(TF2 training needs an end).")

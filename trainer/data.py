@@ -15,40 +15,11 @@ from typing import Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
-from components.image_example_gen.labels import read_label_file
-from trainer import features
+from schemas import features, labels as labels_lib, layout
+from schemas.layout import compression_of, find_split_files, list_files  # noqa: F401  (data's API)
 from trainer.image_ops import ImageSpec, preprocess_encoded
 
 log = logging.getLogger(__name__)
-
-LABELS_FILENAME = "labels.txt"
-# How slim and `tfslim convert` name a split's files, tried in order (%s = split).
-SPLIT_PATTERNS = (
-    "{dataset}_{split}-*",          # tfslim convert: folder_train-00000-of-00005.tfrecord
-    "{dataset}_{split}_*",          # slim's flowers: flowers_train_00000-of-00005.tfrecord
-    "{dataset}_{split}.tfrecord*",  # slim's cifar10/mnist: cifar10_train.tfrecord
-    "{split}-*",                    # slim's imagenet: train-00000-of-01024
-)
-
-
-def list_files(file_patterns: Sequence[str]) -> List[str]:
-    """Expands glob patterns (or directories); raises FileNotFoundError naming the pattern."""
-    files: List[str] = []
-    for pattern in file_patterns:
-        if tf.io.gfile.isdir(pattern):
-            pattern = pattern.rstrip("/") + "/*"
-        matched = sorted(f for f in tf.io.gfile.glob(pattern)
-                         if not f.endswith((".txt", ".json", ".jsonl")))
-        if not matched:
-            raise FileNotFoundError(f"No TFRecord files match {pattern!r}; check --dataset_dir / "
-                                    "--dataset_split_name (files are <dataset>_<split>-*.tfrecord).")
-        files.extend(matched)
-    return files
-
-
-def compression_of(files: Sequence[str]) -> str:
-    """TFX writes GZIP TFRecords ('*.gz'); slim's converters write uncompressed ones."""
-    return "GZIP" if all(f.endswith(".gz") for f in files) else ""
 
 
 def count_records(file_patterns: Sequence[str]) -> int:
@@ -56,30 +27,6 @@ def count_records(file_patterns: Sequence[str]) -> int:
     files = list_files(file_patterns)
     ds = tf.data.TFRecordDataset(files, compression_type=compression_of(files))
     return int(ds.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1).numpy())
-
-
-def find_split_files(dataset_dir: str, dataset_name: str, split_name: str,
-                     file_pattern: Optional[str] = None) -> List[str]:
-    """The TFRecords of one split in a slim dataset directory.
-
-    ``file_pattern`` (slim's get_split argument, '%s' = split) wins; otherwise
-    the SPLIT_PATTERNS are tried in order. Raises FileNotFoundError listing what
-    was tried and what the directory holds.
-    """
-    if file_pattern:
-        patterns = [file_pattern % split_name if "%s" in file_pattern else file_pattern]
-    else:
-        patterns = [p.format(dataset=dataset_name, split=split_name) for p in SPLIT_PATTERNS]
-    for pattern in patterns:
-        matched = sorted(f for f in tf.io.gfile.glob(os.path.join(dataset_dir, pattern))
-                         if not f.endswith((".txt", ".json", ".jsonl")))
-        if matched:
-            return matched
-    present = sorted(tf.io.gfile.listdir(dataset_dir))[:10] if tf.io.gfile.isdir(dataset_dir) else []
-    raise FileNotFoundError(
-        f"split name {split_name} was not recognized: no files match {patterns} in "
-        f"{dataset_dir!r} (it holds {present}). Write the dataset with `tfslim convert "
-        f"--dataset_name={dataset_name} --dataset_dir={dataset_dir}` or pass --file_pattern.")
 
 
 def max_label(file_patterns: Sequence[str]) -> int:
@@ -102,9 +49,9 @@ def split_size_from_summary(files: Sequence[str], split_name: Optional[str] = No
         return None
     folder = os.path.dirname(files[0])
     candidates = []
-    if os.path.basename(folder).startswith("Split-"):
-        split_name = split_name or os.path.basename(folder)[len("Split-"):]
-        candidates.append(os.path.join(os.path.dirname(folder), "summary.json"))
+    if os.path.basename(folder).startswith(layout.SPLIT_DIR_PREFIX):
+        split_name = split_name or os.path.basename(folder)[len(layout.SPLIT_DIR_PREFIX):]
+        candidates.append(labels_lib.summary_path(os.path.dirname(folder)))
     else:
         candidates += sorted(tf.io.gfile.glob(os.path.join(folder, "*summary.json")))
     for path in candidates:
@@ -138,10 +85,10 @@ def dataset_split(dataset_dir: str, dataset_name: str, split_name: str,
                   file_pattern: Optional[str] = None) -> DatasetSplit:
     """Files, size and classes of ``split_name`` in ``dataset_dir`` (written by `tfslim convert`)."""
     files = find_split_files(dataset_dir, dataset_name, split_name, file_pattern)
-    labels_file = os.path.join(dataset_dir, LABELS_FILENAME)
+    labels_file = labels_lib.labels_path(dataset_dir)
     if tf.io.gfile.exists(labels_file):
-        labels = read_label_file(labels_file)
-        num_classes = max(labels) + 1
+        labels = labels_lib.read_label_file(labels_file)
+        num_classes = labels_lib.num_classes(labels)
     else:
         log.warning("%s has no labels.txt; counting classes from the labels in the files.",
                     dataset_dir)
@@ -186,7 +133,7 @@ def make_dataset(file_patterns: Sequence[str], image_spec: ImageSpec, batch_size
         ds = ds.repeat()
 
     def parse(record):
-        parsed = tf.io.parse_single_example(record, features.TRAIN_FEATURE_SPEC)
+        parsed = tf.io.parse_single_example(record, features.train_feature_spec())
         image = preprocess_encoded(parsed[features.ENCODED], image_spec, is_training)
         label = parsed[features.LABEL] - labels_offset
         return image, label

@@ -17,7 +17,8 @@ from typing import Iterator, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from trainer import data, export, features
+from schemas import features, layout
+from trainer import data, export
 from trainer.image_ops import ImageSpec
 
 RECALL_K = 5
@@ -62,8 +63,8 @@ class _Tally:
 def _records(file_patterns: Sequence[str], batch_size: int,
              max_num_batches: Optional[int]) -> Iterator[Tuple[tf.Tensor, np.ndarray]]:
     """(serialized batch, labels) over the split in file order."""
-    files = data.list_files(file_patterns)
-    ds = tf.data.TFRecordDataset(files, compression_type=data.compression_of(files)).batch(batch_size)
+    files = layout.list_files(file_patterns)
+    ds = tf.data.TFRecordDataset(files, compression_type=layout.compression_of(files)).batch(batch_size)
     if max_num_batches:
         ds = ds.take(max_num_batches)
     for batch in ds:
@@ -74,7 +75,7 @@ def _records(file_patterns: Sequence[str], batch_size: int,
 def evaluate_saved_model(saved_model_dir: str, file_patterns: Sequence[str], batch_size: int = 100,
                          labels_offset: int = 0, max_num_batches: Optional[int] = None) -> EvalResult:
     """Top-1/top-5 of a serving SavedModel on slim TFRecords via ``serving_examples``."""
-    from trainer.predict import latest_version_dir  # pylint: disable=import-outside-toplevel
+    from serving.versions import latest_version_dir  # pylint: disable=import-outside-toplevel
 
     model_dir = latest_version_dir(saved_model_dir)
     loaded = tf.saved_model.load(model_dir)
@@ -113,24 +114,3 @@ def write_summaries(result: EvalResult, eval_dir: str) -> None:
         tf.summary.scalar("eval/Recall_5", result.recall_5, step=result.step)
     writer.flush()
     writer.close()
-
-
-def split_file_patterns(dataset_dir: str, dataset_name: str, split_name: str) -> list:
-    """TFRecords of a split in any layout this project writes or reads.
-
-    - a TFX Examples artifact: ``<dir>/Split-<split>/*``;
-    - ``tfslim convert`` / slim converters: ``<dir>/<dataset>_<split>-*`` or ``<dataset>_<split>_*``
-      (flowers) or ``<dataset>_<split>.tfrecord`` (cifar10, mnist);
-    - slim's ImageNet build: ``<dir>/<split>-*``.
-
-    Raises FileNotFoundError listing the patterns tried.
-    """
-    base = dataset_dir.rstrip("/")
-    candidates = [f"{base}/Split-{split_name}/*", f"{base}/{dataset_name}_{split_name}-*",
-                  f"{base}/{dataset_name}_{split_name}_*", f"{base}/{dataset_name}_{split_name}.tfrecord*",
-                  f"{base}/{split_name}-*"]
-    for pattern in candidates:
-        if [f for f in tf.io.gfile.glob(pattern) if not f.endswith(".txt")]:
-            return [pattern]
-    raise FileNotFoundError(f"No {split_name!r} split of {dataset_name!r} in {dataset_dir}; tried "
-                            f"{candidates}. Check --dataset_dir/--dataset_name/--dataset_split_name.")

@@ -28,18 +28,12 @@ from typing import Dict, List, Optional, Sequence
 
 import tensorflow as tf
 
-from trainer import features
+from schemas import features, labels as labels_lib
 from trainer.image_ops import ImageSpec, preprocess_encoded_batch
 
-SERVING_DEFAULT = "serving_default"
-SERVING_EXAMPLES = "serving_examples"
-SERVING_TENSORS = "serving_tensors"
-IMAGE_INPUT = "image_bytes"
-EXAMPLES_INPUT = "examples"
-TENSOR_INPUT = "images"
-LABELS_ASSET = "labels.txt"
-OUTPUT_KEYS = ("classes", "scores", "labels", "top_k_classes", "top_k_scores", "top_k_labels")
-DATASET_SCORES = "dataset_scores"
+from serving.signatures import (EXAMPLES_INPUT, IMAGE_INPUT, LABELS_ASSET, LABELS_ASSET_DIR,  # noqa: F401
+                                DATASET_SCORES, OUTPUT_KEYS, SERVING_DEFAULT, SERVING_EXAMPLES, SERVING_TENSORS,
+                                TENSOR_INPUT)
 
 # Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
 _IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
@@ -164,10 +158,8 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
                   SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
                   SERVING_TENSORS: module.serve_tensors.get_concrete_function()}
     tf.saved_model.save(module, export_dir, signatures=signatures)
-    extra = os.path.join(export_dir, "assets.extra")
-    tf.io.gfile.makedirs(extra)
-    with tf.io.gfile.GFile(os.path.join(extra, LABELS_ASSET), "w") as f:
-        f.write("".join(f"{i}:{name}\n" for i, name in enumerate(class_names)))
+    labels_lib.write_label_file(dict(enumerate(class_names)),
+                                os.path.join(export_dir, LABELS_ASSET_DIR, LABELS_ASSET))
     return export_dir
 
 
@@ -179,10 +171,8 @@ def _num_outputs(net, image_spec: ImageSpec) -> int:
 
 def read_class_names(saved_model_dir: str) -> List[str]:
     """The class names written beside a SavedModel (assets.extra/labels.txt), by class index."""
-    path = os.path.join(saved_model_dir, "assets.extra", LABELS_ASSET)
-    with tf.io.gfile.GFile(path) as f:
-        pairs = [line.rstrip("\n").split(":", 1) for line in f if line.strip()]
-    return [name for _, name in sorted(pairs, key=lambda p: int(p[0]))]
+    labels = labels_lib.read_label_file(os.path.join(saved_model_dir, LABELS_ASSET_DIR, LABELS_ASSET))
+    return [labels[index] for index in sorted(labels)]
 
 
 def class_names_for(labels: Dict[int, str], num_classes: int, labels_offset: int = 0) -> List[str]:

@@ -43,6 +43,26 @@ class ImageSpec:
         return cls(**{k: v for k, v in values.items() if k in fields})
 
 
+def image_spec_for_net(model_name: str, preprocessing_name: Optional[str] = None,
+                       image_size: Optional[int] = None, channels: int = 3,
+                       resize_to_fit: bool = True) -> ImageSpec:
+    """The net's preprocessing and input size, with slim's fallbacks to the net's defaults
+    (its registry entry) for whatever is not given."""
+    from trainer import nets  # pylint: disable=import-outside-toplevel  # the zoo only when asked
+
+    spec = nets.get_spec(model_name)
+    return ImageSpec(preprocessing_name=preprocessing_name or spec.preprocessing,
+                     image_size=image_size or spec.default_image_size,
+                     channels=channels, resize_to_fit=resize_to_fit)
+
+
+def image_spec_for(config) -> ImageSpec:
+    """The ImageSpec of a TrainConfig (model_name, preprocessing_name, train_image_size,
+    image_channels, resize_to_fit): what training, Transform and serving apply."""
+    return image_spec_for_net(config.model_name, config.preprocessing_name, config.train_image_size,
+                              config.image_channels, config.resize_to_fit)
+
+
 def decode_image(encoded: tf.Tensor, channels: int) -> tf.Tensor:
     """Decodes JPEG/PNG/GIF/BMP bytes to uint8 [H, W, channels] (first GIF frame).
 
@@ -61,8 +81,7 @@ def preprocess_decoded(image: tf.Tensor, spec: ImageSpec, is_training: bool,
     fn = preprocessing.get_preprocessing(spec.preprocessing_name, is_training=is_training)
     size = spec.image_size
     kwargs = {}
-    if spec.preprocessing_name in _CROP_OR_PAD_PREPROCESSORS or \
-            preprocessing.PREPROCESSING_MODULES.get(spec.preprocessing_name) in _CROP_OR_PAD_PREPROCESSORS:
+    if preprocessing.module_name(spec.preprocessing_name) in _CROP_OR_PAD_PREPROCESSORS:
         if spec.resize_to_fit:
             image = tf.image.resize(tf.cast(image, tf.float32), [size, size], method="bilinear")
     elif bbox is not None:

@@ -15,6 +15,7 @@ import re
 
 import tensorflow as tf
 
+from serving import versions
 from trainer import finetune, nets
 from trainer.nets.checkpoint import EMA_SUFFIX
 
@@ -56,10 +57,5 @@ def _has_moving_averages(path: str) -> bool:
 
 def is_saved_model(path: str) -> bool:
     """A SavedModel directory (or a TF Serving base dir of integer versions) rather than a checkpoint."""
-    if tf.io.gfile.exists(f"{path.rstrip('/')}/saved_model.pb"):
-        return True
-    if not tf.io.gfile.isdir(path):
-        return False
-    versions = [d.rstrip("/") for d in tf.io.gfile.listdir(path) if d.rstrip("/").isdigit()]
-    return any(tf.io.gfile.exists(f"{path.rstrip('/')}/{v}/saved_model.pb") for v in versions)
+    return versions.holds_saved_model(path.rstrip("/"))
 

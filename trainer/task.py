@@ -8,17 +8,11 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from trainer import distribute, export, train_lib
-from trainer.config import TrainConfig
-from components.image_example_gen.labels import labels_path, read_label_file
+from trainer.config import TRAIN_CONFIG_KEY, TrainConfig
+from schemas import labels as labels_lib
+from schemas.layout import examples_root
 
 log = logging.getLogger(__name__)
-
-TRAIN_CONFIG_KEY = "train_config"
-
-
-def examples_root(file_pattern: str) -> str:
-    """``<examples uri>/Split-train/*`` → ``<examples uri>`` (where labels.txt lives)."""
-    return os.path.dirname(os.path.dirname(file_pattern))
 
 
 def run_fn(fn_args: FnArgs) -> None:
@@ -32,8 +26,8 @@ def run_fn(fn_args: FnArgs) -> None:
     config = TrainConfig.from_dict(custom.get(TRAIN_CONFIG_KEY, {}))
     config = config.replace(max_number_of_steps=fn_args.train_steps,
                             train_dir=os.path.join(fn_args.model_run_dir, "train"))
-    labels = read_label_file(labels_path(examples_root(fn_args.train_files[0])))
-    num_classes = len(labels) - config.labels_offset
+    labels = labels_lib.read_label_file(labels_lib.labels_path(examples_root(fn_args.train_files[0])))
+    num_classes = labels_lib.num_classes(labels, config.labels_offset)
     result = train_lib.train(config, fn_args.train_files, num_classes,
                              eval_files=fn_args.eval_files, eval_steps=fn_args.eval_steps)
     log.info("Training history: %s", result.history)

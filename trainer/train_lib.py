@@ -22,7 +22,7 @@ from trainer import console, data, distribute, finetune, hints, nets, optim, pre
 from trainer.classifier import Classifier
 from trainer.config import TrainConfig
 from trainer.ema import MovingAverages
-from trainer.image_ops import ImageSpec
+from trainer.image_ops import ImageSpec, image_spec_for  # noqa: F401  (train_lib's API)
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,6 @@ class TrainState:
     @property
     def step(self) -> int:
         return int(self.optimizer.iterations.numpy())
-
-
-def image_spec_for(config: TrainConfig) -> ImageSpec:
-    """The net's preprocessing and input size, with slim's fallbacks to the net's defaults."""
-    spec = nets.get_spec(config.model_name)
-    return ImageSpec(preprocessing_name=config.preprocessing_name or spec.preprocessing,
-                     image_size=config.train_image_size or spec.default_image_size,
-                     channels=config.image_channels, resize_to_fit=config.resize_to_fit)
 
 
 def build_net(config: TrainConfig, num_classes: int, image_spec: ImageSpec,

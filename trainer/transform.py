@@ -12,18 +12,19 @@ from typing import Any, Dict, Optional
 
 import tensorflow as tf
 
-from trainer import features
-from trainer.image_ops import ImageSpec, preprocess_encoded_batch
-
-IMAGE_SPEC_KEY = "image_spec"
+from schemas import features
+from trainer.config import TRAIN_CONFIG_KEY, TrainConfig
+from trainer.image_ops import image_spec_for, preprocess_encoded_batch
 
 
 def preprocessing_fn(inputs: Dict[str, tf.Tensor],
                      custom_config: Optional[Dict[str, Any]] = None) -> Dict[str, tf.Tensor]:
-    """TFT preprocessing_fn; ``custom_config['image_spec']`` is an ImageSpec dict."""
-    if not custom_config or IMAGE_SPEC_KEY not in custom_config:
-        raise ValueError("Transform custom_config must hold 'image_spec' (see pipeline/pipeline.py).")
-    spec = ImageSpec.from_dict(custom_config[IMAGE_SPEC_KEY])
+    """TFT preprocessing_fn; ``custom_config['train_config']`` is the Trainer's TrainConfig
+    dict, so the image spec is derived here exactly as training derives it."""
+    if not custom_config or TRAIN_CONFIG_KEY not in custom_config:
+        raise ValueError(f"Transform custom_config must hold {TRAIN_CONFIG_KEY!r} "
+                         "(see pipeline/pipeline.py).")
+    spec = image_spec_for(TrainConfig.from_dict(custom_config[TRAIN_CONFIG_KEY]))
     outputs = {features.IMAGE_XF: preprocess_encoded_batch(inputs[features.ENCODED], spec)}
     if features.LABEL in inputs:
         outputs[features.LABEL_XF] = tf.reshape(inputs[features.LABEL], [-1])

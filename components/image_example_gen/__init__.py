@@ -2,6 +2,6 @@
 
 Import the pieces you need (the component pulls in TFX):
   components.image_example_gen.component.ImageExampleGen   the TFX component
-  components.image_example_gen.labels                      labels.txt / rejects.jsonl helpers
+  schemas.labels                      labels.txt / rejects.jsonl helpers
   components.image_example_gen.transforms                  the Beam PTransforms
 """

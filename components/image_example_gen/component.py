@@ -7,7 +7,7 @@
 
 ``source`` picks the layout under input_base: folder (default, ``<label>/<file>``),
 flowers, cifar10, mnist, imagenet, tfrecord. Labels, rejects and a summary are written
-beside the splits in the Examples artifact (see components.image_example_gen.labels).
+beside the splits in the Examples artifact (see schemas.labels).
 """
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ import apache_beam as beam
 import tensorflow as tf
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from components.image_example_gen import download, labels as labels_lib, planning, transforms
+from components.image_example_gen import download, planning, transforms
+from schemas import labels as labels_lib, layout as layout_lib
 from components.image_example_gen.progress import ProgressMonitor
 from components.image_example_gen.sources import SOURCES, make_source, source_names
 from components.image_example_gen.sources.base import Source
@@ -83,7 +84,7 @@ def output_paths(dataset_dir: str, name: str) -> Dict[str, str]:
             "summary": os.path.join(dataset_dir, f"{name}_summary.json")}
 
 
-def _remove_stale_shards(layout: transforms.ShardLayout, plan: planning.Plan) -> None:
+def _remove_stale_shards(layout: layout_lib.ShardLayout, plan: planning.Plan) -> None:
     """Shards of an earlier run with another shard count would mix into the dataset."""
     keep = {layout.shard_path(s.split, s.index, s.num_shards) for s in plan.shards}
     pattern = os.path.join(layout.directory, f"{glob.escape(plan.dataset_name)}_*-?????-of-?????.tfrecord")
@@ -127,7 +128,7 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
                                                          request.validation_fraction),
                                   num_shards=request.num_shards, dataset_name=request.dataset_name,
                                   dedupe=request.dedupe)
-        layout = transforms.ShardLayout(request.dataset_dir, transforms.SLIM_PATTERN,
+        layout = layout_lib.ShardLayout(request.dataset_dir, layout_lib.SLIM_PATTERN,
                                         dataset_name=request.dataset_name)
         _remove_stale_shards(layout, plan)
         paths = output_paths(request.dataset_dir, request.dataset_name)

@@ -6,8 +6,8 @@ from typing import Any, Dict, Tuple
 import tensorflow as tf
 
 from components.image_example_gen.image_codec import EncodedImage
-# The keys are defined once, in trainer.features, and shared with training/serving.
-from trainer.features import ENCODED, FILENAME, FORMAT, HEIGHT, LABEL, TEXT, WIDTH  # noqa: F401
+# The keys are defined once, in schemas.features, and shared with training/serving.
+from schemas.features import ENCODED, FILENAME, FORMAT, HEIGHT, LABEL, TEXT, WIDTH  # noqa: F401
 
 # ImageNet boxes: slim's build_imagenet_data writes image/object/bbox/label while its
 # reader (datasets/imagenet.py) reads image/object/class/label; both are written.

@@ -32,7 +32,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 from components.image_example_gen import config as config_lib
-from components.image_example_gen import labels as labels_lib
+from schemas import labels as labels_lib, layout as layout_lib
 from components.image_example_gen import planning, transforms
 from components.image_example_gen.example import FILENAME
 from components.image_example_gen.sources import make_source
@@ -124,7 +124,7 @@ class Executor(BaseExampleGenExecutor):
             assert split_names == plan.split_names, (split_names, plan.split_names)
             examples.split_names = artifact_utils.encode_split_names(split_names)
             labels_lib.write_label_file(plan.labels, labels_lib.labels_path(examples.uri))
-            layout = transforms.ShardLayout(examples.uri, transforms.TFX_PATTERN, compression="GZIP")
+            layout = layout_lib.ShardLayout(examples.uri, layout_lib.TFX_PATTERN, compression=layout_lib.GZIP)
             logging.info("ImageExampleGen: %s, %d inputs, splits %s", source.describe(),
                          plan.num_inputs, plan.split_sizes())
             with self._make_beam_pipeline() as pipeline:

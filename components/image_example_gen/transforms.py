@@ -12,7 +12,6 @@ bytes never cross a Beam stage boundary and nothing is grouped by the runner.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -24,7 +23,9 @@ import apache_beam as beam
 import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec, labels as labels_lib, records
+from components.image_example_gen import image_codec, records
+from schemas import labels as labels_lib
+from schemas.layout import INCOMPLETE_SUFFIX, ShardLayout
 from components.image_example_gen.planning import Plan, ShardSpec, resolve_shard, write_shard_tasks
 from components.image_example_gen.sources.base import Reader, Source
 
@@ -168,23 +169,6 @@ def FindDuplicates(shards: beam.PCollection, source: Source):  # pylint: disable
             | "PickDuplicates" >> beam.FlatMap(_duplicates_of))
 
 
-@dataclasses.dataclass(frozen=True)
-class ShardLayout:
-    """Where shards go: ``directory/pattern.format(name=, split=, index=, num=)``."""
-    directory: str
-    pattern: str
-    dataset_name: str = ""
-    compression: str = ""  # '' or 'GZIP'
-
-    def shard_path(self, split: str, index: int, num_shards: int) -> str:
-        return os.path.join(self.directory, self.pattern.format(
-            name=self.dataset_name, split=split, index=index, num=num_shards))
-
-
-# slim naming for `tfslim convert`: flowers_train-00000-of-00005.tfrecord
-SLIM_PATTERN = "{name}_{split}-{index:05d}-of-{num:05d}.tfrecord"
-# TFX Examples artifact layout: Split-train/data_tfrecord-00000-of-00001.gz
-TFX_PATTERN = "Split-{split}/data_tfrecord-{index:05d}-of-{num:05d}.gz"
 
 
 def _replace(source: str, target: str) -> None:
@@ -223,7 +207,7 @@ class _WriteShardFn(_SourceDoFn):
         shard = resolve_shard(element)
         path = self._layout.shard_path(shard.split, shard.index, shard.num_shards)
         tf.io.gfile.makedirs(os.path.dirname(path))
-        temp = path + ".incomplete"
+        temp = path + INCOMPLETE_SUFFIX
         per_label: Dict[int, int] = {}
         reencoded = 0
         last_report = time.monotonic()

@@ -28,20 +28,22 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from components.serving_smoke import checks, emulation  # noqa: E402
-from trainer import export, features, serving_client  # noqa: E402
+from schemas import features, layout  # noqa: E402
+from serving import client as serving_client  # noqa: E402
+from trainer import export  # noqa: E402
 
 CORRUPT_IMAGE = b"this is not an image"
 
 
 def read_examples(file_patterns: Sequence[str], limit: int) -> Tuple[List[bytes], List[bytes], List[int]]:
     """(serialized examples, image bytes, labels) of the first ``limit`` records."""
-    files = sorted(f for p in file_patterns for f in tf.io.gfile.glob(p))
+    files = [f for p in file_patterns for f in layout.glob_records(p)]
     if not files:
         raise FileNotFoundError(f"no example files match {list(file_patterns)}")
-    compression = "GZIP" if all(f.endswith(".gz") for f in files) else ""
+    compression = layout.compression_of(files)
     serialized, images, labels = [], [], []
     for record in tf.data.TFRecordDataset(files, compression_type=compression).take(limit):
-        parsed = tf.io.parse_single_example(record, features.TRAIN_FEATURE_SPEC)
+        parsed = tf.io.parse_single_example(record, features.train_feature_spec())
         serialized.append(record.numpy())
         images.append(parsed[features.ENCODED].numpy())
         labels.append(int(parsed[features.LABEL].numpy()))

@@ -12,7 +12,7 @@ from components.image_example_gen.sources.flowers import FlowersSource
 from tests.ingestion import fixtures
 
 ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-TFSLIM = [sys.executable, "-c", "import sys; from pipeline.cli import main; main(['tfslim'] + sys.argv[1:])"]
+TFSLIM = [sys.executable, "-c", "import sys; from cli import main; main(['tfslim'] + sys.argv[1:])"]
 
 
 def _tfslim(*args, timeout=600):

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from components.image_example_gen import convert as convert_lib
-from components.image_example_gen import labels as labels_lib
+from schemas import labels as labels_lib
 from tests.ingestion import dataset_fixtures, fixtures, helpers
 
 IN_MEMORY = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]

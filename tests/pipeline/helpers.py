@@ -11,9 +11,9 @@ from PIL import Image
 
 from components.image_example_gen import example as example_lib
 from components.image_example_gen import image_codec
-from components.image_example_gen import labels as labels_lib
+from schemas import labels as labels_lib
 from trainer.image_ops import ImageSpec
-from trainer.transform import IMAGE_SPEC_KEY
+from trainer.config import TRAIN_CONFIG_KEY, TrainConfig
 
 LENET_GRAY = ImageSpec(preprocessing_name="lenet", image_size=28, channels=1)
 
@@ -52,6 +52,13 @@ def write_examples_artifact(uri: str, train: int = 200, eval_: int = 60) -> str:
     return uri
 
 
+def transform_config(spec: ImageSpec) -> dict:
+    """Transform's custom_config for a TrainConfig whose image spec is ``spec``."""
+    return {TRAIN_CONFIG_KEY: TrainConfig(model_name="lenet", preprocessing_name=spec.preprocessing_name,
+                                          train_image_size=spec.image_size, image_channels=spec.channels,
+                                          resize_to_fit=spec.resize_to_fit).to_dict()}
+
+
 def write_transform_graph(output_dir: str, spec: ImageSpec = LENET_GRAY) -> str:
     """Runs the real preprocessing_fn through tf.Transform (Beam) and writes its graph."""
     import tensorflow_transform as tft  # pylint: disable=import-outside-toplevel
@@ -70,6 +77,6 @@ def write_transform_graph(output_dir: str, spec: ImageSpec = LENET_GRAY) -> str:
                 "image/height": [8], "image/width": [8], "image/filename": [b"x.png"]}
     with tft_beam.Context(temp_dir=os.path.join(output_dir, "tmp")):
         transform_fn = (([instance], metadata) | tft_beam.AnalyzeDataset(
-            lambda inputs: preprocessing_fn(inputs, {IMAGE_SPEC_KEY: spec.to_dict()})))
+            lambda inputs: preprocessing_fn(inputs, transform_config(spec))))
         _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
     return output_dir

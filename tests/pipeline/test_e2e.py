@@ -5,11 +5,11 @@ import os
 import pytest
 import tensorflow as tf
 
-from components.image_example_gen import labels as labels_lib
+from schemas import labels as labels_lib
 from pipeline import configs, digits
 from pipeline.local import run_local
 from tests.pipeline import helpers
-from trainer import predict
+from serving import predict
 
 pytestmark = pytest.mark.e2e
 

@@ -53,7 +53,7 @@ def test_checkpoint_restored_by_name_without_logits(run):
 
 
 def test_labels_offset_is_scored_on_the_right_labels(run):
-    from trainer import predict
+    from serving import predict
 
     root, result = run
     assert re.search(r"blessed:\s+True\s+pushed: True", result.stdout), result.stdout[-2000:]

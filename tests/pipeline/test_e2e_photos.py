@@ -36,7 +36,7 @@ def test_photos_run_is_blessed_pushed_and_reported(run):
 
 
 def test_pushed_model_names_the_class_of_new_photos(run):
-    from trainer import predict
+    from serving import predict
 
     root, _ = run
     serving_fn = predict.load_serving_fn(os.path.join(root, "serving", "mobilenet_v1_025"))

@@ -8,7 +8,8 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 
 from pipeline.configs import preset
 from tests.pipeline import helpers
-from trainer import export, predict
+from serving import predict
+from trainer import export
 from trainer.task import TRAIN_CONFIG_KEY, run_fn
 
 

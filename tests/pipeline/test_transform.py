@@ -4,9 +4,9 @@ import pytest
 import tensorflow as tf
 
 from tests.pipeline import helpers
-from trainer import features
+from schemas import features
 from trainer.image_ops import preprocess_encoded
-from trainer.transform import IMAGE_SPEC_KEY, preprocessing_fn
+from trainer.transform import preprocessing_fn
 
 
 def test_preprocessing_fn_matches_image_ops_eagerly():
@@ -14,7 +14,7 @@ def test_preprocessing_fn_matches_image_ops_eagerly():
     encoded = tf.constant([[helpers.encode(p)] for p, _ in items])
     labels = tf.constant([[l] for _, l in items], tf.int64)
     out = preprocessing_fn({features.ENCODED: encoded, features.LABEL: labels},
-                           {IMAGE_SPEC_KEY: helpers.LENET_GRAY.to_dict()})
+                           helpers.transform_config(helpers.LENET_GRAY))
     assert out[features.IMAGE_XF].shape == (3, 28, 28, 1)
     np.testing.assert_array_equal(out[features.LABEL_XF].numpy(), [l for _, l in items])
     for i, (pixels, _) in enumerate(items):
@@ -26,7 +26,7 @@ def test_preprocessing_fn_matches_image_ops_eagerly():
 
 
 def test_preprocessing_fn_requires_image_spec():
-    with pytest.raises(ValueError, match="image_spec"):
+    with pytest.raises(ValueError, match="train_config"):
         preprocessing_fn({features.ENCODED: tf.constant([[b""]])}, {})
 
 

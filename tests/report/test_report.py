@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.image_example_gen import labels as labels_lib
+from schemas import labels as labels_lib
 from report import ReportInputs, sources, write_report
 from tests.pipeline import helpers
 from trainer import export, train_lib

@@ -11,7 +11,7 @@ from typing import Any, Dict
 
 import pytest
 
-from kubeflow.settings import KubeflowSettings
+from pipeline.kubeflow_settings import KubeflowSettings
 
 BUCKET = "gs://tfslim-test"
 IMAGE = "registry.example/tfslim-tfx:test"
@@ -29,7 +29,7 @@ def settings(**changes: Any) -> KubeflowSettings:
 
 
 def _compile(tmp_path_factory, name: str, kfp_settings: KubeflowSettings) -> Dict[str, Any]:
-    from kubeflow import runner  # pylint: disable=import-outside-toplevel
+    from pipeline import kubeflow_runner as runner  # pylint: disable=import-outside-toplevel
 
     path = os.path.join(tmp_path_factory.mktemp("compiled"), f"{name}.json")
     runner.compile_pipeline(kfp_settings, path)

@@ -12,8 +12,8 @@ import pytest
 from absl import flags
 from google.protobuf import json_format
 
-from kubeflow import runner
-from kubeflow.settings import HEAVY_COMPONENTS, validate_pipeline_name
+from pipeline import kubeflow_runner as runner
+from pipeline.kubeflow_settings import HEAVY_COMPONENTS, validate_pipeline_name
 from tests.runners.conftest import HEAVY_ARGS, IMAGE, settings
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
@@ -274,19 +274,19 @@ def test_everything_the_json_references_exists_in_the_installed_project(kfp_job,
 
 
 def test_compile_writes_json_and_cli_rejects_bad_settings(tmp_path):
-    """compile_pipeline writes what it returns; `python -m kubeflow.runner` refuses a local root."""
+    """compile_pipeline writes what it returns; `python -m pipeline.kubeflow_runner` refuses a local root."""
     path = tmp_path / "job.json"
     job = runner.compile_pipeline(settings(pipeline_name="cli-check"), str(path))
     assert json.loads(path.read_text()) == job
-    bad = subprocess.run([sys.executable, "-m", "kubeflow.runner", f"--output_file={path}",
+    bad = subprocess.run([sys.executable, "-m", "pipeline.kubeflow_runner", f"--output_file={path}",
                           "--pipeline_root=/local", "--data_root=gs://b/d", "--serving_dir=gs://b/s"],
                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
     assert bad.returncode != 0 and "object storage" in bad.stderr
 
 
 def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job):
-    """kubeflow.local_step builds the launcher's ExecutorInput in each spec version's form."""
-    from kubeflow import local_step  # pylint: disable=import-outside-toplevel
+    """pipeline.kubeflow_local_step builds the launcher's ExecutorInput in each spec version's form."""
+    from pipeline import kubeflow_local_step as local_step  # pylint: disable=import-outside-toplevel
 
     order = local_step.task_order(kfp_job)
     assert order.index("ImageExampleGen") < order.index("StatisticsGen") < order.index("ExampleValidator")

@@ -15,7 +15,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from kubeflow.settings import IMAGE_PROJECT_DIR
+from pipeline.kubeflow_settings import IMAGE_PROJECT_DIR
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKERFILE = os.path.join(REPO, "kubeflow", "Dockerfile")

@@ -12,8 +12,8 @@ import warnings
 
 import pytest
 
-from components.image_example_gen.labels import labels_path, read_label_file
-from kubeflow import local_step
+from schemas.labels import labels_path, read_label_file
+from pipeline import kubeflow_local_step as local_step
 
 pytestmark = [pytest.mark.xdist_group("kubeflow"), pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""kubeflow.submit with the real kfp 2.5 Client against a local stand-in for the KFP v2beta1 API.
+"""pipeline.kubeflow_submit with the real kfp 2.5 Client against a local stand-in for the KFP v2beta1 API.
 
 The stand-in answers only the endpoints the client calls and records the requests, so the
 test sees exactly what a cluster would receive (no cluster here).
@@ -15,7 +15,7 @@ import pytest
 import yaml
 from google.protobuf import json_format
 
-from kubeflow import submit
+from pipeline import kubeflow_submit as submit
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
 

@@ -19,7 +19,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from components.serving_smoke import emulation
-from trainer.predict import latest_version_dir
+from serving.versions import latest_version_dir
 
 _PREDICT_PATH = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?:predict$")
 

@@ -17,11 +17,12 @@ import tensorflow_model_analysis as tfma
 from ml_metadata.metadata_store import metadata_store
 from tfx import v1 as tfx
 
-from kubeflow.serving import models_config
+from serving import models_config
 from pipeline import configs, digits
 from pipeline.local import run_local
 from tests.serving.cli import run_tfslim
-from trainer import eval_lib, export, nets, predict, tflite_export
+from serving import predict
+from trainer import eval_lib, export, nets, tflite_export
 from trainer.image_ops import ImageSpec
 from trainer.model_io import restore_for_inference
 

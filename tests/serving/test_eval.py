@@ -79,19 +79,6 @@ def test_saved_model_and_checkpoint_paths_give_the_same_metrics(lenet_model_dir,
     assert limited.num_examples == 20
 
 
-def test_split_file_patterns_layouts(tmp_path):
-    (tmp_path / "Split-eval").mkdir()
-    (tmp_path / "Split-eval" / "data-00000-of-00001.gz").write_bytes(b"")
-    (tmp_path / "flowers_validation-00000-of-00005.tfrecord").write_bytes(b"")
-    (tmp_path / "mnist_test.tfrecord").write_bytes(b"")
-    assert eval_lib.split_file_patterns(str(tmp_path), "x", "eval") == [f"{tmp_path}/Split-eval/*"]
-    assert eval_lib.split_file_patterns(str(tmp_path), "flowers", "validation") == \
-        [f"{tmp_path}/flowers_validation-*"]
-    assert eval_lib.split_file_patterns(str(tmp_path), "mnist", "test") == [f"{tmp_path}/mnist_test.tfrecord*"]
-    with pytest.raises(FileNotFoundError, match="--dataset_split_name"):
-        eval_lib.split_file_patterns(str(tmp_path), "flowers", "train")
-
-
 def test_eval_cli_loop_writes_accuracy_and_recall_5(ema_checkpoint, examples_uri, tmp_path):
     train_dir, _, _ = ema_checkpoint
     eval_dir = str(tmp_path / "eval")

@@ -11,11 +11,12 @@ from tfx.proto import pusher_pb2
 from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
 
-from components.serving_smoke import pusher
-from kubeflow.serving import models_config
+from components.serving_pusher import executor as pusher
+from serving import models_config
 from pipeline.configs import PipelineConfig
 
-MANIFESTS = os.path.join(os.path.dirname(models_config.__file__))
+MANIFESTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "kubeflow", "serving")
 
 
 def _artifact(cls, uri, blessed=None):

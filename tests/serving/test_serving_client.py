@@ -9,7 +9,7 @@ import tensorflow as tf
 from components.serving_smoke import emulation
 from tests.serving.conftest import CLASS_NAMES
 from tests.serving.fake_serving import FakeGrpcServer, FakeRestServer
-from trainer import predict, serving_client
+from serving import client as serving_client, predict
 
 
 def test_rest_url_and_body():

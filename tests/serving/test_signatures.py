@@ -7,7 +7,8 @@ from components.image_example_gen import example as example_lib
 from components.image_example_gen import image_codec
 from tests.pipeline import helpers
 from tests.serving.conftest import CLASS_NAMES
-from trainer import export, nets, predict
+from serving import predict
+from trainer import export, nets
 from trainer.image_ops import preprocess_encoded_batch
 
 

@@ -11,7 +11,8 @@ from PIL import Image
 
 from tests.nets import oracle
 from tests.serving.cli import run_tfslim
-from trainer import export, predict
+from serving import predict
+from trainer import export
 from trainer.image_ops import ImageSpec, preprocess_encoded
 
 NUM_CLASSES = 10

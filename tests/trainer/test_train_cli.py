@@ -113,3 +113,18 @@ def test_inception_v3_fine_tuning_example(tmp_path):
     for name in names[:2]:
         np.testing.assert_array_equal(after[name], before[name], err_msg=name)
     assert after[names[2]].shape[-1] == 5 and after[names[3]].shape[-1] == 5
+
+
+def test_train_reads_a_pipeline_examples_artifact(tmp_path):
+    """`tfslim train --dataset_dir=<Examples artifact>`: Split-<name>/ GZIP shards + labels.txt,
+    found by the same split-finder `tfslim eval` and the Trainer's run_fn use."""
+    from tests.pipeline import helpers as pipeline_helpers  # pylint: disable=import-outside-toplevel
+
+    uri = pipeline_helpers.write_examples_artifact(str(tmp_path / "Examples" / "1"), train=24, eval_=8)
+    out = tfslim_train(f"--train_dir={tmp_path / 'train'}", f"--dataset_dir={uri}",
+                       "--dataset_split_name=train", "--eval_split_name=eval", "--model_name=lenet",
+                       "--use_grayscale", "--max_number_of_steps=2", "--batch_size=4",
+                       "--log_every_n_steps=1")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "/train: 24 images in 1 file(s), 10 classes" in out.stdout
+    assert "global step 2/2 (100%)" in out.stdout

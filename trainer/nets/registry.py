@@ -66,17 +66,13 @@ _LOADED = False
 
 
 def _load_families() -> None:
-    """Imports every family module of this package (each registers its nets)."""
+    """Imports every family module (each registers its nets when imported)."""
     global _LOADED
     if _LOADED:
         return
-    import importlib
-    import pkgutil
-
-    from trainer import nets as package
-
-    skip = {"registry", "layers", "base", "checkpoint"}
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in skip and not info.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{info.name}")
+    # pylint: disable=import-outside-toplevel,unused-import,cyclic-import
+    from trainer.nets import (alexnet, cifarnet, inception_resnet_v2, inception_v1,  # noqa: F401
+                              inception_v2, inception_v3, inception_v4, lenet, mobilenet_v1,
+                              mobilenet_v2, mobilenet_v3, nasnet, overfeat, pnasnet, resnet_v1,
+                              resnet_v2, vgg)
     _LOADED = True

@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
-from components.image_example_gen import labels as labels_lib
+from schemas import labels as labels_lib, layout
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
 
@@ -36,7 +36,7 @@ def split_of(filename: str) -> str:
 
 
 def _compression(path: str) -> str:
-    return "GZIP" if path.endswith(".gz") else ""
+    return layout.compression_of([path])
 
 
 def iterate_records(path: str, start: int = 0) -> Iterator[Tuple[int, bytes]]:
@@ -109,7 +109,7 @@ class TFRecordSource(base.Source):
                      if ".tfrecord" in n or "-of-" in n or n.endswith(".gz")]
         else:
             found = [self.root]
-        found = sorted(p for p in found if not p.endswith(".incomplete"))
+        found = sorted(p for p in found if not p.endswith(layout.INCOMPLETE_SUFFIX))
         if not found:
             raise FileNotFoundError(f"tfrecord: no TFRecord files at {self.root}")
         return found

@@ -32,7 +32,7 @@ def _runner() -> Callable[[bytes], Dict]:
     if bool(FLAGS.model_dir) == bool(FLAGS.server):
         raise SystemExit("tfslim predict: give exactly one of --model_dir or --server.")
     if FLAGS.model_dir:
-        from trainer import predict  # pylint: disable=import-outside-toplevel
+        from serving import predict  # pylint: disable=import-outside-toplevel
 
         try:
             fn = predict.load_serving_fn(FLAGS.model_dir, FLAGS.signature_name)
@@ -41,7 +41,7 @@ def _runner() -> Callable[[bytes], Dict]:
         return lambda image: predict.run_images(fn, [image])
     if not FLAGS.model_name:
         raise SystemExit("tfslim predict: --server needs --model_name (the served model's name).")
-    from trainer import serving_client  # pylint: disable=import-outside-toplevel
+    from serving import client as serving_client  # pylint: disable=import-outside-toplevel
 
     call = serving_client.rest_predict if FLAGS.protocol == "rest" else serving_client.grpc_predict
     return lambda image: call(FLAGS.server, FLAGS.model_name, [image], signature_name=FLAGS.signature_name,
@@ -61,7 +61,7 @@ def label_images(paths: Sequence[str], run: Callable[[bytes], Dict], top_k: int)
     """Prints top-k per image; returns 'path: reason' for every image that failed."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    from trainer import predict, serving_client  # pylint: disable=import-outside-toplevel
+    from serving import client as serving_client, predict  # pylint: disable=import-outside-toplevel
 
     failures = []
     for path in paths:

@@ -1,6 +1,6 @@
 """Run compiled Kubeflow steps on this machine, the way the KFP launcher runs them in a pod.
 
-    python -m kubeflow.local_step --pipeline_json build/tfslim-digits.json --root /tmp/kfp-local \\
+    python -m pipeline.kubeflow_local_step --pipeline_json build/tfslim-digits.json --root /tmp/kfp-local \\
         --tasks ImageExampleGen,StatisticsGen --set ImageExampleGen.input_base=data/digits
 
 For each task this builds the ExecutorInput JSON the launcher substitutes for ``{{$}}``
@@ -266,7 +266,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     import argparse  # pylint: disable=import-outside-toplevel
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pipeline_json", required=True, help="Output of python -m kubeflow.runner.")
+    parser.add_argument("--pipeline_json", required=True, help="Output of python -m pipeline.kubeflow_runner.")
     parser.add_argument("--root", required=True, help="Local directory for the steps' artifacts.")
     parser.add_argument("--tasks", default="ImageExampleGen,StatisticsGen",
                         help="Comma-separated tasks, in order; upstream tasks must be listed.")

@@ -11,8 +11,6 @@ import json
 import os
 from typing import Dict, Iterable, List
 
-import tensorflow as tf
-
 LABELS_FILENAME = "labels.txt"
 REJECTS_FILENAME = "rejects.jsonl"
 SUMMARY_FILENAME = "summary.json"
@@ -33,13 +31,32 @@ def summary_path(examples_uri: str) -> str:
     return os.path.join(examples_uri, SUMMARY_FILENAME)
 
 
+def _gfile():
+    """tf.io.gfile (local paths and gs:// alike), imported on first use so the module stays light."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    return tf.io.gfile
+
+
+def num_classes(labels: Dict[int, str], labels_offset: int = 0) -> int:
+    """The model's output count for a labels.txt: ``max(N) + 1 - labels_offset``.
+
+    The one class-count formula: the largest index bounds the labels in the records,
+    so a gap in the numbering never yields a model too small for its labels.
+    """
+    if not labels:
+        raise ValueError("labels.txt names no classes; write it with `tfslim convert`.")
+    return max(labels) + 1 - labels_offset
+
+
 def read_label_file(path: str) -> Dict[int, str]:
     """Reads ``N:name`` lines, splitting at the first ':' as slim's read_label_file does."""
-    if not tf.io.gfile.exists(path):
+    gfile = _gfile()
+    if not gfile.exists(path):
         raise FileNotFoundError(f"Label file {path} does not exist; the ImageExampleGen and "
                                 "`tfslim convert` write it next to the examples.")
     labels: Dict[int, str] = {}
-    with tf.io.gfile.GFile(path, "r") as f:
+    with gfile.GFile(path, "r") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\r\n")
             if not line:
@@ -53,25 +70,28 @@ def read_label_file(path: str) -> Dict[int, str]:
 
 def write_label_file(labels: Dict[int, str], path: str) -> None:
     """Writes ``N:name`` lines sorted by N (slim's write_label_file format)."""
+    gfile = _gfile()
     for name in labels.values():
         if "\n" in name:
             raise ValueError(f"class name {name!r} contains a newline")
     directory = os.path.dirname(path)
     if directory:
-        tf.io.gfile.makedirs(directory)
-    with tf.io.gfile.GFile(path, "w") as f:
+        gfile.makedirs(directory)
+    with gfile.GFile(path, "w") as f:
         f.write("".join(f"{index}:{labels[index]}\n" for index in sorted(labels)))
 
 
 def write_rejects(rejects: Iterable[Dict[str, str]], path: str) -> None:
     """rejects.jsonl, sorted by path then reason so reruns write identical bytes."""
+    gfile = _gfile()
     ordered = sorted(rejects, key=lambda r: (r["path"], r["reason"], r.get("detail", "")))
     lines = [json.dumps(r, sort_keys=True) for r in ordered]
-    with tf.io.gfile.GFile(path, "w") as f:
+    with gfile.GFile(path, "w") as f:
         f.write("".join(line + "\n" for line in lines))
 
 
 def read_rejects(path: str) -> List[Dict[str, str]]:
     """The rejects.jsonl entries ({'path', 'reason'[, 'detail']})."""
-    with tf.io.gfile.GFile(path, "r") as f:
+    gfile = _gfile()
+    with gfile.GFile(path, "r") as f:
         return [json.loads(line) for line in f if line.strip()]

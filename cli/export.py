@@ -47,14 +47,15 @@ TFLITE_SUBDIR = "tflite"
 
 
 def _class_names(num_classes_hint) -> List[str]:
-    from components.image_example_gen.labels import read_label_file  # pylint: disable=import-outside-toplevel
+    from schemas import labels as labels_lib  # pylint: disable=import-outside-toplevel
     from trainer import export  # pylint: disable=import-outside-toplevel
 
     path = FLAGS.labels_file
-    if not path and FLAGS.dataset_dir and os.path.exists(os.path.join(FLAGS.dataset_dir, "labels.txt")):
-        path = os.path.join(FLAGS.dataset_dir, "labels.txt")
-    labels = read_label_file(path) if path else {}
-    num_classes = FLAGS.num_classes or (len(labels) - FLAGS.labels_offset if labels else num_classes_hint)
+    if not path and FLAGS.dataset_dir and os.path.exists(labels_lib.labels_path(FLAGS.dataset_dir)):
+        path = labels_lib.labels_path(FLAGS.dataset_dir)
+    labels = labels_lib.read_label_file(path) if path else {}
+    num_classes = FLAGS.num_classes or (labels_lib.num_classes(labels, FLAGS.labels_offset)
+                                        if labels else num_classes_hint)
     return export.class_names_for(labels, num_classes, FLAGS.labels_offset)
 
 
@@ -68,13 +69,11 @@ def main(argv) -> None:
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     from trainer import export, model_io, nets  # pylint: disable=import-outside-toplevel
-    from trainer.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
+    from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
-    spec = nets.get_spec(FLAGS.model_name)
-    class_names = _class_names(spec.num_classes)
-    image_spec = ImageSpec(preprocessing_name=FLAGS.preprocessing_name or spec.preprocessing,
-                           image_size=FLAGS.image_size or spec.default_image_size,
-                           channels=1 if FLAGS.use_grayscale else 3)
+    class_names = _class_names(nets.get_spec(FLAGS.model_name).num_classes)
+    image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.image_size,
+                                    channels=1 if FLAGS.use_grayscale else 3)
     net = nets.create_model(FLAGS.model_name, num_classes=len(class_names), is_training=False)
     net.ensure_built(image_spec.image_size, image_spec.channels)
     try:
@@ -87,7 +86,8 @@ def main(argv) -> None:
           f"{image_spec.channels}, from {source}) -> {FLAGS.output_dir}")
     if not FLAGS.tflite:
         return
-    from trainer import eval_lib, tflite_export  # pylint: disable=import-outside-toplevel
+    from schemas import labels as labels_lib, layout  # pylint: disable=import-outside-toplevel
+    from trainer import tflite_export  # pylint: disable=import-outside-toplevel
 
     out = os.path.join(FLAGS.output_dir, TFLITE_SUBDIR)
     tf.io.gfile.makedirs(out)
@@ -96,7 +96,7 @@ def main(argv) -> None:
         if not FLAGS.dataset_dir:
             raise SystemExit("tfslim export: int8 TFLite needs --dataset_dir (calibration images); "
                              "or pass --notflite_int8.")
-        files = eval_lib.split_file_patterns(FLAGS.dataset_dir, FLAGS.dataset_name, FLAGS.representative_split)
+        files = layout.find_split_files(FLAGS.dataset_dir, FLAGS.dataset_name, FLAGS.representative_split)
         images = tflite_export.representative_images(files, image_spec, FLAGS.num_calibration_images,
                                                      FLAGS.labels_offset)
         models["model_int8.tflite"] = tflite_export.convert(net, image_spec, FLAGS.batch_size or 1,
@@ -105,5 +105,4 @@ def main(argv) -> None:
         with tf.io.gfile.GFile(os.path.join(out, name), "wb") as f:
             f.write(content)
         print(f"TFLite {name} ({len(content) / 1024:.0f} KiB) -> {out}")
-    with tf.io.gfile.GFile(os.path.join(out, export.LABELS_ASSET), "w") as f:
-        f.write("".join(f"{i}:{n}\n" for i, n in enumerate(class_names)))
+    labels_lib.write_label_file(dict(enumerate(class_names)), os.path.join(out, export.LABELS_ASSET))

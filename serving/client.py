@@ -1,8 +1,8 @@
 """Clients for a TF Serving model server: REST ``:predict`` (b64) and gRPC ``PredictRequest``.
 
-Both send raw encoded image bytes to ``serving_default`` (see trainer/export.py)
+Both send raw encoded image bytes to ``serving_default`` (see serving/signatures.py, trainer/export.py)
 and return the outputs as numpy arrays keyed by output name, the same dict
-``trainer.predict.run_images`` returns for a local SavedModel.
+``serving.predict.run_images`` returns for a local SavedModel.
 
 REST (port 8501), row format::
 
@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from trainer.export import IMAGE_INPUT, SERVING_DEFAULT
+from serving.signatures import IMAGE_INPUT, SERVING_DEFAULT
 
 DEFAULT_TIMEOUT_SECS = 30.0
 

@@ -1,30 +1,18 @@
 """Run a serving SavedModel locally on encoded image bytes (what TF Serving would do).
 
 ``load_serving_fn`` + ``top_k`` are the local path of ``tfslim predict``; the
-remote paths (TF Serving REST and gRPC) live in trainer/serving_client.py and
+remote paths (TF Serving REST and gRPC) live in serving/client.py and
 return the same output dict, which ``ranked`` turns into (label, score) lists.
 """
 from __future__ import annotations
 
-import os
 from typing import Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 
-from trainer.export import IMAGE_INPUT, SERVING_DEFAULT
-
-
-def latest_version_dir(model_base: str) -> str:
-    """``<base>/<model>/`` with integer version dirs → the highest version (TF Serving's choice)."""
-    if tf.io.gfile.exists(os.path.join(model_base, "saved_model.pb")):
-        return model_base
-    if not tf.io.gfile.isdir(model_base):
-        raise FileNotFoundError(f"Model directory {model_base} does not exist.")
-    versions = [d.rstrip("/") for d in tf.io.gfile.listdir(model_base) if d.rstrip("/").isdigit()]
-    if not versions:
-        raise FileNotFoundError(f"{model_base} holds neither saved_model.pb nor integer version dirs.")
-    return os.path.join(model_base, max(versions, key=int))
+from serving.signatures import IMAGE_INPUT, SERVING_DEFAULT
+from serving.versions import latest_version_dir  # noqa: F401  (predict's API)
 
 
 def load_serving_fn(model_dir: str, signature_name: str = SERVING_DEFAULT):

@@ -1,6 +1,6 @@
 """Upload and/or run a compiled pipeline on a Kubeflow Pipelines 2.x cluster (kfp 2.5 client).
 
-    python -m kubeflow.submit --host http://localhost:8080 --pipeline_json build/tfslim-digits.json \\
+    python -m pipeline.kubeflow_submit --host http://localhost:8080 --pipeline_json build/tfslim-digits.json \\
         --experiment tfslim --upload --wait_minutes 120
 
 kfp 2.5's Client takes pipeline packages as YAML (a PipelineSpec), while
@@ -40,7 +40,7 @@ def load_pipeline_job(path: str) -> Dict[str, Any]:
     with open(path) as f:
         job = json.load(f)
     if "pipelineSpec" not in job:
-        raise ValueError(f"{path} has no pipelineSpec; compile it with python -m kubeflow.runner")
+        raise ValueError(f"{path} has no pipelineSpec; compile it with python -m pipeline.kubeflow_runner")
     return job
 
 
@@ -64,7 +64,7 @@ def submit(client, job_path: str, experiment: str, run_name: Optional[str] = Non
 
     Args:
       client: a ``kfp.Client`` (2.x) connected to the cluster.
-      job_path: the PipelineJob JSON from ``python -m kubeflow.runner``.
+      job_path: the PipelineJob JSON from ``python -m pipeline.kubeflow_runner``.
       experiment: experiment to run in (created if missing).
       run_name: default '<pipeline name> <time>' (kfp's default).
       pipeline_root: overrides the compiled root for this run.
@@ -114,7 +114,7 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     kw = dict(flag_values=fv)
     flags.DEFINE_string("host", None, "KFP API endpoint, e.g. http://localhost:8080 after "
                         "kubectl port-forward -n kubeflow svc/ml-pipeline-ui 8080:80.", required=True, **kw)
-    flags.DEFINE_string("pipeline_json", None, "PipelineJob JSON from python -m kubeflow.runner.",
+    flags.DEFINE_string("pipeline_json", None, "PipelineJob JSON from python -m pipeline.kubeflow_runner.",
                         required=True, **kw)
     flags.DEFINE_string("experiment", "tfslim", "Experiment name.", **kw)
     flags.DEFINE_string("run_name", None, "Run name (default: pipeline name + time).", **kw)

@@ -55,7 +55,7 @@ def validate_object_store(flag: str, uri: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class KubeflowSettings:
-    """What ``kubeflow.runner`` needs besides the pipeline definition.
+    """What ``pipeline.kubeflow_runner`` needs besides the pipeline definition.
 
     Attributes:
       pipeline_root: artifact root on object storage (gs://... or s3://...).

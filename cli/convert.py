@@ -60,7 +60,7 @@ def flags_parser(argv: List[str]) -> List[str]:
 
 def _print_rejects(path: str, limit: int = 10) -> None:
     """The first rejects (path: reason), so problems show without opening the file."""
-    from components.image_example_gen.labels import read_rejects  # pylint: disable=import-outside-toplevel
+    from schemas.labels import read_rejects  # pylint: disable=import-outside-toplevel
     rejects = read_rejects(path)
     for reject in rejects[:limit]:
         detail = f" ({reject['detail']})" if reject.get("detail") else ""

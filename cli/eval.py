@@ -49,24 +49,22 @@ log = logging.getLogger(__name__)
 def _num_classes() -> int:
     if FLAGS.num_classes:
         return FLAGS.num_classes
-    from components.image_example_gen.labels import labels_path, read_label_file  # pylint: disable=import-outside-toplevel
+    from schemas import labels as labels_lib  # pylint: disable=import-outside-toplevel
 
     try:
-        labels = read_label_file(labels_path(FLAGS.dataset_dir))
+        labels = labels_lib.read_label_file(labels_lib.labels_path(FLAGS.dataset_dir))
     except FileNotFoundError as err:
         raise SystemExit(f"tfslim eval: {err} Pass --num_classes.") from err
-    return len(labels) - FLAGS.labels_offset
+    return labels_lib.num_classes(labels, FLAGS.labels_offset)
 
 
 def _build_net(path: str):
     """The zoo net of --model_name restored from ``path``; returns (net, image_spec, resolved)."""
     from trainer import eval_lib, model_io, nets  # pylint: disable=import-outside-toplevel
-    from trainer.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
+    from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
-    spec = nets.get_spec(FLAGS.model_name)
-    image_spec = ImageSpec(preprocessing_name=FLAGS.preprocessing_name or spec.preprocessing,
-                           image_size=FLAGS.eval_image_size or spec.default_image_size,
-                           channels=1 if FLAGS.use_grayscale else 3)
+    image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.eval_image_size,
+                                    channels=1 if FLAGS.use_grayscale else 3)
     net = nets.create_model(FLAGS.model_name, num_classes=_num_classes(), is_training=False)
     net.ensure_built(image_spec.image_size, image_spec.channels)
     resolved = model_io.restore_for_inference(net, path, use_moving_averages=bool(FLAGS.moving_average_decay))
@@ -94,16 +92,15 @@ def write_report(path: str, files) -> None:
     import os  # pylint: disable=import-outside-toplevel
     import tempfile  # pylint: disable=import-outside-toplevel
 
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
     import report  # pylint: disable=import-outside-toplevel
-    from components.image_example_gen.labels import labels_path, read_label_file  # pylint: disable=import-outside-toplevel
-    from trainer import export, model_io, predict  # pylint: disable=import-outside-toplevel
+    from schemas.labels import labels_path, read_label_file  # pylint: disable=import-outside-toplevel
+    from serving.versions import latest_version_dir  # pylint: disable=import-outside-toplevel
+    from trainer import export, model_io  # pylint: disable=import-outside-toplevel
 
-    eval_files = sorted(f for pattern in files for f in tf.io.gfile.glob(pattern))
+    eval_files = sorted(files)
     with tempfile.TemporaryDirectory(prefix="tfslim_report_") as scratch:
         if model_io.is_saved_model(path):
-            saved_model, logdir = predict.latest_version_dir(path), None
+            saved_model, logdir = latest_version_dir(path), None
         else:
             net, image_spec, resolved = _build_net(path)
             labels = read_label_file(labels_path(FLAGS.dataset_dir))
@@ -121,13 +118,14 @@ def write_report(path: str, files) -> None:
 
 def main(argv) -> None:
     del argv
+    from schemas import layout  # pylint: disable=import-outside-toplevel
     from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
 
     if not FLAGS.dataset_dir:
         raise SystemExit("tfslim eval: --dataset_dir is required.")
     try:
-        files = eval_lib.split_file_patterns(FLAGS.dataset_dir, FLAGS.dataset_name,
-                                             FLAGS.dataset_split_name)
+        files = layout.find_split_files(FLAGS.dataset_dir, FLAGS.dataset_name,
+                                        FLAGS.dataset_split_name)
     except FileNotFoundError as err:
         raise SystemExit(f"tfslim eval: {err}") from err
     path = FLAGS.checkpoint_path

@@ -1,11 +1,11 @@
 """Compile the pipeline for Kubeflow Pipelines 2.x / Vertex AI Pipelines.
 
-    python -m kubeflow.runner --output_file build/tfslim-digits.json \\
+    python -m pipeline.kubeflow_runner --output_file build/tfslim-digits.json \\
         --pipeline_root gs://BUCKET/tfx --data_root gs://BUCKET/digits \\
         --serving_dir gs://BUCKET/serving --image REGISTRY/tfslim-tfx:0.1.0 --target kfp
 
 Writes a PipelineJob JSON (``pipelineSpec`` + ``runtimeConfig``) with
-KubeflowV2DagRunner; nothing is submitted (see kubeflow/submit.py). The pipeline is
+KubeflowV2DagRunner; nothing is submitted (see pipeline/kubeflow_submit.py). The pipeline is
 ``pipeline.pipeline.create_pipeline`` unchanged; only settings differ.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from absl import app, flags  # noqa: E402
 
-from kubeflow.settings import (DEFAULT_IMAGE, HEAVY_COMPONENTS, IMAGE_PROJECT_DIR,  # noqa: E402
+from pipeline.kubeflow_settings import (DEFAULT_IMAGE, HEAVY_COMPONENTS, IMAGE_PROJECT_DIR,  # noqa: E402
                                TARGETS, KubeflowSettings)
 
 FLAGS = flags.FLAGS

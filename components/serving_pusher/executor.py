@@ -1,4 +1,4 @@
-"""ServingPusher: TFX's Pusher, plus TF Serving's models.config and a no-overwrite version rule.
+"""ServingPusher's executor: TFX's Pusher, plus TF Serving's models.config and a no-overwrite version rule.
 
 The stock filesystem Pusher (1.16) names the version ``int(time.time())`` and, if
 that directory exists, silently skips the copy yet still reports the push. This
@@ -23,14 +23,12 @@ from typing import Any, Dict, List
 
 from tfx import types
 from tfx.components.pusher import executor as pusher_executor
-from tfx.components.pusher.component import Pusher
-from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
-from kubeflow.serving import models_config
+from serving import models_config, versions
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +36,11 @@ MODEL_NAME_KEY = "serving_model_name"
 CONFIG_BASE_PATH_KEY = "config_base_path"
 
 
-def existing_versions(base_directory: str) -> List[int]:
-    """Integer version directories under ``<serving_dir>/<model_name>``."""
-    if not fileio.exists(base_directory):
-        return []
-    return sorted(int(d.rstrip("/")) for d in fileio.listdir(base_directory) if d.rstrip("/").isdigit())
-
-
 def next_version(base_directory: str, now: float = None) -> int:
     """A UNIX-timestamp version strictly greater than every existing version."""
-    versions = existing_versions(base_directory)
+    existing = versions.existing_versions(base_directory)
     stamp = int(time.time() if now is None else now)
-    return max([stamp] + [v + 1 for v in versions])
+    return max([stamp] + [v + 1 for v in existing])
 
 
 def copy_model(model_path: str, serving_path: str) -> None:
@@ -95,9 +86,3 @@ class Executor(pusher_executor.Executor):
 
         io_utils.copy_dir(model_path, model_push.uri)  # archive copy, as the stock Pusher keeps
         self._MarkPushed(model_push, pushed_destination=serving_path, pushed_version=str(version))
-
-
-class ServingPusher(Pusher):
-    """``tfx.components.Pusher`` with the executor above (same inputs, outputs and blessing rules)."""
-
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)

@@ -16,89 +16,111 @@ parameter-server flags (--num_ps_tasks, --sync_replicas, --replicas_to_aggregate
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from typing import List
+from typing import List, Mapping
 
 from absl import flags
 
+from trainer.config import ENUM_FIELDS, TrainConfig, split_scopes
+
 FLAGS = flags.FLAGS
 
-# General (slim).
+# TrainConfig fields exposed as flags of the same (slim) name, with their help; the type,
+# default and enum choices come from TrainConfig itself (trainer/config.py).
+TRAIN_CONFIG_FLAGS = {
+    # General (slim).
+    "train_dir": "Where checkpoints and event logs are written.",
+    "num_clones": "Model replicas on this machine (MirroredStrategy).",
+    "clone_on_cpu": "Replicate on CPU logical devices instead of GPUs.",
+    "num_readers": "Files read in parallel.",
+    "num_preprocessing_threads": "Parallel decode+preprocess calls (<= 0: tf.data AUTOTUNE).",
+    "log_every_n_steps": "How often progress lines are printed.",
+    "save_summaries_secs": "Seconds between TensorBoard summaries.",
+    "save_interval_secs": "Seconds between checkpoints.",
+    "save_interval_steps": "Also checkpoint every N steps.",
+    # Optimizer (slim).
+    "weight_decay": "The weight decay on the model weights.",
+    "optimizer": "The optimizer.",
+    "adadelta_rho": "The decay rate for adadelta.",
+    "adagrad_initial_accumulator_value": "Starting value of the AdaGrad accumulators.",
+    "adam_beta1": "Exponential decay rate of the 1st moment estimates.",
+    "adam_beta2": "Exponential decay rate of the 2nd moment estimates.",
+    "opt_epsilon": "Epsilon term of adadelta, adam and rmsprop.",
+    "ftrl_learning_rate_power": "The learning rate power.",
+    "ftrl_initial_accumulator_value": "Starting value of the FTRL accumulators.",
+    "ftrl_l1": "The FTRL l1 regularization strength.",
+    "ftrl_l2": "The FTRL l2 regularization strength.",
+    "momentum": "The momentum of the momentum optimizer.",
+    "rmsprop_momentum": "Momentum of rmsprop.",
+    "rmsprop_decay": "Decay term of rmsprop.",
+    # Learning rate (slim).
+    "learning_rate_decay_type": "How the learning rate decays.",
+    "learning_rate": "Initial learning rate.",
+    "end_learning_rate": "Final rate of the polynomial decay.",
+    "label_smoothing": "The amount of label smoothing.",
+    "learning_rate_decay_factor": "Learning rate decay factor.",
+    "num_epochs_per_decay": "Epochs after which the learning rate decays.",
+    "warmup_epochs": "Linear learning-rate warmup epochs (slim master).",
+    "moving_average_decay": "Decay of the weights' moving average (None: off). The averages are "
+                            "what eval and export use.",
+    # Dataset and model (slim).
+    "labels_offset": "Subtracted from every label (e.g. 1 to drop ImageNet's background class).",
+    "model_name": "The network (see `tfslim models`).",
+    "preprocessing_name": "Preprocessing (default: the net's).",
+    "batch_size": "Global batch size (split across replicas).",
+    "train_image_size": "Train image size (default: the net's).",
+    "max_number_of_steps": "Number of training steps (required).",
+    # Fine-tuning (slim).
+    "checkpoint_path": "Checkpoint to fine-tune from: slim .ckpt or a TF2 train_dir checkpoint "
+                       "(file prefix or directory).",
+    "ignore_missing_vars": "Skip variables missing from the checkpoint.",
+    # TF2 additions.
+    "strategy": "tf.distribute strategy; multi_worker reads TF_CONFIG.",
+    "mixed_precision": "Keras mixed-precision policy.",
+    "jit_compile": "XLA-compile the training step.",
+    "dropout_keep_prob": "Override the net's dropout keep probability.",
+    "seed": "Random seed (also makes the input order deterministic).",
+    "shuffle_buffer": "Examples in the shuffle buffer.",
+    "max_checkpoints_to_keep": "Checkpoints kept in --train_dir.",
+}
+_DEFINE_BY_TYPE = (("bool", flags.DEFINE_boolean), ("int", flags.DEFINE_integer),
+                   ("float", flags.DEFINE_float), ("str", flags.DEFINE_string))
+
+
+def define_train_config_flags(names: Mapping[str, str]) -> None:
+    """One absl flag per TrainConfig field in ``names`` (name → help): the field's default,
+    its type, and for fields with a fixed set of values (ENUM_FIELDS) an enum flag."""
+    for field in dataclasses.fields(TrainConfig):
+        if field.name not in names:
+            continue
+        if field.name in ENUM_FIELDS:
+            flags.DEFINE_enum(field.name, field.default, list(ENUM_FIELDS[field.name]), names[field.name])
+            continue
+        type_name = field.type if isinstance(field.type, str) else field.type.__name__
+        define = next(fn for key, fn in _DEFINE_BY_TYPE if key in type_name)
+        define(field.name, field.default, names[field.name])
+
+
+define_train_config_flags(TRAIN_CONFIG_FLAGS)
+# slim flags without a TrainConfig field.
 flags.DEFINE_string("master", "", "Unused: TF2 has no session master (kept for slim's scripts).")
-flags.DEFINE_string("train_dir", "/tmp/tfmodel/", "Where checkpoints and event logs are written.")
-flags.DEFINE_integer("num_clones", 1, "Model replicas on this machine (MirroredStrategy).")
-flags.DEFINE_boolean("clone_on_cpu", False, "Replicate on CPU logical devices instead of GPUs.")
 flags.DEFINE_integer("worker_replicas", 1, "Number of workers; must match TF_CONFIG when > 1.")
 flags.DEFINE_integer("num_ps_tasks", 0, "Parameter servers: not supported (use --strategy).")
-flags.DEFINE_integer("num_readers", 4, "Files read in parallel.")
-flags.DEFINE_integer("num_preprocessing_threads", 4,
-                     "Parallel decode+preprocess calls (<= 0: tf.data AUTOTUNE).")
-flags.DEFINE_integer("log_every_n_steps", 10, "How often progress lines are printed.")
-flags.DEFINE_integer("save_summaries_secs", 600, "Seconds between TensorBoard summaries.")
-flags.DEFINE_integer("save_interval_secs", 600, "Seconds between checkpoints.")
-flags.DEFINE_integer("save_interval_steps", None, "Also checkpoint every N steps.")
 flags.DEFINE_integer("task", 0, "Unused: the task comes from TF_CONFIG.")
-# Optimizer (slim).
-flags.DEFINE_float("weight_decay", 0.00004, "The weight decay on the model weights.")
-flags.DEFINE_enum("optimizer", "rmsprop", ["adadelta", "adagrad", "adam", "ftrl", "momentum",
-                                           "sgd", "rmsprop"], "The optimizer.")
-flags.DEFINE_float("adadelta_rho", 0.95, "The decay rate for adadelta.")
-flags.DEFINE_float("adagrad_initial_accumulator_value", 0.1, "Starting value of the AdaGrad accumulators.")
-flags.DEFINE_float("adam_beta1", 0.9, "Exponential decay rate of the 1st moment estimates.")
-flags.DEFINE_float("adam_beta2", 0.999, "Exponential decay rate of the 2nd moment estimates.")
-flags.DEFINE_float("opt_epsilon", 1.0, "Epsilon term of adadelta, adam and rmsprop.")
-flags.DEFINE_float("ftrl_learning_rate_power", -0.5, "The learning rate power.")
-flags.DEFINE_float("ftrl_initial_accumulator_value", 0.1, "Starting value of the FTRL accumulators.")
-flags.DEFINE_float("ftrl_l1", 0.0, "The FTRL l1 regularization strength.")
-flags.DEFINE_float("ftrl_l2", 0.0, "The FTRL l2 regularization strength.")
-flags.DEFINE_float("momentum", 0.9, "The momentum of the momentum optimizer.")
-flags.DEFINE_float("rmsprop_momentum", 0.9, "Momentum of rmsprop.")
-flags.DEFINE_float("rmsprop_decay", 0.9, "Decay term of rmsprop.")
 flags.DEFINE_integer("quantize_delay", -1, "Quantization-aware training: not available in TF2.")
-# Learning rate (slim).
-flags.DEFINE_enum("learning_rate_decay_type", "exponential", ["fixed", "exponential", "polynomial"],
-                  "How the learning rate decays.")
-flags.DEFINE_float("learning_rate", 0.01, "Initial learning rate.")
-flags.DEFINE_float("end_learning_rate", 0.0001, "Final rate of the polynomial decay.")
-flags.DEFINE_float("label_smoothing", 0.0, "The amount of label smoothing.")
-flags.DEFINE_float("learning_rate_decay_factor", 0.94, "Learning rate decay factor.")
-flags.DEFINE_float("num_epochs_per_decay", 2.0, "Epochs after which the learning rate decays.")
-flags.DEFINE_float("warmup_epochs", 0.0, "Linear learning-rate warmup epochs (slim master).")
 flags.DEFINE_boolean("sync_replicas", False, "Unused: all-reduce training is synchronous.")
 flags.DEFINE_integer("replicas_to_aggregate", 1, "Unused: all-reduce aggregates every replica.")
-flags.DEFINE_float("moving_average_decay", None, "Decay of the weights' moving average "
-                   "(None: off). The averages are what eval and export use.")
-# Dataset (slim).
 flags.DEFINE_string("dataset_name", "imagenet", "Dataset name: the prefix of its TFRecord files.")
 flags.DEFINE_string("dataset_split_name", "train", "The split to train on.")
-flags.DEFINE_string("dataset_dir", None, "Directory with the `tfslim convert` output.")
+flags.DEFINE_string("dataset_dir", None, "Directory with the `tfslim convert` output or a "
+                    "pipeline Examples artifact (Split-<name>/ folders).")
 flags.DEFINE_string("file_pattern", None, "Glob of the split's files in --dataset_dir "
                     "('%s' = split); default: slim's and tfslim convert's names.")
-flags.DEFINE_integer("labels_offset", 0, "Subtracted from every label (e.g. 1 to drop "
-                     "ImageNet's background class).")
-flags.DEFINE_string("model_name", "inception_v3", "The network (see `tfslim models`).")
-flags.DEFINE_string("preprocessing_name", None, "Preprocessing (default: the net's).")
-flags.DEFINE_integer("batch_size", 32, "Global batch size (split across replicas).")
-flags.DEFINE_integer("train_image_size", None, "Train image size (default: the net's).")
-flags.DEFINE_integer("max_number_of_steps", None, "Number of training steps (required).")
 flags.DEFINE_boolean("use_grayscale", False, "Train on 1-channel grayscale images.")
-# Fine-tuning (slim).
-flags.DEFINE_string("checkpoint_path", None, "Checkpoint to fine-tune from: slim .ckpt or a TF2 "
-                    "train_dir checkpoint (file prefix or directory).")
 flags.DEFINE_string("checkpoint_exclude_scopes", None, "Comma-separated scopes not restored.")
 flags.DEFINE_string("trainable_scopes", None, "Comma-separated scopes to train (default: all).")
-flags.DEFINE_boolean("ignore_missing_vars", False, "Skip variables missing from the checkpoint.")
-# TF2 additions.
-flags.DEFINE_enum("strategy", "auto", ["auto", "one_device", "mirrored", "multi_worker"],
-                  "tf.distribute strategy; multi_worker reads TF_CONFIG.")
-flags.DEFINE_enum("mixed_precision", "none", ["none", "mixed_float16", "mixed_bfloat16"],
-                  "Keras mixed-precision policy.")
-flags.DEFINE_boolean("jit_compile", False, "XLA-compile the training step.")
-flags.DEFINE_float("dropout_keep_prob", None, "Override the net's dropout keep probability.")
-flags.DEFINE_integer("seed", None, "Random seed (also makes the input order deterministic).")
-flags.DEFINE_integer("shuffle_buffer", 2048, "Examples in the shuffle buffer.")
-flags.DEFINE_integer("max_checkpoints_to_keep", 5, "Checkpoints kept in --train_dir.")
 flags.DEFINE_string("eval_split_name", None, "Evaluate this split at the end (top-1/top-5).")
 flags.DEFINE_string("export_dir", None, "Write the serving SavedModel here at the end (chief only).")
 
@@ -111,8 +133,6 @@ _UNSUPPORTED = {
 
 def config_from_flags():
     """TrainConfig from the parsed flags (raises ValueError for unsupported slim options)."""
-    from trainer.config import TrainConfig, split_scopes  # pylint: disable=import-outside-toplevel
-
     for name, (default, why) in _UNSUPPORTED.items():
         if FLAGS[name].value != default:
             raise ValueError(f"--{name}: {why}.")
@@ -120,19 +140,7 @@ def config_from_flags():
         raise ValueError("--max_number_of_steps is required (TF2 training needs an end).")
     if FLAGS.dataset_dir is None:
         raise ValueError("You must supply the dataset directory with --dataset_dir")
-    names = {"train_dir", "num_clones", "clone_on_cpu", "num_readers", "num_preprocessing_threads",
-             "log_every_n_steps", "save_summaries_secs", "save_interval_secs",
-             "save_interval_steps", "weight_decay", "optimizer", "adadelta_rho",
-             "adagrad_initial_accumulator_value", "adam_beta1", "adam_beta2", "opt_epsilon",
-             "ftrl_learning_rate_power", "ftrl_initial_accumulator_value", "ftrl_l1", "ftrl_l2",
-             "momentum", "rmsprop_momentum", "rmsprop_decay", "learning_rate_decay_type",
-             "learning_rate", "end_learning_rate", "label_smoothing",
-             "learning_rate_decay_factor", "num_epochs_per_decay", "warmup_epochs",
-             "moving_average_decay", "labels_offset", "model_name", "preprocessing_name",
-             "batch_size", "train_image_size", "max_number_of_steps", "checkpoint_path",
-             "ignore_missing_vars", "strategy", "mixed_precision", "jit_compile", "seed",
-             "shuffle_buffer", "max_checkpoints_to_keep", "dropout_keep_prob"}
-    values = {name: FLAGS[name].value for name in names}
+    values = {name: FLAGS[name].value for name in TRAIN_CONFIG_FLAGS}
     values["checkpoint_exclude_scopes"] = split_scopes(FLAGS.checkpoint_exclude_scopes)
     values["trainable_scopes"] = split_scopes(FLAGS.trainable_scopes)
     values["image_channels"] = 1 if FLAGS.use_grayscale else 3

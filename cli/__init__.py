@@ -1,6 +1,6 @@
 """`tfslim` console script: slim's scripts as subcommands with slim's flag names.
 
-Each subcommand lives in its own module (``pipeline.cli.<name>``) that defines
+Each subcommand lives in its own module (``cli.<name>``) that defines
 its absl flags at import; only the chosen module is imported, so the flag sets of
 different subcommands never collide.
 """
@@ -32,7 +32,7 @@ def _usage() -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Dispatches ``tfslim <command> ...`` to ``pipeline.cli.<command>.main``."""
+    """Dispatches ``tfslim <command> ...`` to ``cli.<command>.main``."""
     argv = list(sys.argv if argv is None else argv)
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
         print(_usage())

@@ -1,1 +1,0 @@
-"""Kubeflow Pipelines (KFP v2 / Vertex) runner, image and manifests."""

@@ -1,1 +1,0 @@
-"""TF Serving deployment: Kubernetes manifests (deployment.yaml, service.yaml) and models.config handling."""

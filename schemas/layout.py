@@ -1,0 +1,121 @@
+"""Where slim-format TFRecords live: shard names, split folders, compression, the split-finder.
+
+Writers (the ImageExampleGen, ``tfslim convert``) name shards with the patterns
+below; every reader (training, eval, the Trainer's run_fn, the serving smoke test)
+finds a split with :func:`find_split_files`. No TensorFlow at import: ``tf.io.gfile``
+(local paths and gs:// alike) is imported on first use.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import List, Optional, Sequence
+
+# slim naming for `tfslim convert`: flowers_train-00000-of-00005.tfrecord
+SLIM_PATTERN = "{name}_{split}-{index:05d}-of-{num:05d}.tfrecord"
+# TFX Examples artifact layout: Split-train/data_tfrecord-00000-of-00001.gz
+SPLIT_DIR_PREFIX = "Split-"
+TFX_PATTERN = SPLIT_DIR_PREFIX + "{split}/data_tfrecord-{index:05d}-of-{num:05d}.gz"
+GZIP = "GZIP"
+# A shard being written; renamed to its final name once complete, never read.
+INCOMPLETE_SUFFIX = ".incomplete"
+# Files written beside the shards (labels.txt, summary.json, rejects.jsonl).
+_METADATA_SUFFIXES = (".txt", ".json", ".jsonl")
+
+# How this project and slim's converters name a split's files, tried in order.
+SPLIT_PATTERNS = (
+    SPLIT_DIR_PREFIX + "{split}/*",  # TFX Examples artifact: Split-train/data_tfrecord-*.gz
+    "{dataset}_{split}-*",           # tfslim convert: folder_train-00000-of-00005.tfrecord
+    "{dataset}_{split}_*",           # slim's flowers: flowers_train_00000-of-00005.tfrecord
+    "{dataset}_{split}.tfrecord*",   # slim's cifar10/mnist: cifar10_train.tfrecord
+    "{split}-*",                     # slim's imagenet: train-00000-of-01024
+)
+
+
+def gfile():
+    """``tf.io.gfile``, imported on first use so this module stays TensorFlow-free at import."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    return tf.io.gfile
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardLayout:
+    """Where shards go: ``directory/pattern.format(name=, split=, index=, num=)``."""
+    directory: str
+    pattern: str
+    dataset_name: str = ""
+    compression: str = ""  # '' or 'GZIP'
+
+    def shard_path(self, split: str, index: int, num_shards: int) -> str:
+        return os.path.join(self.directory, self.pattern.format(
+            name=self.dataset_name, split=split, index=index, num=num_shards))
+
+
+def is_record_file(path: str) -> bool:
+    """A finished shard: not a metadata file, not a shard still being written."""
+    return not path.endswith(_METADATA_SUFFIXES + (INCOMPLETE_SUFFIX,))
+
+
+def compression_of(files: Sequence[str]) -> str:
+    """TFX writes GZIP TFRecords ('*.gz'); slim's converters write uncompressed ones."""
+    return GZIP if files and all(f.endswith(".gz") for f in files) else ""
+
+
+def examples_root(file_pattern: str) -> str:
+    """``<examples uri>/Split-train/*`` → ``<examples uri>`` (where labels.txt lives)."""
+    return os.path.dirname(os.path.dirname(file_pattern))
+
+
+def dataset_root(files: Sequence[str]) -> str:
+    """The directory holding labels.txt for a split's files (an Examples artifact's URI
+    for ``Split-<name>/`` shards, else the shards' own directory)."""
+    folder = os.path.dirname(files[0])
+    if os.path.basename(folder).startswith(SPLIT_DIR_PREFIX):
+        return os.path.dirname(folder)
+    return folder
+
+
+def glob_records(pattern: str) -> List[str]:
+    """Finished shards matching one glob (a directory means all its files)."""
+    fs = gfile()
+    if fs.isdir(pattern):
+        pattern = pattern.rstrip("/") + "/*"
+    return sorted(f for f in fs.glob(pattern) if is_record_file(f))
+
+
+def list_files(file_patterns: Sequence[str]) -> List[str]:
+    """Expands glob patterns (or directories); raises FileNotFoundError naming the pattern."""
+    files: List[str] = []
+    for pattern in file_patterns:
+        matched = glob_records(pattern)
+        if not matched:
+            raise FileNotFoundError(f"No TFRecord files match {pattern!r}; check --dataset_dir / "
+                                    "--dataset_split_name (files are <dataset>_<split>-*.tfrecord).")
+        files.extend(matched)
+    return files
+
+
+def find_split_files(dataset_dir: str, dataset_name: str, split_name: str,
+                     file_pattern: Optional[str] = None) -> List[str]:
+    """The TFRecords of one split in a dataset directory or a TFX Examples artifact.
+
+    ``file_pattern`` (slim's get_split argument, '%s' = split) wins; otherwise the
+    SPLIT_PATTERNS are tried in order. Raises FileNotFoundError listing what was
+    tried and what the directory holds.
+    """
+    if file_pattern:
+        patterns = [file_pattern % split_name if "%s" in file_pattern else file_pattern]
+    else:
+        patterns = [p.format(dataset=dataset_name, split=split_name) for p in SPLIT_PATTERNS]
+    for pattern in patterns:
+        matched = glob_records(os.path.join(dataset_dir, pattern))
+        if matched:
+            return matched
+    fs = gfile()
+    present = sorted(fs.listdir(dataset_dir))[:10] if fs.isdir(dataset_dir) else []
+    raise FileNotFoundError(
+        f"split name {split_name} was not recognized: no files match {patterns} in "
+        f"{dataset_dir!r} (it holds {present}). Write the dataset with `tfslim convert "
+        f"--dataset_name={dataset_name} --dataset_dir={dataset_dir}` or pass --file_pattern; "
+        "check --dataset_dir/--dataset_name/--dataset_split_name.")
