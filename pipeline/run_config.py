@@ -268,10 +268,11 @@ def _check_net(train: TrainConfig) -> None:
         raise ConfigError(f"train.model_name: unknown network {train.model_name!r}; {hint}"
                           "`tfslim models` lists them") from None
     preprocessing_name = train.preprocessing_name or spec.preprocessing
-    if preprocessing_name not in preprocessing.PREPROCESSING_MODULES:
-        raise ConfigError(f"train.preprocessing_name: unknown {preprocessing_name!r}; known: "
-                          f"{', '.join(sorted(set(preprocessing.PREPROCESSING_MODULES.values())))}")
-    family = preprocessing.PREPROCESSING_MODULES[preprocessing_name]
+    try:
+        family = preprocessing.module_name(preprocessing_name)
+    except ValueError:
+        raise ConfigError(f"train.preprocessing_name: unknown {preprocessing_name!r}; use one of "
+                          f"{', '.join(preprocessing.PREPROCESSING_MODULES)} or a net's name") from None
     if train.image_channels == 1 and family not in GRAYSCALE_PREPROCESSING:
         raise ConfigError(
             f"train.image_channels: 1, but {train.model_name}'s {family!r} preprocessing needs 3 "
