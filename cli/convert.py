@@ -43,9 +43,18 @@ flags.DEFINE_string("validation_labels_file", None, "imagenet: validation ground
                     "imagenet_2012_validation_synset_labels.txt in --source).")
 flags.DEFINE_string("metadata_file", None, "imagenet: synset → words (default imagenet_metadata.txt).")
 flags.DEFINE_string("bbox_dir", None, "imagenet: bounding-box XMLs (default bounding_boxes/).")
+flags.DEFINE_integer("max_image_side", None, "Reject images whose header claims a side above "
+                     "this many pixels as 'too large' (default 16384).")
+flags.DEFINE_integer("max_image_pixels", None, "Reject images whose header claims more pixels "
+                     "than this as 'too large' (default 100,000,000).")
+flags.DEFINE_boolean("verify_decode", False, "Also fully decode every kept JPEG/PNG with the "
+                     "trainer's decoder, in the Beam workers (slower; see docs/ingestion.md).")
+flags.DEFINE_boolean("allow_outside_links", False, "folder/flowers: follow symlinks that point "
+                     "outside --source (by default they are rejected as 'link outside source').")
 flags.mark_flags_as_required(["dataset_name", "dataset_dir"])
 
 _IMAGENET_OPTIONS = ("synsets_file", "validation_labels_file", "metadata_file", "bbox_dir")
+_CHECK_OPTIONS = ("max_image_side", "max_image_pixels", "verify_decode", "allow_outside_links")
 
 
 def flags_parser(argv: List[str]) -> List[str]:
@@ -80,16 +89,18 @@ def main(argv: List[str]) -> None:
         absl_logging.set_verbosity(absl_logging.WARNING)
     from components.image_example_gen import convert as convert_lib  # pylint: disable=import-outside-toplevel
     from components.image_example_gen.download import SourceMissing  # pylint: disable=import-outside-toplevel
+    from components.image_example_gen.workdirs import DatasetBusy  # pylint: disable=import-outside-toplevel
 
     request = convert_lib.ConvertRequest(
         dataset_name=FLAGS.dataset_name, dataset_dir=FLAGS.dataset_dir, source=FLAGS.source,
         num_shards=FLAGS.num_shards, validation_size=FLAGS.validation_size,
         validation_fraction=FLAGS.validation_fraction, dedupe=FLAGS.dedupe,
-        source_options={k: FLAGS[k].value for k in _IMAGENET_OPTIONS if FLAGS[k].value},
+        source_options={k: FLAGS[k].value for k in _IMAGENET_OPTIONS + _CHECK_OPTIONS
+                        if FLAGS[k].value},
         download=FLAGS.download, progress=FLAGS.progress)
     try:
         summary = convert_lib.convert(request, beam_args)
-    except (SourceMissing, FileNotFoundError, ValueError) as err:
+    except (SourceMissing, DatasetBusy, FileNotFoundError, ValueError) as err:
         sys.exit(f"tfslim convert: {err}")
     print(convert_lib.format_summary(summary))
     _print_rejects(summary["files"]["rejects"])

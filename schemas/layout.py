@@ -11,6 +11,8 @@ import dataclasses
 import os
 from typing import List, Optional, Sequence
 
+from schemas import dataset_check
+
 # slim naming for `tfslim convert`: flowers_train-00000-of-00005.tfrecord
 SLIM_PATTERN = "{name}_{split}-{index:05d}-of-{num:05d}.tfrecord"
 # TFX Examples artifact layout: Split-train/data_tfrecord-00000-of-00001.gz
@@ -18,9 +20,7 @@ SPLIT_DIR_PREFIX = "Split-"
 TFX_PATTERN = SPLIT_DIR_PREFIX + "{split}/data_tfrecord-{index:05d}-of-{num:05d}.gz"
 GZIP = "GZIP"
 # A shard being written; renamed to its final name once complete, never read.
-INCOMPLETE_SUFFIX = ".incomplete"
-# Files written beside the shards (labels.txt, summary.json, rejects.jsonl).
-_METADATA_SUFFIXES = (".txt", ".json", ".jsonl")
+INCOMPLETE_SUFFIX = dataset_check.INCOMPLETE_SUFFIX
 
 # How this project and slim's converters name a split's files, tried in order.
 SPLIT_PATTERNS = (
@@ -53,8 +53,9 @@ class ShardLayout:
 
 
 def is_record_file(path: str) -> bool:
-    """A finished shard: not a metadata file, not a shard still being written."""
-    return not path.endswith(_METADATA_SUFFIXES + (INCOMPLETE_SUFFIX,))
+    """A finished shard: not a metadata file, not a file still being written
+    (``*.incomplete``, ``*.tmp``, ``*.part``; see dataset_check)."""
+    return dataset_check.is_data_file(path)
 
 
 def compression_of(files: Sequence[str]) -> str:
@@ -85,7 +86,8 @@ def glob_records(pattern: str) -> List[str]:
 
 
 def list_files(file_patterns: Sequence[str]) -> List[str]:
-    """Expands glob patterns (or directories); raises FileNotFoundError naming the pattern."""
+    """Expands glob patterns (or directories); raises FileNotFoundError naming the pattern,
+    dataset_check.IncompleteDataset (a FileNotFoundError) for an unfinished convert's files."""
     files: List[str] = []
     for pattern in file_patterns:
         matched = glob_records(pattern)
@@ -93,6 +95,7 @@ def list_files(file_patterns: Sequence[str]) -> List[str]:
             raise FileNotFoundError(f"No TFRecord files match {pattern!r}; check --dataset_dir / "
                                     "--dataset_split_name (files are <dataset>_<split>-*.tfrecord).")
         files.extend(matched)
+    dataset_check.check_files(files, gfile().exists)
     return files
 
 
@@ -102,7 +105,8 @@ def find_split_files(dataset_dir: str, dataset_name: str, split_name: str,
 
     ``file_pattern`` (slim's get_split argument, '%s' = split) wins; otherwise the
     SPLIT_PATTERNS are tried in order. Raises FileNotFoundError listing what was
-    tried and what the directory holds.
+    tried and what the directory holds, dataset_check.IncompleteDataset when the split
+    is an unfinished convert's.
     """
     if file_pattern:
         patterns = [file_pattern % split_name if "%s" in file_pattern else file_pattern]
@@ -111,6 +115,8 @@ def find_split_files(dataset_dir: str, dataset_name: str, split_name: str,
     for pattern in patterns:
         matched = glob_records(os.path.join(dataset_dir, pattern))
         if matched:
+            # Refuses an interrupted convert (no summary) or a split short of its -of-N.
+            dataset_check.check_files(matched, gfile().exists)
             return matched
     fs = gfile()
     present = sorted(fs.listdir(dataset_dir))[:10] if fs.isdir(dataset_dir) else []

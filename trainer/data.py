@@ -139,5 +139,9 @@ def make_dataset(file_patterns: Sequence[str], image_spec: ImageSpec, batch_size
         return image, label
 
     ds = ds.map(parse, num_parallel_calls=parallel, deterministic=deterministic)
+    # One undecodable record (an image that slipped past ingestion's checks, a shard
+    # from elsewhere) is skipped with a logged warning each time, instead of stopping
+    # training or evaluation.
+    ds = ds.ignore_errors(log_warning=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)

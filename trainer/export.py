@@ -41,19 +41,52 @@ NOT_AN_IMAGE_MESSAGE = ("image_bytes: not a JPEG/PNG/GIF/BMP image (send the raw
                         "base64 only inside a REST b64 object) at batch index(es):")
 
 
+EMPTY_BATCH_MESSAGE = "image_bytes: the batch is empty; send at least one image"
+TRUNCATED_MESSAGE = ("image_bytes: JPEG/PNG without its end marker (EOI/IEND), so cut short, at "
+                     "batch index(es):")
+# The end marker is looked for in this many trailing bytes (cameras may pad after EOI).
+_TAIL = 4096
+
+
+def _has_end_marker(image: tf.Tensor) -> tf.Tensor:
+    """False for a JPEG without FF D9 or a PNG without IEND near its end (a cut file)."""
+    length = tf.strings.length(image)
+    tail = tf.io.decode_raw(tf.strings.substr(image, tf.maximum(length - _TAIL, 0), _TAIL), tf.uint8)
+    tail = tf.cast(tail, tf.int32)
+
+    def has(pattern):
+        n = len(pattern)
+        if_long = tf.shape(tail)[0] >= n
+        pad = tf.concat([tail, tf.fill([n], -1)], 0)
+        found = tf.ones_like(pad[:-n], dtype=tf.bool)
+        for i, byte in enumerate(pattern):
+            found = tf.logical_and(found, tf.equal(pad[i:tf.shape(pad)[0] - n + i], byte))
+        return tf.logical_and(if_long, tf.reduce_any(found))
+
+    is_jpeg = tf.equal(tf.strings.substr(image, 0, 3), _IMAGE_MAGICS[0])
+    is_png = tf.equal(tf.strings.substr(image, 0, 4), _IMAGE_MAGICS[1])
+    return tf.where(is_jpeg, has(b"\xff\xd9"), tf.where(is_png, has(b"IEND"), True))
+
+
 def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
-    """Returns ``image_bytes`` after asserting every element starts like a decodable image.
+    """Returns ``image_bytes`` after asserting the batch is not empty and every element
+    starts like a decodable image and (JPEG/PNG) still has its end marker.
 
     Decoding would fail anyway, but ``decode_image`` inside ``map_fn`` reports neither which
     element failed nor that an empty or base64-encoded string was sent; this says both.
     """
     image_bytes = tf.reshape(image_bytes, [-1])
+    not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE])
     known = tf.zeros_like(image_bytes, dtype=tf.bool)
     for magic in _IMAGE_MAGICS:
         known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
     bad = tf.reshape(tf.where(tf.logical_not(known)), [-1])
     check = tf.debugging.Assert(tf.reduce_all(known), [NOT_AN_IMAGE_MESSAGE, bad], summarize=16)
-    with tf.control_dependencies([check]):
+    with tf.control_dependencies([not_empty, check]):
+        complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
+    cut = tf.reshape(tf.where(tf.logical_not(complete)), [-1])
+    check_end = tf.debugging.Assert(tf.reduce_all(complete), [TRUNCATED_MESSAGE, cut], summarize=16)
+    with tf.control_dependencies([check_end]):
         return tf.identity(image_bytes)
 
 
@@ -131,7 +164,10 @@ class ServingModule(tf.Module):
         return outputs
 
     def _serve_tensors(self, images):
-        return self._outputs(images)
+        check = tf.debugging.Assert(tf.shape(images)[0] > 0,
+                                    ["images: the batch is empty; send at least one image"])
+        with tf.control_dependencies([check]):
+            return self._outputs(tf.identity(images))
 
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import tensorflow as tf
 import tf_keras
@@ -293,6 +293,8 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
     chief = distribute.is_chief(strategy)
     write_dir = distribute.worker_dir(config.train_dir, strategy)
     tf.io.gfile.makedirs(write_dir)
+    if chief:
+        remove_stale_temp_checkpoints(config.train_dir)
     state = create_state(config, num_classes, image_spec, num_train_samples, strategy, write_dir)
     report = restore_or_initialize(state, config)
     for line in hints.hints(config, net_batch_norm_decay=net_batch_norm_decay(state.net)):
@@ -311,7 +313,7 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
         dataset = data.make_dataset(
             train_files, image_spec, config.batch_size, is_training=True,
             labels_offset=config.labels_offset, num_readers=config.num_readers,
-            shuffle_buffer=config.shuffle_buffer, seed=config.seed,
+            shuffle_buffer=config.shuffle_buffer, seed=resume_seed(config.seed, state.step),
             num_parallel_calls=config.num_preprocessing_threads)
         _, task_id = distribute.task_of(strategy)
         callbacks = [saver, cb.ProgressLogger(
@@ -339,6 +341,28 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
     return TrainResult(net=net, classifier=state.classifier, image_spec=image_spec,
                        num_classes=num_classes, steps=state.step, history=history,
                        restore_report=report)
+
+
+def resume_seed(seed: Optional[int], step: int) -> Optional[int]:
+    """The input pipeline's shuffle seed for a run starting at ``step``.
+
+    The input position is not in the checkpoint, so a resume restarts the pipeline;
+    offsetting the seed by the restored step makes it see a new order instead of
+    replaying the first batches again (and stays deterministic for a given step)."""
+    return None if seed is None else seed + step
+
+
+def remove_stale_temp_checkpoints(train_dir: str) -> List[str]:
+    """Deletes ``*_temp`` folders (``model.ckpt-N_temp/``) that a save killed mid-write left
+    in ``train_dir``; no live writer exists at start-up. Returns what was removed."""
+    removed = []
+    for path in tf.io.gfile.glob(os.path.join(train_dir, f"{CHECKPOINT_NAME}-*_temp")):
+        if tf.io.gfile.isdir(path):
+            tf.io.gfile.rmtree(path)
+            removed.append(path)
+    if removed:
+        log.warning("Removed %d unfinished checkpoint write(s): %s", len(removed), removed)
+    return removed
 
 
 def default_train_dir(base: str) -> str:

@@ -12,8 +12,6 @@ import dataclasses
 import glob
 import json
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -22,7 +20,7 @@ import apache_beam as beam
 import tensorflow as tf
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from components.image_example_gen import download, planning, transforms
+from components.image_example_gen import download, planning, transforms, workdirs
 from schemas import labels as labels_lib, layout as layout_lib
 from components.image_example_gen.progress import ProgressMonitor
 from components.image_example_gen.sources import SOURCES, make_source, source_names
@@ -56,6 +54,8 @@ class ConvertRequest:
     validation_size: Optional[int] = None
     validation_fraction: Optional[float] = None
     dedupe: Optional[bool] = None
+    # Also the image checks and link policy (integrity.Limits.from_options,
+    # listing): max_image_side, max_image_pixels, verify_decode, allow_outside_links.
     source_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     download: bool = True
     progress: bool = True
@@ -116,14 +116,33 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
     root = download.ensure_source(source_cls, request.dataset_dir, request.source, request.download)
     source = make_source(request.dataset_name, root, request.source_options)
     tf.io.gfile.makedirs(request.dataset_dir)
+    workdirs.remove_stale_temp_dirs()
+    with workdirs.DatasetLock(request.dataset_dir):
+        workdirs.remove_stale_run_dirs(request.dataset_dir)
+        paths = output_paths(request.dataset_dir, request.dataset_name)
+        # The summary is the completion marker: gone before anything changes, written last.
+        if tf.io.gfile.exists(paths["summary"]):
+            tf.io.gfile.remove(paths["summary"])
+        started = time.monotonic()
+        plan, layout = _run(request, source, paths, beam_args)
+    with tf.io.gfile.GFile(paths["summary"]) as f:
+        summary = json.load(f)
+    summary["seconds"] = round(time.monotonic() - started, 2)
+    summary["files"] = {**paths, "shards": [layout.shard_path(s.split, s.index, s.num_shards)
+                                            for s in plan.shards]}
+    return summary
+
+
+def _run(request: ConvertRequest, source: Source, paths: Dict[str, str],
+         beam_args: Optional[Sequence[str]]):
+    """Plans and writes the dataset (the caller holds the directory's lock)."""
     # Archives unpack into a local scratch dir; the shard item lists and worker progress
     # go beside the output so that workers on other machines (Dataflow ...) see them.
-    workdir = tempfile.mkdtemp(prefix=f"tfslim-{request.dataset_name}-")
+    workdir = workdirs.OwnedTempDir(request.dataset_name)
     run_dir = os.path.join(request.dataset_dir, f".{request.dataset_name}-run-{uuid.uuid4().hex[:8]}")
     progress_dir = os.path.join(run_dir, "progress")
-    started = time.monotonic()
     try:
-        source.prepare(workdir)
+        source.prepare(workdir.path)
         plan = planning.make_plan(source, split_strategy(source, request.validation_size,
                                                          request.validation_fraction),
                                   num_shards=request.num_shards, dataset_name=request.dataset_name,
@@ -131,7 +150,6 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
         layout = layout_lib.ShardLayout(request.dataset_dir, layout_lib.SLIM_PATTERN,
                                         dataset_name=request.dataset_name)
         _remove_stale_shards(layout, plan)
-        paths = output_paths(request.dataset_dir, request.dataset_name)
         labels_lib.write_label_file(plan.labels, paths["labels"])
         tf.io.gfile.makedirs(progress_dir)
         with ProgressMonitor(progress_dir, plan.num_items, enabled=request.progress,
@@ -140,15 +158,10 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
                 _ = pipeline | "ConvertDataset" >> transforms.ConvertDataset(  # pylint: disable=no-value-for-parameter
                     plan, layout, paths["rejects"], paths["summary"], run_dir, progress_dir)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.cleanup()
         if tf.io.gfile.exists(run_dir):
             tf.io.gfile.rmtree(run_dir)
-    with tf.io.gfile.GFile(paths["summary"]) as f:
-        summary = json.load(f)
-    summary["seconds"] = round(time.monotonic() - started, 2)
-    summary["files"] = {**paths, "shards": [layout.shard_path(s.split, s.index, s.num_shards)
-                                            for s in plan.shards]}
-    return summary
+    return plan, layout
 
 
 def format_summary(summary: Dict[str, Any]) -> str:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 from typing import Any, Dict, List
 
 import apache_beam as beam
@@ -33,7 +31,7 @@ from tfx.utils import proto_utils
 
 from components.image_example_gen import config as config_lib
 from schemas import labels as labels_lib, layout as layout_lib
-from components.image_example_gen import planning, transforms
+from components.image_example_gen import planning, transforms, workdirs
 from components.image_example_gen.example import FILENAME
 from components.image_example_gen.sources import make_source
 
@@ -113,11 +111,12 @@ class Executor(BaseExampleGenExecutor):
         source = make_source(options.source,
                              exec_properties[standard_component_specs.INPUT_BASE_KEY],
                              options.source_options)
-        workdir = tempfile.mkdtemp(prefix="tfslim-ingest-")  # local: archives unpack here
+        workdirs.remove_stale_temp_dirs()  # scratch dirs of runs that died
+        workdir = workdirs.OwnedTempDir("ingest")  # local: archives unpack here
         # Shard item lists: beside the output so remote workers can read them.
         run_dir = os.path.join(examples.uri, ".ingest-work")
         try:
-            source.prepare(workdir)
+            source.prepare(workdir.path)
             plan = planning.make_plan(source, split_strategy(input_config, output_config),
                                       num_shards=options.num_shards, dedupe=options.dedupe)
             split_names = example_gen_utils.generate_output_split_names(input_config, output_config)
@@ -132,7 +131,7 @@ class Executor(BaseExampleGenExecutor):
                     plan, layout, labels_lib.rejects_path(examples.uri),
                     labels_lib.summary_path(examples.uri), run_dir)
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.cleanup()
             if tf.io.gfile.exists(run_dir):
                 tf.io.gfile.rmtree(run_dir)
 

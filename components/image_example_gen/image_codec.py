@@ -21,7 +21,7 @@ from typing import Optional, Tuple
 import numpy as np
 from PIL import Image
 
-from components.image_example_gen import records
+from components.image_example_gen import integrity, records
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -118,6 +118,9 @@ class PngHeader:
     bit_depth: int
     color_type: int
     has_trns: bool
+    interlaced: bool = False
+    # (start, end) byte offsets of each IDAT chunk's payload, in order.
+    idat: Tuple[Tuple[int, int], ...] = ()
 
 
 def parse_png(data: bytes) -> PngHeader:
@@ -128,8 +131,9 @@ def parse_png(data: bytes) -> PngHeader:
     """
     n = len(data)
     pos = 8
-    header: Optional[Tuple[int, int, int, int]] = None
+    header: Optional[Tuple[int, int, int, int, int]] = None
     has_trns = False
+    idat = []
     while True:
         if pos + 8 > n:
             raise records.Rejected(records.TRUNCATED, "PNG ends before IEND")
@@ -143,12 +147,18 @@ def parse_png(data: bytes) -> PngHeader:
         if header is None:
             if ctype != b"IHDR" or length != 13:
                 raise records.Rejected(records.CORRUPT, "PNG does not start with IHDR")
-            width, height, depth, color = struct.unpack(">IIBB", data[pos + 8:pos + 18])
-            header = (height, width, depth, color)
+            width, height, depth, color, _, _, interlace = struct.unpack(
+                ">IIBBBBB", data[pos + 8:pos + 21])
+            header = (height, width, depth, color, interlace)
+        elif ctype == b"IDAT":
+            idat.append((pos + 8, end - 4))
         elif ctype == b"tRNS":
             has_trns = True
         elif ctype == b"IEND":
-            return PngHeader(header[0], header[1], header[2], header[3], has_trns)
+            if not idat:
+                raise records.Rejected(records.CORRUPT, "PNG has no pixel data (IDAT)")
+            return PngHeader(header[0], header[1], header[2], header[3], has_trns,
+                             header[4] == 1, tuple(idat))
         pos = end
 
 
@@ -209,18 +219,20 @@ def encode_pixels(pixels: np.ndarray) -> EncodedImage:
     return EncodedImage(encode_png(image), "png", array.shape[0], array.shape[1], True)
 
 
-def _reencode(data: bytes, what: str) -> EncodedImage:
-    """Full decode with Pillow (first frame) → lossless 8-bit PNG."""
+def _reencode(data: bytes, what: str, limits: integrity.Limits) -> EncodedImage:
+    """Full decode with Pillow (first frame) → lossless 8-bit PNG. The header's size is
+    checked against ``limits`` before any pixel is decoded (GIF, BMP, TIFF ...)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns on odd but readable files
             image = Image.open(io.BytesIO(data))
+            integrity.check_size(what, image.height, image.width, limits)
             image.seek(0)
             image.load()
-    except Image.DecompressionBombError as err:
-        raise records.Rejected(records.UNREADABLE, f"{what}: {err}") from None
+    except Image.DecompressionBombError:
+        raise records.Rejected(records.TOO_LARGE, f"{what}: over Pillow's pixel limit") from None
     except (OSError, SyntaxError, ValueError, struct.error, EOFError) as err:
-        message = str(err)
+        message = str(err)[:200]
         reason = records.TRUNCATED if "truncated" in message.lower() else records.UNREADABLE
         raise records.Rejected(reason, f"{what}: {message}") from None
     image = to_storable(image)
@@ -228,8 +240,11 @@ def _reencode(data: bytes, what: str) -> EncodedImage:
     return EncodedImage(encode_png(image), "png", height, width, True)
 
 
-def normalize(data: bytes) -> EncodedImage:
-    """The storage policy of this module for one file's bytes (see the module doc)."""
+def normalize(data: bytes, limits: integrity.Limits = integrity.DEFAULT_LIMITS) -> EncodedImage:
+    """The storage policy of this module for one file's bytes (see the module doc).
+
+    Every image kept passes ``limits`` (header size; full decode when
+    ``limits.verify_decode``) and the structural checks of ``integrity``."""
     if not data:
         raise records.Rejected(records.ZERO_BYTES)
     kind = sniff_format(data)
@@ -237,27 +252,39 @@ def normalize(data: bytes) -> EncodedImage:
         header = parse_jpeg(data)
         if header.height == 0 or header.width == 0:
             raise records.Rejected(records.CORRUPT, "JPEG with a zero dimension")
+        integrity.check_size("JPEG", header.height, header.width, limits)
         if header.sof not in _DECODABLE_SOF or header.precision != 8:
             raise records.Rejected(records.UNSUPPORTED_MODE,
                                    f"JPEG SOF{header.sof - 0xC0} {header.precision}-bit")
         if header.components in (1, 3):
+            if limits.verify_decode:
+                integrity.verify_decode(data)
             return EncodedImage(data, "jpeg", header.height, header.width, False)
         if header.components == 4:
-            return _reencode(data, "CMYK JPEG")
+            return _reencode(data, "CMYK JPEG", limits)
         raise records.Rejected(records.UNSUPPORTED_MODE, f"JPEG with {header.components} components")
     if kind == "png":
         header = parse_png(data)
         if header.height == 0 or header.width == 0:
             raise records.Rejected(records.CORRUPT, "PNG with a zero dimension")
+        integrity.check_size("PNG", header.height, header.width, limits)
+        integrity.check_png_stream(integrity.idat_chunks(data, list(header.idat)), header.height,
+                                   header.width, header.bit_depth, header.color_type,
+                                   header.interlaced)
         if header.bit_depth <= 8 and header.color_type in (0, 2, 3) and not header.has_trns:
+            if limits.verify_decode:
+                integrity.verify_decode(data)
             return EncodedImage(data, "png", header.height, header.width, False)
-        return _reencode(data, f"PNG {header.bit_depth}-bit color type {header.color_type}")
+        return _reencode(data, f"PNG {header.bit_depth}-bit color type {header.color_type}", limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             found = Image.open(io.BytesIO(data)).format
+    except Image.DecompressionBombError:
+        raise records.Rejected(records.TOO_LARGE, "header over Pillow's pixel limit") from None
     except Exception:  # pylint: disable=broad-except  # any failure to identify
+        # The detail never quotes the bytes: a rejected file may be a secret.
         if data.startswith(_OTHER_MAGICS):
-            raise records.Rejected(records.UNREADABLE, f"image header unreadable ({data[:6]!r})") from None
-        raise records.Rejected(records.NOT_AN_IMAGE, f"starts with {data[:8]!r}") from None
-    return _reencode(data, found or "image")
+            raise records.Rejected(records.UNREADABLE, "image header unreadable") from None
+        raise records.Rejected(records.NOT_AN_IMAGE, "no known image signature") from None
+    return _reencode(data, found or "image", limits)

@@ -23,7 +23,7 @@ import apache_beam as beam
 import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec, records
+from components.image_example_gen import image_codec, integrity, records
 from schemas import labels as labels_lib
 from schemas.layout import INCOMPLETE_SUFFIX, ShardLayout
 from components.image_example_gen.planning import Plan, ShardSpec, resolve_shard, write_shard_tasks
@@ -33,16 +33,18 @@ REJECTS_TAG = "rejects"
 METRICS_NAMESPACE = "tfslim.ingestion"
 
 
-def convert_item(reader: Reader, ref: records.ItemRef
+def convert_item(reader: Reader, ref: records.ItemRef,
+                 limits: integrity.Limits = integrity.DEFAULT_LIMITS
                  ) -> Tuple[Optional[tf.train.Example], Optional[records.Reject], bool]:
     """One input → (example, None, reencoded) or (None, reject, False). Never raises for
-    bad data: every failure becomes a Reject with a reason."""
+    bad data: every failure becomes a Reject with a reason. ``limits``: the image checks
+    (size caps, optional full decode) from the source's options."""
     try:
         raw = reader.read(ref)
         if raw.pixels is not None:
             image = image_codec.encode_pixels(raw.pixels)
         else:
-            image = image_codec.normalize(raw.data or b"")
+            image = image_codec.normalize(raw.data or b"", limits)
         label = ref.label if raw.label is None else raw.label
         text = ref.text if raw.text is None else raw.text
         return example_lib.build_example(image, label, text, ref.key, raw.extra), None, image.reencoded
@@ -57,6 +59,7 @@ class _SourceDoFn(beam.DoFn):
         super().__init__()
         self._source = source
         self._reader: Optional[Reader] = None
+        self._limits = integrity.Limits.from_options(source.options)
 
     def setup(self):
         self._reader = self._source.open_reader()
@@ -69,7 +72,7 @@ class _SourceDoFn(beam.DoFn):
 class _ConvertItemFn(_SourceDoFn):
 
     def process(self, ref: records.ItemRef) -> Iterator[Any]:
-        example, reject, _ = convert_item(self._reader, ref)
+        example, reject, _ = convert_item(self._reader, ref, self._limits)
         if reject is not None:
             logging.warning("rejected %s: %s %s", reject.path, reject.reason, reject.detail)
             yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
@@ -215,7 +218,7 @@ class _WriteShardFn(_SourceDoFn):
         with tf.io.TFRecordWriter(temp, options) as writer:
             for done, ref in enumerate(shard.items, 1):
                 if ref.key not in duplicates:
-                    example, reject, was_reencoded = convert_item(self._reader, ref)
+                    example, reject, was_reencoded = convert_item(self._reader, ref, self._limits)
                     if reject is not None:
                         self._rejected.inc()
                         yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
@@ -286,8 +289,10 @@ def _write_reports(stats: List[Dict[str, Any]], rejects: List[records.Reject],
     reject_dicts = [r.to_json_dict() for r in rejects]
     labels_lib.write_rejects(reject_dicts, rejects_path)
     summary = build_summary(info, stats, reject_dicts)
-    with tf.io.gfile.GFile(summary_path, "w") as f:
+    # Last and atomic: the summary is the completion marker readers check.
+    with tf.io.gfile.GFile(summary_path + ".tmp", "w") as f:
         f.write(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    tf.io.gfile.rename(summary_path + ".tmp", summary_path, overwrite=True)
 
 
 @beam.ptransform_fn

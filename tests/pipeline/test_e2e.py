@@ -8,6 +8,7 @@ import tensorflow as tf
 from schemas import labels as labels_lib
 from pipeline import configs, digits
 from pipeline.local import run_local
+from tests.hostile import corpus
 from tests.pipeline import helpers
 from serving import predict
 
@@ -24,6 +25,12 @@ def run(tmp_path_factory):
         f.write(good[: len(good) // 2])
     with open(os.path.join(data, "5", "notes.png"), "w") as f:
         f.write("this is a text file, not a PNG\n")
+    # Both pass every CRC; before ingestion checked sizes and pixel streams, they reached
+    # the Trainer and stopped the pipeline there.
+    with open(os.path.join(data, "7", "bomb.png"), "wb") as f:
+        f.write(corpus.bomb_png())
+    with open(os.path.join(data, "8", "garbage.png"), "wb") as f:
+        f.write(corpus.garbage_pixels_png())
     config = configs.preset("smoke", data_root=data, pipeline_root=str(root / "pipeline_root"),
                             serving_dir=str(root / "serving"))
     summary = run_local(config)
@@ -54,8 +61,8 @@ def test_bad_files_are_reported_not_dropped(run):
     examples_uri = max(store.get_artifacts_by_type("Examples"), key=lambda a: a.id).uri
     with open(labels_lib.rejects_path(examples_uri)) as f:
         rejects = {json.loads(line)["path"]: json.loads(line)["reason"] for line in f}
-    assert set(rejects) == {"3/truncated.png", "5/notes.png"}, rejects
-    assert all(rejects.values())
+    assert rejects == {"3/truncated.png": "truncated", "5/notes.png": "not an image",
+                       "7/bomb.png": "too large", "8/garbage.png": "corrupt"}, rejects
     count = sum(1 for split in ("train", "eval") for _ in tf.data.TFRecordDataset(
         tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")), "GZIP"))
-    assert count == written  # every good file converted, the two bad ones rejected
+    assert count == written  # every good file converted, the four bad ones rejected

@@ -10,22 +10,24 @@ from schemas import labels as labels_lib, layout
 def test_find_split_files_in_every_layout(tmp_path):
     (tmp_path / "Split-eval").mkdir()
     (tmp_path / "Split-eval" / "data_tfrecord-00000-of-00001.gz").write_bytes(b"")
-    (tmp_path / "flowers_validation-00000-of-00005.tfrecord").write_bytes(b"")
+    (tmp_path / "flowers_validation-00000-of-00001.tfrecord").write_bytes(b"")
+    (tmp_path / "flowers_summary.json").write_text("{}")  # a finished convert's marker
     (tmp_path / "mnist_test.tfrecord").write_bytes(b"")
     assert layout.find_split_files(str(tmp_path), "x", "eval") == \
         [str(tmp_path / "Split-eval" / "data_tfrecord-00000-of-00001.gz")]
     assert layout.find_split_files(str(tmp_path), "flowers", "validation") == \
-        [str(tmp_path / "flowers_validation-00000-of-00005.tfrecord")]
+        [str(tmp_path / "flowers_validation-00000-of-00001.tfrecord")]
     assert layout.find_split_files(str(tmp_path), "mnist", "test") == [str(tmp_path / "mnist_test.tfrecord")]
     with pytest.raises(FileNotFoundError, match="--dataset_split_name"):
         layout.find_split_files(str(tmp_path), "flowers", "train")
 
 
-@pytest.mark.parametrize("name", ["flowers_train_00000-of-00005.tfrecord", "train-00000-of-01024",
-                                  "folder_train-00000-of-00002.tfrecord"])
+@pytest.mark.parametrize("name", ["flowers_train_00000-of-00005.tfrecord", "train-00000-of-00001",
+                                  "folder_train-00000-of-00001.tfrecord"])
 def test_slim_converter_names_are_found_but_never_incomplete_shards(tmp_path, name):
     dataset = name.split("_")[0] if "_" in name else "imagenet"
     (tmp_path / name).write_bytes(b"")
+    (tmp_path / f"{dataset}_summary.json").write_text("{}")
     (tmp_path / (name.replace("00000", "00001") + layout.INCOMPLETE_SUFFIX)).write_bytes(b"")
     (tmp_path / "labels.txt").write_text("0:a\n")
     assert layout.find_split_files(str(tmp_path), dataset, "train") == [str(tmp_path / name)]

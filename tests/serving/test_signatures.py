@@ -40,19 +40,30 @@ def test_signatures_agree_and_outputs_are_consistent(loaded, digit_pngs):
     (b"", "not a JPEG/PNG/GIF/BMP image"),
     (b"GET / HTTP/1.1 this is text", "not a JPEG/PNG/GIF/BMP image"),
     (b"iVBORw0KGgoAAAANSUhEUgAAAAgAAAAI", "not a JPEG/PNG/GIF/BMP image"),  # base64 text, not bytes
-    ("truncated_png", "PNG"),
-], ids=["empty", "text", "base64-text", "truncated-png"])
+    ("truncated_png", "cut short"),
+    ("truncated_jpeg", "cut short"),
+], ids=["empty", "text", "base64-text", "truncated-png", "truncated-jpeg"])
 def test_bad_bytes_are_invalid_argument_and_next_request_works(loaded, digit_pngs, bad, match):
     fn = loaded.signatures[export.SERVING_DEFAULT]
     good = digit_pngs[0][0]
     if bad == "truncated_png":
         bad = good[:40]
+    elif bad == "truncated_jpeg":
+        bad = tf.io.encode_jpeg(tf.zeros([28, 28, 1], tf.uint8)).numpy()[:-300]
     with pytest.raises(tf.errors.InvalidArgumentError, match=match) as err:
         fn(image_bytes=tf.constant([good, bad]))
-    if b"PNG" not in bad[:4]:
-        assert "batch index(es):] [1]" in err.value.message  # names the offending position
+    assert "batch index(es):] [1]" in err.value.message  # names the offending position
     out = fn(image_bytes=tf.constant([good]))
     assert out["scores"].shape == (1, 10)
+
+
+def test_empty_batch_gets_a_clear_error(loaded):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="the batch is empty"):
+        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([], tf.string))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="the batch is empty"):
+        loaded.signatures[export.SERVING_TENSORS](
+            images=tf.zeros([0] + list(loaded.signatures[export.SERVING_TENSORS]
+                                       .structured_input_signature[1]["images"].shape[1:])))
 
 
 def test_export_rejects_class_names_that_do_not_fit_the_net(tmp_path):

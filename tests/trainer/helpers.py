@@ -6,6 +6,7 @@ shards with slim's keys and a ``labels.txt``, so tests exercise the same reader 
 from __future__ import annotations
 
 import io
+import json
 import os
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -89,6 +90,12 @@ def write_split(dataset_dir: str, dataset_name: str, split: str, images: np.ndar
         w.close()
     with open(os.path.join(dataset_dir, "labels.txt"), "w") as f:
         f.write("".join(f"{k}:{v}\n" for k, v in sorted(class_names.items())))
+    # The completion marker readers check (a finished convert writes it last).
+    summary_path = os.path.join(dataset_dir, f"{dataset_name}_summary.json")
+    summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {"splits": {}}
+    summary["splits"][split] = {"count": len(labels), "shards": num_shards}
+    with open(summary_path, "w") as f:
+        json.dump(summary, f)
     return paths
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+import zlib
 from typing import Optional, Sequence
 
 import tensorflow as tf
@@ -16,8 +17,18 @@ def extract_tar(archive: str, workdir: str) -> str:
         raise ValueError(f"unpack {archive} to shared storage and pass the extracted directory "
                          "as --source (remote archives are not unpacked)")
     os.makedirs(workdir, exist_ok=True)
-    with tarfile.open(archive, "r:*") as tar:
-        tar.extractall(workdir, filter="data")
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            tar.extractall(workdir, filter="data")
+    except tarfile.FilterError as err:
+        # Tar slip, links out of the tree, device files: refused by the 'data' filter.
+        raise ValueError(f"{archive}: refused to unpack an unsafe member "
+                         f"({str(err).splitlines()[0]}); only "
+                         "unpack archives you trust") from None
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+        first = str(err).splitlines()[0].rstrip(":") if str(err) else type(err).__name__
+        raise ValueError(f"{archive} is not a readable tar archive ({first}); download it "
+                         "again or pass the extracted directory as --source") from None
     return workdir
 
 

@@ -7,7 +7,9 @@ opens once per DoFn instance.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import os
+import stat
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
@@ -22,16 +24,36 @@ def is_remote(path: str) -> bool:
     return "://" in path
 
 
+def open_regular(path: str):
+    """A local file opened for reading, refusing anything but a regular file.
+
+    O_NONBLOCK keeps the open of a named pipe from waiting for a writer; the fstat
+    then rejects it (and sockets, devices) before a single byte is read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise records.Rejected(records.NOT_A_REGULAR_FILE, "not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_bytes(path: str) -> bytes:
-    """The whole file; an I/O failure becomes Rejected(UNREADABLE)."""
+    """The whole file; an I/O failure becomes Rejected(UNREADABLE). The detail is the
+    OS error's text only (never file contents)."""
     try:
         if is_remote(path):
             with tf.io.gfile.GFile(path, "rb") as f:
                 return f.read()
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             return f.read()
-    except (OSError, tf.errors.OpError) as err:
-        raise records.Rejected(records.UNREADABLE, str(err)) from None
+    except OSError as err:
+        raise records.Rejected(records.UNREADABLE, err.strerror or type(err).__name__) from None
+    except tf.errors.OpError as err:
+        raise records.Rejected(records.UNREADABLE, err.message.split("\n")[0][:200]) from None
 
 
 def walk(root: str) -> Iterator[Tuple[str, List[str], List[str]]]:
@@ -75,7 +97,7 @@ class Reader:
         try:
             if is_remote(ref.locator) or size <= 2 * span:
                 return read_bytes(ref.locator)
-            with open(ref.locator, "rb") as f:
+            with open_regular(ref.locator) as f:
                 head = f.read(span)
                 f.seek(size - span)
                 return head + f.read(span)
@@ -84,6 +106,13 @@ class Reader:
 
     def close(self) -> None:
         """Releases cached containers."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """What a downloaded file must be: its published size and/or md5 (None: unknown)."""
+    size: Optional[int] = None
+    md5: Optional[str] = None
 
 
 class Source(abc.ABC):
@@ -103,6 +132,7 @@ class Source(abc.ABC):
     # them (none: they must be placed by hand), and names that stand in for one.
     required_files: Tuple[str, ...] = ()
     download_urls: Dict[str, str] = {}
+    download_checks: Dict[str, Expected] = {}
     alternatives: Dict[str, Tuple[str, ...]] = {}
 
     @classmethod

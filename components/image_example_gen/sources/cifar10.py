@@ -14,19 +14,23 @@ import numpy as np
 import tensorflow as tf
 
 from components.image_example_gen import records
-from components.image_example_gen.sources import archive, base
+from components.image_example_gen.sources import archive, base, safe_pickle
 
 ARCHIVE = "cifar-10-python.tar.gz"
 TREE = "cifar-10-batches-py"
 DATA_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+ARCHIVE_CHECK = base.Expected(size=170_498_071, md5="c58f30108f718f92721af3b95e74349a")
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 
 
 def load_batch(path: str) -> Tuple[np.ndarray, List[int]]:
-    """A CIFAR-10 python pickle → (N x 3072 uint8 array, labels)."""
+    """A CIFAR-10 python pickle → (N x 3072 uint8 array, labels), read with the restricted
+    unpickler (a crafted batch raises safe_pickle.UnsafePickle instead of running code)."""
     with tf.io.gfile.GFile(path, "rb") as f:
-        batch = pickle.load(f, encoding="bytes")
+        batch = safe_pickle.load(f, encoding="bytes")
+    if not isinstance(batch, dict):
+        raise KeyError(f"a dict of data and labels, not {type(batch).__name__}")
     data = np.asarray(batch[b"data"], dtype=np.uint8)
     return data, [int(v) for v in batch[b"labels"]]
 
@@ -62,6 +66,7 @@ class Cifar10Source(archive.ArchivedTree, base.Source):
     dedupe_default = False
     required_files = (ARCHIVE,)
     download_urls = {ARCHIVE: DATA_URL}
+    download_checks = {ARCHIVE: ARCHIVE_CHECK}
     alternatives = {ARCHIVE: (TREE,)}
     ARCHIVE, TREE = ARCHIVE, TREE  # for archive.ArchivedTree
 

@@ -15,7 +15,9 @@ from components.image_example_gen.sources.folder import FolderSource
 
 ARCHIVE = "flower_photos.tgz"
 TREE = "flower_photos"
-DATA_URL = "http://download.tensorflow.org/example_images/flower_photos.tgz"
+DATA_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+# No md5 is published for this archive; its size is (218.21 MiB in the TFDS catalog).
+ARCHIVE_SIZE = 228_813_984
 VALIDATION_SIZE = 350
 RANDOM_SEED = 0
 
@@ -25,6 +27,7 @@ class FlowersSource(archive.ArchivedTree, FolderSource):
     name = "flowers"
     required_files = (ARCHIVE,)
     download_urls = {ARCHIVE: DATA_URL}
+    download_checks = {ARCHIVE: base.Expected(size=ARCHIVE_SIZE)}
     alternatives = {ARCHIVE: (TREE,)}
     ARCHIVE, TREE = ARCHIVE, TREE  # for archive.ArchivedTree
 

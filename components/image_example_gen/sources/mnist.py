@@ -16,7 +16,13 @@ import tensorflow as tf
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
 
-DATA_URL = "http://yann.lecun.com/exdb/mnist/"
+# The https mirror TF's own MNIST tutorials use (yann.lecun.com serves plain http only).
+DATA_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+# Published md5 of each file (the values torchvision and others verify against).
+MD5 = {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+       "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+       "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+       "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
 FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 CLASS_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -84,6 +90,7 @@ class MnistSource(base.Source):
     dedupe_default = False
     required_files = tuple(name for pair in FILES.values() for name in pair)
     download_urls = {name: DATA_URL + name for name in required_files}
+    download_checks = {name: base.Expected(md5=MD5[name]) for name in required_files}
     alternatives = {name: (name[:-3],) for name in required_files}
 
     def class_names(self, selectors: Sequence[str] = ("*",)) -> List[str]:

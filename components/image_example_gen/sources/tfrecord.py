@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
-from schemas import labels as labels_lib, layout
+from schemas import dataset_check, labels as labels_lib, layout
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
 
@@ -109,9 +109,10 @@ class TFRecordSource(base.Source):
                      if ".tfrecord" in n or "-of-" in n or n.endswith(".gz")]
         else:
             found = [self.root]
-        found = sorted(p for p in found if not p.endswith(layout.INCOMPLETE_SUFFIX))
+        found = sorted(p for p in found if layout.is_record_file(p))
         if not found:
             raise FileNotFoundError(f"tfrecord: no TFRecord files at {self.root}")
+        dataset_check.check_files(found, tf.io.gfile.exists)  # an unfinished convert's: refused
         return found
 
     @property
