@@ -10,7 +10,7 @@ setup(
                                     "trainer", "trainer.*", "schemas", "schemas.*",
                                     "serving", "serving.*", "cli", "cli.*", "report", "report.*"]),
     py_modules=["local_runner"],
-    package_data={"schemas": ["*.pbtxt"], "trainer.nets": ["*.json"]},
+    package_data={"schemas": ["*.pbtxt"], "trainer": ["model_catalog.json"], "trainer.nets": ["*.json"]},
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",

@@ -8,7 +8,12 @@ Two measurements, each in one process:
    slim training preprocessing), then from one preprocessed batch held in memory.
    The ratio (TFRecord images/s / in-memory images/s) shows whether the input
    pipeline is the bottleneck (goal >= 0.9).
-2. Speed options (``--models``): steady-state images/s for each model with
+2. Training callbacks (``--callbacks_model``): the same in-memory fit with no callbacks,
+   with the project's callbacks (trainer.callbacks: progress line every
+   ``--log_every_n_steps``, summaries, checkpoint saver), and with the same callbacks
+   marked as not taking tensor logs (what they were before: Keras then copies every
+   step's logs to the host), interleaved rounds, best of each.
+3. Speed options (``--models``): steady-state images/s for each model with
    float32, mixed_bfloat16, jit_compile (XLA) and both; on a GPU machine
    mixed_float16 (+XLA) instead of bfloat16.
 
@@ -42,10 +47,12 @@ from trainer.config import TrainConfig  # noqa: E402
 
 
 class StepTimer(tf_keras.callbacks.Callback):
-    """Wall time at the end of every batch (fit syncs each step for the callback's logs)."""
+    """Wall time at the end of every batch. It takes tensor logs, so by itself it does
+    not make Keras copy the logs to the host each step."""
 
     def __init__(self):
         super().__init__()
+        self._supports_tf_logs = True
         self.times: List[float] = []
 
     def on_train_batch_end(self, batch, logs=None):
@@ -87,9 +94,11 @@ def write_jpeg_shards(directory: str, count: int, size: int, num_shards: int = 4
     return paths
 
 
-def steady_images_per_s(classifier, dataset, batch_size: int, warmup: int, steps: int) -> float:
+def steady_images_per_s(classifier, dataset, batch_size: int, warmup: int, steps: int,
+                        extra: Optional[List[tf_keras.callbacks.Callback]] = None) -> float:
     timer = StepTimer()
-    classifier.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], verbose=0)
+    classifier.fit(dataset, epochs=1, steps_per_epoch=warmup + steps,
+                   callbacks=list(extra or []) + [timer], verbose=0)
     elapsed = timer.times[-1] - timer.times[warmup - 1]
     return batch_size * steps / elapsed
 
@@ -124,6 +133,43 @@ def run_ratio(model: str, files: List[str], args) -> Dict[str, float]:
             "input_only_images_per_s": input_rate}
 
 
+def run_callbacks(model: str, args) -> Dict[str, float]:
+    """images/s of one classifier's in-memory fit: no callbacks, the project's callbacks,
+    and those callbacks forced to numpy logs (the behaviour before they took tensors)."""
+    import io  # pylint: disable=import-outside-toplevel
+    from trainer import callbacks as cb  # pylint: disable=import-outside-toplevel
+    config = TrainConfig(model_name=model, batch_size=args.batch_size, optimizer="momentum",
+                         learning_rate=0.01, train_dir=tempfile.mkdtemp())
+    classifier, spec = build(config, config.train_dir)
+    images = tf.random.uniform([args.batch_size, spec.image_size, spec.image_size, 3], -1, 1)
+    labels = tf.random.uniform([args.batch_size], 0, 10, dtype=tf.int64)
+    dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
+    optimizer = classifier.optimizer
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(optimizer=optimizer),
+                                         config.train_dir, max_to_keep=1)
+    total = 10 ** 9  # never the last step: only the cadence decides when to log
+
+    def project_callbacks(tensor_logs: bool) -> List[tf_keras.callbacks.Callback]:
+        made = [cb.CheckpointSaver(manager, optimizer, every_secs=10 ** 6),
+                cb.ProgressLogger(optimizer, args.log_every_n_steps, total, args.batch_size,
+                                  stream=io.StringIO()),
+                cb.SummaryWriter(os.path.join(config.train_dir, "summaries"), optimizer,
+                                 every_secs=10 ** 6, total_steps=total)]
+        for callback in made:
+            callback._supports_tf_logs = tensor_logs  # pylint: disable=protected-access
+        return made
+
+    contenders = {"none": lambda: [], "tensor_logs": lambda: project_callbacks(True),
+                  "numpy_logs": lambda: project_callbacks(False)}
+    best: Dict[str, float] = {}
+    for _ in range(args.callback_rounds):
+        for name, make in contenders.items():
+            rate = steady_images_per_s(classifier, dataset, args.batch_size, args.warmup,
+                                       args.callback_steps, extra=make())
+            best[name] = max(best.get(name, 0.0), rate)
+    return {"model": model, **{f"{name}_images_per_s": rate for name, rate in best.items()}}
+
+
 def run_speed(model: str, precision: str, jit: bool, args) -> Dict[str, float]:
     config = TrainConfig(model_name=model, batch_size=args.batch_size, optimizer="momentum",
                          learning_rate=0.01, train_image_size=args.image_size,
@@ -145,6 +191,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--records", type=int, default=256, help="JPEGs written for the ratio run")
+    parser.add_argument("--callbacks_model", default="lenet",
+                        help="model of the callbacks on/off run ('' to skip)")
+    parser.add_argument("--callback_steps", type=int, default=200)
+    parser.add_argument("--callback_rounds", type=int, default=3)
+    parser.add_argument("--log_every_n_steps", type=int, default=10)
     parser.add_argument("--output", default=None, help="also write the results as JSON here")
     args, _ = parser.parse_known_args(argv)
     gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -152,7 +203,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     device = "GPU" if gpu else f"CPU ({os.cpu_count()} cores)"
     print(f"device: {device}; {args.image_size}px, batch {args.batch_size}, "
           f"{args.warmup} warm-up + {args.steps} timed steps", flush=True)
-    results: Dict[str, list] = {"ratio": [], "speed": []}
+    results: Dict[str, list] = {"ratio": [], "speed": [], "callbacks": []}
+    if args.callbacks_model:
+        r = run_callbacks(args.callbacks_model, args)
+        results["callbacks"].append(r)
+        print(f"{r['model']} callbacks ({args.callback_steps} steps, log every "
+              f"{args.log_every_n_steps}): none {r['none_images_per_s']:.0f} img/s, "
+              f"project callbacks {r['tensor_logs_images_per_s']:.0f} img/s "
+              f"({r['tensor_logs_images_per_s'] / r['none_images_per_s']:.2f}x of none), "
+              f"same callbacks with numpy logs (before) {r['numpy_logs_images_per_s']:.0f} img/s "
+              f"({r['numpy_logs_images_per_s'] / r['none_images_per_s']:.2f}x)", flush=True)
     if args.ratio_model:
         files = write_jpeg_shards(tempfile.mkdtemp(), args.records, max(args.image_size * 2, 160))
         r = run_ratio(args.ratio_model, files, args)

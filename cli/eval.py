@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Optional
 
 from absl import flags
 
@@ -38,10 +39,24 @@ flags.DEFINE_integer("num_classes", None,
                      "Model outputs; default: len(labels.txt in --dataset_dir) - labels_offset.")
 flags.DEFINE_integer("eval_interval_secs", None,
                      "Watch a checkpoint directory and evaluate each new checkpoint at most this often.")
+flags.DEFINE_boolean("progress", True, "Show a progress bar (stderr) while evaluating.")
 flags.DEFINE_string("report", None, "(new) Also write the HTML run report (report.html) into this "
                     "directory: confusion matrix, per-class precision/recall, worst images, curves.")
 flags.DEFINE_integer("timeout", None, "With --eval_interval_secs: stop after this many seconds "
                      "without a new checkpoint (default: wait forever).")
+
+# slim eval_image_classifier flags that cannot mean anything here: they stop with the reason.
+flags.DEFINE_integer("num_preprocessing_threads", 4, "Not used: tf.data AUTOTUNE sets it.")
+flags.DEFINE_string("master", "", "Not in TF2: there is no session master.")
+flags.DEFINE_boolean("quantize", False, "Not in TF2 (tf.contrib.quantize).")
+
+_UNSUPPORTED = {
+    "num_preprocessing_threads": (4, "tf.data's AUTOTUNE chooses the preprocessing parallelism; "
+                                     "drop the flag"),
+    "master": ("", "TF2 has no session master; evaluation runs in this process"),
+    "quantize": (False, "tf.contrib.quantize's fake-quant eval graph does not exist in TF2; "
+                        "evaluate a TFLite int8 model from `tfslim export --tflite` instead"),
+}
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +73,25 @@ def _num_classes() -> int:
     return labels_lib.num_classes(labels, FLAGS.labels_offset)
 
 
+def _split_size() -> Optional[int]:
+    """The split's example count from the converter's summary (`tfslim convert`'s
+    <name>_summary.json or the ExampleGen's summary.json), for the progress bar's total."""
+    import json  # pylint: disable=import-outside-toplevel
+    import os  # pylint: disable=import-outside-toplevel
+    from schemas.labels import SUMMARY_FILENAME  # pylint: disable=import-outside-toplevel
+
+    for name in (f"{FLAGS.dataset_name}_summary.json", SUMMARY_FILENAME):
+        try:
+            with open(os.path.join(FLAGS.dataset_dir, name), encoding="utf-8") as f:
+                return int(json.load(f)["splits"][FLAGS.dataset_split_name]["count"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
 def _build_net(path: str):
     """The zoo net of --model_name restored from ``path``; returns (net, image_spec, resolved)."""
-    from trainer import eval_lib, model_io, nets  # pylint: disable=import-outside-toplevel
+    from trainer import model_io, nets  # pylint: disable=import-outside-toplevel
     from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
     image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.eval_image_size,
@@ -77,7 +108,7 @@ def _evaluate_checkpoint(path: str, files):
     net, image_spec, resolved = _build_net(path)
     return eval_lib.evaluate_net(net, image_spec, files, FLAGS.batch_size, FLAGS.labels_offset,
                                  FLAGS.max_num_batches, step=model_io.checkpoint_step(resolved),
-                                 source=resolved)
+                                 source=resolved, progress=FLAGS.progress, total_examples=_split_size())
 
 
 def _report(result) -> None:
@@ -118,6 +149,9 @@ def write_report(path: str, files) -> None:
 
 def main(argv) -> None:
     del argv
+    for name, (default, why) in _UNSUPPORTED.items():
+        if FLAGS[name].value != default:
+            raise SystemExit(f"tfslim eval: --{name}: {why}.")
     from schemas import layout  # pylint: disable=import-outside-toplevel
     from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
 
@@ -133,7 +167,8 @@ def main(argv) -> None:
         if FLAGS.eval_interval_secs:
             raise SystemExit("tfslim eval: --eval_interval_secs watches checkpoints, not SavedModels.")
         _report(eval_lib.evaluate_saved_model(path, files, FLAGS.batch_size, FLAGS.labels_offset,
-                                              FLAGS.max_num_batches))
+                                              FLAGS.max_num_batches, progress=FLAGS.progress,
+                                              total_examples=_split_size()))
         if FLAGS.report:
             write_report(path, files)
         return

@@ -42,6 +42,19 @@ flags.DEFINE_boolean("tflite", False, "Also write TFLite models (float and int8)
 flags.DEFINE_boolean("tflite_int8", True, "With --tflite: also the post-training int8 model.")
 flags.DEFINE_string("representative_split", "train", "Split of --dataset_dir used to calibrate int8.")
 flags.DEFINE_integer("num_calibration_images", 100, "Representative images for int8 calibration.")
+# slim export_inference_graph flags that cannot mean anything here: they stop with the reason.
+flags.DEFINE_boolean("quantize", False, "Not in TF2 (tf.contrib.quantize); see --tflite.")
+flags.DEFINE_boolean("is_video_model", False, "Not supported: the video nets are zoo only.")
+flags.DEFINE_integer("num_frames", None, "Not supported: the video nets are zoo only.")
+
+_UNSUPPORTED = {
+    "quantize": (False, "tf.contrib.quantize's fake-quant eval graph does not exist in TF2; "
+                        "use --tflite for a post-training int8 model"),
+    "is_video_model": (False, "the video nets (i3d, s3dg) are in the zoo API only; export "
+                              "serves 4-D image batches"),
+    "num_frames": (None, "the video nets (i3d, s3dg) are in the zoo API only; export serves "
+                         "4-D image batches"),
+}
 
 TFLITE_SUBDIR = "tflite"
 
@@ -61,6 +74,9 @@ def _class_names(num_classes_hint) -> List[str]:
 
 def main(argv) -> None:
     del argv
+    for name, (default, why) in _UNSUPPORTED.items():
+        if FLAGS[name].value != default:
+            raise SystemExit(f"tfslim export: --{name}: {why}.")
     if not FLAGS.checkpoint_path or not FLAGS.output_dir:
         raise SystemExit("tfslim export: --checkpoint_path and --output_dir are required.")
     if os.path.exists(os.path.join(FLAGS.output_dir, "saved_model.pb")):

@@ -59,9 +59,13 @@ def _error_text(err: Exception) -> str:
 
 def label_images(paths: Sequence[str], run: Callable[[bytes], Dict], top_k: int) -> List[str]:
     """Prints top-k per image; returns 'path: reason' for every image that failed."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
     from serving import client as serving_client, predict  # pylint: disable=import-outside-toplevel
+
+    # A bad image fails as the server's error, or locally as TF's InvalidArgumentError;
+    # TF is loaded only by the local (--model_dir) path, so --server starts without it.
+    not_labelled: tuple = (serving_client.ServingError,)
+    if "tensorflow" in sys.modules:
+        not_labelled += (sys.modules["tensorflow"].errors.InvalidArgumentError,)
 
     failures = []
     for path in paths:
@@ -73,7 +77,7 @@ def label_images(paths: Sequence[str], run: Callable[[bytes], Dict], top_k: int)
             continue
         try:
             ranked = predict.ranked(run(image))[0][:top_k]
-        except (tf.errors.InvalidArgumentError, serving_client.ServingError) as err:
+        except not_labelled as err:
             failures.append(f"{path}: not labelled: {_error_text(err)}")
             continue
         print(path)

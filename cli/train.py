@@ -105,13 +105,14 @@ def define_train_config_flags(names: Mapping[str, str]) -> None:
 
 define_train_config_flags(TRAIN_CONFIG_FLAGS)
 # slim flags without a TrainConfig field.
-flags.DEFINE_string("master", "", "Unused: TF2 has no session master (kept for slim's scripts).")
+flags.DEFINE_string("master", "", "Not in TF2 (no session master): set TF_CONFIG instead.")
 flags.DEFINE_integer("worker_replicas", 1, "Number of workers; must match TF_CONFIG when > 1.")
 flags.DEFINE_integer("num_ps_tasks", 0, "Parameter servers: not supported (use --strategy).")
-flags.DEFINE_integer("task", 0, "Unused: the task comes from TF_CONFIG.")
+flags.DEFINE_integer("task", 0, "Not in TF2: the task index comes from TF_CONFIG.")
 flags.DEFINE_integer("quantize_delay", -1, "Quantization-aware training: not available in TF2.")
-flags.DEFINE_boolean("sync_replicas", False, "Unused: all-reduce training is synchronous.")
-flags.DEFINE_integer("replicas_to_aggregate", 1, "Unused: all-reduce aggregates every replica.")
+flags.DEFINE_boolean("sync_replicas", False, "Not in TF2: all-reduce training is synchronous.")
+flags.DEFINE_integer("replicas_to_aggregate", 1, "Not in TF2: all-reduce aggregates every "
+                     "replica.")
 flags.DEFINE_string("dataset_name", "imagenet", "Dataset name: the prefix of its TFRecord files.")
 flags.DEFINE_string("dataset_split_name", "train", "The split to train on.")
 flags.DEFINE_string("dataset_dir", None, "Directory with the `tfslim convert` output or a "
@@ -128,6 +129,14 @@ _UNSUPPORTED = {
     "num_ps_tasks": (0, "parameter servers are not supported; use --strategy=multi_worker "
                         "with TF_CONFIG"),
     "quantize_delay": (-1, "quantization-aware training (tf.contrib.quantize) does not exist in TF2"),
+    "sync_replicas": (False, "SyncReplicasOptimizer does not exist in TF2; --strategy's all-reduce "
+                             "training is always synchronous, so drop the flag"),
+    "replicas_to_aggregate": (1, "SyncReplicasOptimizer does not exist in TF2; all-reduce "
+                                 "aggregates every replica's gradients each step"),
+    "master": ("", "TF2 has no session master; for several machines use "
+                   "--strategy=multi_worker with TF_CONFIG"),
+    "task": (0, "the task index comes from TF_CONFIG's task.index with "
+                "--strategy=multi_worker; set TF_CONFIG instead"),
 }
 
 

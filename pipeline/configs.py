@@ -26,6 +26,8 @@ class PipelineConfig:
       train: slim training options (model_name, optimizer, ...); steps below.
       train_steps / eval_steps: Trainer TrainArgs/EvalArgs.
       accuracy_threshold: Evaluator's absolute lower bound on top-1.
+      top5_threshold: optional absolute lower bound on top-5 accuracy (the
+        Evaluator's ``top_5_accuracy``); None gates on top-1 only.
       change_threshold: allowed top-1 change vs the last blessed model (>= this).
       use_baseline_resolver: add the LatestBlessedModel Resolver (off for OSS KFP,
         which cannot run resolver nodes).
@@ -56,6 +58,7 @@ class PipelineConfig:
     train_steps: int = 1000
     eval_steps: Optional[int] = None
     accuracy_threshold: float = 0.9
+    top5_threshold: Optional[float] = None
     change_threshold: float = -0.01
     use_baseline_resolver: bool = True
     serving_smoke_test: bool = True

@@ -33,7 +33,8 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
     """TFMA config of the Evaluator (candidate vs the latest blessed baseline).
 
     Metrics: top-1 (SparseCategoricalAccuracy, gated by an absolute lower bound and
-    by its change vs the baseline), top-k (SparseTopKCategoricalAccuracy), per-class
+    by its change vs the baseline), top-k (SparseTopKCategoricalAccuracy, gated by
+    ``config.top5_threshold`` when set), per-class
     argmax precision/recall and the multi-class confusion matrix (a TFMA plot);
     sliced overall and by label. Inputs go through ``serving_examples``, i.e. the
     same Transform-graph preprocessing as serving; its ``dataset_scores`` are indexed
@@ -47,6 +48,12 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
             change_threshold=tfma.GenericChangeThreshold(
                 direction=tfma.MetricDirection.HIGHER_IS_BETTER,
                 absolute={"value": config.change_threshold})))
+    top_k = tfma.MetricConfig(
+        class_name="SparseTopKCategoricalAccuracy",
+        config=f'{{"k": {num_top_k}, "name": "top_{num_top_k}_accuracy"}}')
+    if config.top5_threshold is not None:
+        top_k.threshold.CopyFrom(tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(
+            lower_bound={"value": config.top5_threshold})))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_examples",
                                     label_key=features.LABEL,
@@ -55,8 +62,7 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(class_name="ExampleCount"),
             top1,
-            tfma.MetricConfig(class_name="SparseTopKCategoricalAccuracy",
-                              config=f'{{"k": {num_top_k}, "name": "top_{num_top_k}_accuracy"}}'),
+            top_k,
             tfma.MetricConfig(class_name="PerClassPrecisionRecall", module=PER_CLASS_METRICS),
             tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
         ])])

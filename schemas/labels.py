@@ -11,6 +11,8 @@ import json
 import os
 from typing import Dict, Iterable, List
 
+from schemas import fileio
+
 LABELS_FILENAME = "labels.txt"
 REJECTS_FILENAME = "rejects.jsonl"
 SUMMARY_FILENAME = "summary.json"
@@ -31,13 +33,6 @@ def summary_path(examples_uri: str) -> str:
     return os.path.join(examples_uri, SUMMARY_FILENAME)
 
 
-def _gfile():
-    """tf.io.gfile (local paths and gs:// alike), imported on first use so the module stays light."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
-    return tf.io.gfile
-
-
 def num_classes(labels: Dict[int, str], labels_offset: int = 0) -> int:
     """The model's output count for a labels.txt: ``max(N) + 1 - labels_offset``.
 
@@ -51,12 +46,11 @@ def num_classes(labels: Dict[int, str], labels_offset: int = 0) -> int:
 
 def read_label_file(path: str) -> Dict[int, str]:
     """Reads ``N:name`` lines, splitting at the first ':' as slim's read_label_file does."""
-    gfile = _gfile()
-    if not gfile.exists(path):
+    if not fileio.exists(path):
         raise FileNotFoundError(f"Label file {path} does not exist; the ImageExampleGen and "
                                 "`tfslim convert` write it next to the examples.")
     labels: Dict[int, str] = {}
-    with gfile.GFile(path, "r") as f:
+    with fileio.open_file(path, "r") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\r\n")
             if not line:
@@ -70,28 +64,25 @@ def read_label_file(path: str) -> Dict[int, str]:
 
 def write_label_file(labels: Dict[int, str], path: str) -> None:
     """Writes ``N:name`` lines sorted by N (slim's write_label_file format)."""
-    gfile = _gfile()
     for name in labels.values():
         if "\n" in name:
             raise ValueError(f"class name {name!r} contains a newline")
     directory = os.path.dirname(path)
     if directory:
-        gfile.makedirs(directory)
-    with gfile.GFile(path, "w") as f:
+        fileio.makedirs(directory)
+    with fileio.open_file(path, "w") as f:
         f.write("".join(f"{index}:{labels[index]}\n" for index in sorted(labels)))
 
 
 def write_rejects(rejects: Iterable[Dict[str, str]], path: str) -> None:
     """rejects.jsonl, sorted by path then reason so reruns write identical bytes."""
-    gfile = _gfile()
     ordered = sorted(rejects, key=lambda r: (r["path"], r["reason"], r.get("detail", "")))
     lines = [json.dumps(r, sort_keys=True) for r in ordered]
-    with gfile.GFile(path, "w") as f:
+    with fileio.open_file(path, "w") as f:
         f.write("".join(line + "\n" for line in lines))
 
 
 def read_rejects(path: str) -> List[Dict[str, str]]:
     """The rejects.jsonl entries ({'path', 'reason'[, 'detail']})."""
-    gfile = _gfile()
-    with gfile.GFile(path, "r") as f:
+    with fileio.open_file(path, "r") as f:
         return [json.loads(line) for line in f if line.strip()]

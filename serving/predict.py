@@ -3,13 +3,14 @@
 ``load_serving_fn`` + ``top_k`` are the local path of ``tfslim predict``; the
 remote paths (TF Serving REST and gRPC) live in serving/client.py and
 return the same output dict, which ``ranked`` turns into (label, score) lists.
+TensorFlow is imported by the local path only, so ``ranked`` serves the remote
+path (`tfslim predict --server`) without it.
 """
 from __future__ import annotations
 
 from typing import Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
-import tensorflow as tf
 
 from serving.signatures import IMAGE_INPUT, SERVING_DEFAULT
 from serving.versions import latest_version_dir  # noqa: F401  (predict's API)
@@ -18,6 +19,7 @@ from serving.versions import latest_version_dir  # noqa: F401  (predict's API)
 def load_serving_fn(model_dir: str, signature_name: str = SERVING_DEFAULT):
     """Loads a signature (default ``serving_default``) of a SavedModel or of the latest
     version under a TF Serving base dir."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     loaded = tf.saved_model.load(latest_version_dir(model_dir))
     if signature_name not in loaded.signatures:
         raise KeyError(f"SavedModel {model_dir} has no signature {signature_name!r}; "
@@ -32,6 +34,7 @@ def run_images(serving_fn, images: Sequence[bytes]) -> Dict[str, np.ndarray]:
 
     Raises tf.errors.InvalidArgumentError (from the graph) for bytes that are not an image.
     """
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     outputs = serving_fn(**{IMAGE_INPUT: tf.constant(list(images), dtype=tf.string)})
     return {name: value.numpy() for name, value in outputs.items()}
 

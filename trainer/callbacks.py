@@ -1,7 +1,10 @@
 """Keras callbacks with slim's logging, summary and checkpoint cadence.
 
 All three read the step from the optimizer (slim's global_step) and the values
-``Classifier.train_step`` returns for the step just run.
+``Classifier.train_step`` returns for the step just run. They take those values as
+tensors (``_supports_tf_logs``) and copy them to the host only when they log or write a
+summary: a callback without it makes Keras copy every step's logs to numpy, which
+stalls an accelerator once per step.
 """
 from __future__ import annotations
 
@@ -54,6 +57,8 @@ class _StepCallback(tf_keras.callbacks.Callback):
 
     def __init__(self, optimizer):
         super().__init__()
+        # Logs arrive as tensors; subclasses read them to the host only when due.
+        self._supports_tf_logs = True
         self.optimizer = optimizer
         self.start_step = 0
 
@@ -178,7 +183,7 @@ class SummaryWriter(_StepCallback):
         with self.writer.as_default(step=step):
             for key, tag in SUMMARY_SCALARS.items():
                 if logs and key in logs:
-                    tf.summary.scalar(tag, float(np.asarray(logs[key])))
+                    tf.summary.scalar(tag, logs[key])
             tf.summary.scalar("global_step/sec", rate)
             if self.images is not None:
                 tf.summary.image("input_images", display_range(self.images),

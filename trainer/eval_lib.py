@@ -12,6 +12,7 @@ recall@5 (top-5 accuracy), over one pass of the split (or ``max_num_batches``).
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Iterator, Optional, Sequence, Tuple
 
 import numpy as np
@@ -72,9 +73,23 @@ def _records(file_patterns: Sequence[str], batch_size: int,
         yield batch, parsed[features.LABEL].numpy()
 
 
+def progress_bar(enabled: bool, total_examples: Optional[int], batch_size: int,
+                 max_num_batches: Optional[int]):
+    """A tqdm bar over the examples evaluated (stderr, like `tfslim convert`'s). Its total is
+    ``total_examples`` (capped by max_num_batches) when known, else it counts up."""
+    from tqdm import tqdm  # pylint: disable=import-outside-toplevel
+    total = total_examples
+    if max_num_batches:
+        total = min(total or max_num_batches * batch_size, max_num_batches * batch_size)
+    return tqdm(total=total, desc="eval", unit="img", file=sys.stderr, dynamic_ncols=True,
+                disable=not enabled, mininterval=0.5)
+
+
 def evaluate_saved_model(saved_model_dir: str, file_patterns: Sequence[str], batch_size: int = 100,
-                         labels_offset: int = 0, max_num_batches: Optional[int] = None) -> EvalResult:
-    """Top-1/top-5 of a serving SavedModel on slim TFRecords via ``serving_examples``."""
+                         labels_offset: int = 0, max_num_batches: Optional[int] = None,
+                         progress: bool = False, total_examples: Optional[int] = None) -> EvalResult:
+    """Top-1/top-5 of a serving SavedModel on slim TFRecords via ``serving_examples``;
+    ``progress`` shows a bar (of ``total_examples`` when known)."""
     from serving.versions import latest_version_dir  # pylint: disable=import-outside-toplevel
 
     model_dir = latest_version_dir(saved_model_dir)
@@ -84,25 +99,32 @@ def evaluate_saved_model(saved_model_dir: str, file_patterns: Sequence[str], bat
                          f"it has {sorted(loaded.signatures)}")
     fn = loaded.signatures[export.SERVING_EXAMPLES]
     tally = _Tally()
-    for batch, labels in _records(file_patterns, batch_size, max_num_batches):
-        scores = fn(**{export.EXAMPLES_INPUT: batch})["scores"].numpy()
-        tally.add(scores, labels - labels_offset)
+    with progress_bar(progress, total_examples, batch_size, max_num_batches) as bar:
+        for batch, labels in _records(file_patterns, batch_size, max_num_batches):
+            scores = fn(**{export.EXAMPLES_INPUT: batch})["scores"].numpy()
+            tally.add(scores, labels - labels_offset)
+            bar.update(len(labels))
     version = model_dir.rstrip("/").rsplit("/", 1)[-1]
     return tally.result(int(version) if version.isdigit() else 0, model_dir)
 
 
 def evaluate_net(net, image_spec: ImageSpec, file_patterns: Sequence[str], batch_size: int = 100,
                  labels_offset: int = 0, max_num_batches: Optional[int] = None,
-                 step: int = 0, source: str = "") -> EvalResult:
-    """Top-1/top-5 of a zoo net (weights already restored) with slim eval preprocessing."""
+                 step: int = 0, source: str = "", progress: bool = False,
+                 total_examples: Optional[int] = None) -> EvalResult:
+    """Top-1/top-5 of a zoo net (weights already restored) with slim eval preprocessing;
+    ``progress`` shows a bar (of ``total_examples`` when known)."""
     ds = data.make_dataset(file_patterns, image_spec, batch_size, is_training=False,
                            labels_offset=labels_offset)
     if max_num_batches:
         ds = ds.take(max_num_batches)
     logits_fn = tf.function(lambda images: net(images, training=False)[0])
     tally = _Tally()
-    for images, labels in ds:
-        tally.add(tf.cast(logits_fn(images), tf.float32).numpy(), labels.numpy())
+    with progress_bar(progress, total_examples, batch_size, max_num_batches) as bar:
+        for images, labels in ds:
+            labels = labels.numpy()
+            tally.add(tf.cast(logits_fn(images), tf.float32).numpy(), labels)
+            bar.update(len(labels))
     return tally.result(step, source)
 
 

@@ -17,11 +17,10 @@ import uuid
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import apache_beam as beam
-import tensorflow as tf
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from components.image_example_gen import download, planning, transforms, workdirs
-from schemas import labels as labels_lib, layout as layout_lib
+from schemas import fileio, labels as labels_lib, layout as layout_lib
 from components.image_example_gen.progress import ProgressMonitor
 from components.image_example_gen.sources import SOURCES, make_source, source_names
 from components.image_example_gen.sources.base import Source
@@ -88,9 +87,9 @@ def _remove_stale_shards(layout: layout_lib.ShardLayout, plan: planning.Plan) ->
     """Shards of an earlier run with another shard count would mix into the dataset."""
     keep = {layout.shard_path(s.split, s.index, s.num_shards) for s in plan.shards}
     pattern = os.path.join(layout.directory, f"{glob.escape(plan.dataset_name)}_*-?????-of-?????.tfrecord")
-    for path in tf.io.gfile.glob(pattern) + tf.io.gfile.glob(pattern + ".incomplete"):
+    for path in fileio.glob(pattern) + fileio.glob(pattern + ".incomplete"):
         if path not in keep:
-            tf.io.gfile.remove(path)
+            fileio.remove(path)
 
 
 def beam_options(beam_args: Optional[Sequence[str]], num_items: int = 0) -> PipelineOptions:
@@ -115,17 +114,17 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
     source_cls = SOURCES[request.dataset_name]
     root = download.ensure_source(source_cls, request.dataset_dir, request.source, request.download)
     source = make_source(request.dataset_name, root, request.source_options)
-    tf.io.gfile.makedirs(request.dataset_dir)
+    fileio.makedirs(request.dataset_dir)
     workdirs.remove_stale_temp_dirs()
     with workdirs.DatasetLock(request.dataset_dir):
         workdirs.remove_stale_run_dirs(request.dataset_dir)
         paths = output_paths(request.dataset_dir, request.dataset_name)
         # The summary is the completion marker: gone before anything changes, written last.
-        if tf.io.gfile.exists(paths["summary"]):
-            tf.io.gfile.remove(paths["summary"])
+        if fileio.exists(paths["summary"]):
+            fileio.remove(paths["summary"])
         started = time.monotonic()
         plan, layout = _run(request, source, paths, beam_args)
-    with tf.io.gfile.GFile(paths["summary"]) as f:
+    with fileio.open_file(paths["summary"]) as f:
         summary = json.load(f)
     summary["seconds"] = round(time.monotonic() - started, 2)
     summary["files"] = {**paths, "shards": [layout.shard_path(s.split, s.index, s.num_shards)
@@ -151,7 +150,7 @@ def _run(request: ConvertRequest, source: Source, paths: Dict[str, str],
                                         dataset_name=request.dataset_name)
         _remove_stale_shards(layout, plan)
         labels_lib.write_label_file(plan.labels, paths["labels"])
-        tf.io.gfile.makedirs(progress_dir)
+        fileio.makedirs(progress_dir)
         with ProgressMonitor(progress_dir, plan.num_items, enabled=request.progress,
                              description=f"{request.dataset_name}"):
             with beam.Pipeline(options=beam_options(beam_args, plan.num_items)) as pipeline:
@@ -159,8 +158,7 @@ def _run(request: ConvertRequest, source: Source, paths: Dict[str, str],
                     plan, layout, paths["rejects"], paths["summary"], run_dir, progress_dir)
     finally:
         workdir.cleanup()
-        if tf.io.gfile.exists(run_dir):
-            tf.io.gfile.rmtree(run_dir)
+        fileio.rmtree(run_dir)
     return plan, layout
 
 
@@ -190,4 +188,4 @@ def format_summary(summary: Dict[str, Any]) -> str:
 
 def list_shards(dataset_dir: str, name: str, split: str) -> List[str]:
     """The slim-named shard files of one split, in order."""
-    return sorted(tf.io.gfile.glob(os.path.join(dataset_dir, f"{glob.escape(name)}_{split}-?????-of-?????.tfrecord")))
+    return sorted(fileio.glob(os.path.join(dataset_dir, f"{glob.escape(name)}_{split}-?????-of-?????.tfrecord")))

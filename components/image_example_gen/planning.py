@@ -24,9 +24,8 @@ import pickle
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-import tensorflow as tf
-
-from components.image_example_gen import records
+from components.image_example_gen import example as example_lib, records
+from schemas import fileio
 from components.image_example_gen.sources.base import Source
 
 # Shards of about this many items when the shard count is automatic (the TFX component).
@@ -56,7 +55,7 @@ class ShardTask:
     count: int
 
     def load(self) -> ShardSpec:
-        with tf.io.gfile.GFile(self.plan_path, "rb") as f:
+        with fileio.open_file(self.plan_path, "rb") as f:
             items = pickle.loads(f.read())
         return ShardSpec(self.split, self.index, self.num_shards,
                          tuple(records.ItemRef(*fields) for fields in items))
@@ -73,14 +72,14 @@ _fields = operator.attrgetter(*(field.name for field in dataclasses.fields(recor
 
 def write_shard_tasks(shards: Sequence[ShardSpec], directory: str) -> List[ShardTask]:
     """Writes each shard's items to ``directory/<split>-<index>.items`` (pickled tuples)."""
-    tf.io.gfile.makedirs(directory)
+    fileio.makedirs(directory)
     tasks = []
     for shard in shards:
         path = f"{directory}/{shard.split}-{shard.index:05d}.items"
         # Plain field tuples: dataclasses.astuple deep-copies each field (~30 us an item).
         payload = pickle.dumps([_fields(item) for item in shard.items],
                                protocol=pickle.HIGHEST_PROTOCOL)
-        with tf.io.gfile.GFile(path, "wb") as f:
+        with fileio.open_file(path, "wb") as f:
             f.write(payload)
         tasks.append(ShardTask(shard.split, shard.index, shard.num_shards, path, len(shard.items)))
     return tasks
@@ -163,8 +162,8 @@ class Plan:
 
 def tfx_hash_bucket(key: str, total_buckets: int) -> int:
     """The bucket TFX's _PartitionFn gives an example whose partition feature holds ``key``."""
-    feature = tf.train.Feature(bytes_list=tf.train.BytesList(value=[encode_key(key)]))
-    digest = hashlib.sha256(feature.SerializeToString(deterministic=True)).hexdigest()
+    feature = example_lib.encode_feature(example_lib.BYTES, (encode_key(key),))
+    digest = hashlib.sha256(feature).hexdigest()
     return int(digest, 16) % total_buckets
 
 

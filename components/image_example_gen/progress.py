@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 import threading
 
-import tensorflow as tf
 from tqdm import tqdm
+
+from schemas import fileio
 
 POLL_S = 0.5
 
@@ -19,13 +20,13 @@ POLL_S = 0.5
 def processed(progress_dir: str) -> int:
     """Sum of the per-shard counts written so far."""
     total = 0
-    for path in tf.io.gfile.glob(f"{progress_dir}/*"):
+    for path in fileio.glob(f"{progress_dir}/*"):
         if path.endswith(".tmp"):
             continue
         try:
-            with tf.io.gfile.GFile(path) as f:
+            with fileio.open_file(path) as f:
                 total += int(f.read().strip() or 0)
-        except (ValueError, tf.errors.OpError):
+        except (ValueError, OSError):
             continue  # being replaced right now
     return total
 

@@ -1,6 +1,7 @@
 """The Beam PTransforms of ingestion, shared by the TFX executor and `tfslim convert`.
 
 - ``ItemsToExamples``: ItemRef → tf.Example, rejects as a tagged output (element-wise).
+  (The one stage that imports TensorFlow, to hand TFX parsed Examples.)
 - ``FindDuplicates``: shards → (duplicate key, kept key) for inputs with equal bytes.
 - ``WriteShards``: shard specs → one TFRecord file per shard, written in plan order
   (deterministic bytes, one image in memory per worker), plus per-shard stats.
@@ -17,14 +18,14 @@ import json
 import logging
 import os
 import time
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 import apache_beam as beam
-import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
 from components.image_example_gen import image_codec, integrity, records
-from schemas import labels as labels_lib
+from components.image_example_gen.record_writer import RecordWriter
+from schemas import fileio, labels as labels_lib
 from schemas.layout import INCOMPLETE_SUFFIX, ShardLayout
 from components.image_example_gen.planning import Plan, ShardSpec, resolve_shard, write_shard_tasks
 from components.image_example_gen.sources.base import Reader, Source
@@ -33,12 +34,19 @@ REJECTS_TAG = "rejects"
 METRICS_NAMESPACE = "tfslim.ingestion"
 
 
+class Converted(NamedTuple):
+    """One converted input: the serialized tf.Example, its label, whether it was re-encoded."""
+    record: bytes
+    label: int
+    reencoded: bool
+
+
 def convert_item(reader: Reader, ref: records.ItemRef,
                  limits: integrity.Limits = integrity.DEFAULT_LIMITS
-                 ) -> Tuple[Optional[tf.train.Example], Optional[records.Reject], bool]:
-    """One input → (example, None, reencoded) or (None, reject, False). Never raises for
-    bad data: every failure becomes a Reject with a reason. ``limits``: the image checks
-    (size caps, optional full decode) from the source's options."""
+                 ) -> Tuple[Optional[Converted], Optional[records.Reject]]:
+    """One input → (converted, None) or (None, reject). Never raises for bad data: every
+    failure becomes a Reject with a reason. ``limits``: the image checks (size caps,
+    optional full decode) from the source's options."""
     try:
         raw = reader.read(ref)
         if raw.pixels is not None:
@@ -47,9 +55,10 @@ def convert_item(reader: Reader, ref: records.ItemRef,
             image = image_codec.normalize(raw.data or b"", limits)
         label = ref.label if raw.label is None else raw.label
         text = ref.text if raw.text is None else raw.text
-        return example_lib.build_example(image, label, text, ref.key, raw.extra), None, image.reencoded
+        record = example_lib.encode_example(image, label, text, ref.key, raw.extra)
+        return Converted(record, int(label), image.reencoded), None
     except records.Rejected as err:
-        return None, records.Reject(ref.key, err.reason, err.detail), False
+        return None, records.Reject(ref.key, err.reason, err.detail)
 
 
 class _SourceDoFn(beam.DoFn):
@@ -71,13 +80,18 @@ class _SourceDoFn(beam.DoFn):
 
 class _ConvertItemFn(_SourceDoFn):
 
+    def setup(self):
+        super().setup()
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+        self._parse = tf.train.Example.FromString
+
     def process(self, ref: records.ItemRef) -> Iterator[Any]:
-        example, reject, _ = convert_item(self._reader, ref, self._limits)
+        converted, reject = convert_item(self._reader, ref, self._limits)
         if reject is not None:
             logging.warning("rejected %s: %s %s", reject.path, reject.reason, reject.detail)
             yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
         else:
-            yield example
+            yield self._parse(converted.record)
 
 
 @beam.ptransform_fn
@@ -174,21 +188,6 @@ def FindDuplicates(shards: beam.PCollection, source: Source):  # pylint: disable
 
 
 
-def _replace(source: str, target: str) -> None:
-    """Moves the finished temp file to its final name.
-
-    Locally the old target is unlinked first: renaming over an existing file makes ext4
-    (auto_da_alloc) write the new file back synchronously, ~30 ms per shard."""
-    if "://" in target:
-        tf.io.gfile.rename(source, target, overwrite=True)
-        return
-    try:
-        os.unlink(target)
-    except FileNotFoundError:
-        pass
-    os.rename(source, target)
-
-
 class _WriteShardFn(_SourceDoFn):
     """Converts a shard's items in order and writes its file (temp name, then rename)."""
 
@@ -202,36 +201,34 @@ class _WriteShardFn(_SourceDoFn):
     def _report_progress(self, shard: ShardSpec, done: int) -> None:
         if self._progress_dir:
             path = os.path.join(self._progress_dir, f"{shard.split}-{shard.index:05d}")
-            with tf.io.gfile.GFile(path + ".tmp", "w") as f:
+            with fileio.open_file(path + ".tmp", "w") as f:
                 f.write(str(done))
-            _replace(path + ".tmp", path)
+            fileio.replace(path + ".tmp", path)
 
     def process(self, element, duplicates: Dict[str, str]) -> Iterator[Any]:
         shard = resolve_shard(element)
         path = self._layout.shard_path(shard.split, shard.index, shard.num_shards)
-        tf.io.gfile.makedirs(os.path.dirname(path))
+        fileio.makedirs(os.path.dirname(path))
         temp = path + INCOMPLETE_SUFFIX
         per_label: Dict[int, int] = {}
         reencoded = 0
         last_report = time.monotonic()
-        options = tf.io.TFRecordOptions(compression_type=self._layout.compression)
-        with tf.io.TFRecordWriter(temp, options) as writer:
+        with RecordWriter(temp, self._layout.compression) as writer:
             for done, ref in enumerate(shard.items, 1):
                 if ref.key not in duplicates:
-                    example, reject, was_reencoded = convert_item(self._reader, ref, self._limits)
+                    converted, reject = convert_item(self._reader, ref, self._limits)
                     if reject is not None:
                         self._rejected.inc()
                         yield beam.pvalue.TaggedOutput(REJECTS_TAG, reject)
                     else:
-                        writer.write(example_lib.serialize(example))
-                        label = example.features.feature[example_lib.LABEL].int64_list.value[0]
-                        per_label[label] = per_label.get(label, 0) + 1
-                        reencoded += int(was_reencoded)
+                        writer.write(converted.record)
+                        per_label[converted.label] = per_label.get(converted.label, 0) + 1
+                        reencoded += int(converted.reencoded)
                         self._converted.inc()
                 if time.monotonic() - last_report > 0.5:
                     self._report_progress(shard, done)
                     last_report = time.monotonic()
-        _replace(temp, path)
+        fileio.replace(temp, path)
         self._report_progress(shard, len(shard.items))
         yield {"split": shard.split, "shard": shard.index, "path": path,
                "count": sum(per_label.values()), "reencoded": reencoded,
@@ -290,9 +287,9 @@ def _write_reports(stats: List[Dict[str, Any]], rejects: List[records.Reject],
     labels_lib.write_rejects(reject_dicts, rejects_path)
     summary = build_summary(info, stats, reject_dicts)
     # Last and atomic: the summary is the completion marker readers check.
-    with tf.io.gfile.GFile(summary_path + ".tmp", "w") as f:
+    with fileio.open_file(summary_path + ".tmp", "w") as f:
         f.write(json.dumps(summary, indent=1, sort_keys=True) + "\n")
-    tf.io.gfile.rename(summary_path + ".tmp", summary_path, overwrite=True)
+    fileio.replace(summary_path + ".tmp", summary_path)
 
 
 @beam.ptransform_fn

@@ -42,3 +42,17 @@ def test_every_subcommand_help_names_itself():
     out = _run([TFSLIM, "download_checkpoint", "--help"])
     text = out.stdout + out.stderr
     assert "USAGE: tfslim download_checkpoint [flags]" in text and "--dir" in text
+
+
+@pytest.mark.parametrize("command,flag,message", [
+    ("export", "--quantize", "fake-quant eval graph does not exist in TF2"),
+    ("export", "--is_video_model", "video nets (i3d, s3dg) are in the zoo API only"),
+    ("export", "--num_frames=16", "video nets (i3d, s3dg) are in the zoo API only"),
+    ("eval", "--quantize", "fake-quant eval graph does not exist in TF2"),
+    ("eval", "--master=grpc://10.0.0.1:2222", "TF2 has no session master"),
+    ("eval", "--num_preprocessing_threads=8", "AUTOTUNE chooses the preprocessing parallelism"),
+])
+def test_slim_flags_without_a_tf2_meaning_stop_with_the_reason(command, flag, message):
+    out = _run([TFSLIM, command, flag])
+    assert out.returncode == 1 and f"tfslim {command}: --{flag[2:].split('=')[0]}: " in out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr

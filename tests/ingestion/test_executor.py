@@ -3,6 +3,7 @@ import json
 import os
 
 import pytest
+import tensorflow as tf
 from tfx.components.example_gen import base_example_gen_executor
 from tfx.proto import example_gen_pb2
 
@@ -46,7 +47,7 @@ def test_splits_follow_tfx_hash_buckets(bad_tree, run):
     assert set(seen) == converted
     for rel, split in seen.items():
         # The exact bucket TFX's own partition function gives image/filename = rel.
-        example = planning.tf.train.Example()
+        example = tf.train.Example()
         example.features.feature["image/filename"].bytes_list.value.append(rel.encode())
         index = base_example_gen_executor._PartitionFn(  # pylint: disable=protected-access
             example, 2, [9, 10], OUTPUT_CONFIG.split_config)

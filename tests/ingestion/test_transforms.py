@@ -1,6 +1,7 @@
 """Beam transforms with TestPipeline + assert_that on a tiny folder made by the test."""
 import apache_beam as beam
 import pytest
+import tensorflow as tf
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from tfx.proto import example_gen_pb2
@@ -93,7 +94,7 @@ def test_hash_split_matches_tfx_partition():
     assigned = planning.assign_hash(items, planning.HashSplit((("train", 7), ("eval", 3))))
     for name, refs in assigned.items():
         for ref in refs:
-            example = planning.tf.train.Example()
+            example = tf.train.Example()
             example.features.feature["image/filename"].bytes_list.value.append(ref.key.encode())
             assert ["train", "eval"][tfx_base._PartitionFn(example, 2, [7, 10], split_config)] == name  # pylint: disable=protected-access
     assert 0 < len(assigned["eval"]) < len(assigned["train"])

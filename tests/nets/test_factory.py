@@ -14,7 +14,7 @@ from trainer import nets
 HEAVY = {
     "inception_v4", "inception_resnet_v2", "nasnet_large", "pnasnet_large",
     "resnet_v1_152", "resnet_v1_200", "resnet_v2_152", "resnet_v2_200",
-    "vgg_a", "vgg_16", "vgg_19", "overfeat",
+    "vgg_a", "vgg_16", "vgg_19", "overfeat", "i3d",
 }
 NUM_CLASSES = 7
 
@@ -31,7 +31,9 @@ def test_network_builds_and_returns_logits(name):
     model = nets.create_model(name, num_classes=NUM_CLASSES)
     assert model.default_image_size == spec.default_image_size
 
-    logits, end_points = model(tf.random.uniform([2, size, size, 3], seed=1), training=False)
+    # slim's nets_factory_test feeds the video nets 10 frames at half their default size.
+    shape = [2, 10, size // 2, size // 2, 3] if spec.video else [2, size, size, 3]
+    logits, end_points = model(tf.random.uniform(shape, seed=1), training=False)
 
     assert logits.shape == (2, NUM_CLASSES)
     assert np.all(np.isfinite(logits.numpy()))

@@ -147,11 +147,6 @@ def test_nasnet_mobile_matches_keras_port_with_same_pooling(mobile_model):
     size = 96
     kmodel = tf_keras.applications.NASNetMobile(input_shape=(size, size, 3), weights=None,
                                                 classes=1001, classifier_activation=None)
-    for layer in kmodel.layers:
-        if re.match(r"reduction_pad_1_", layer.name):
-            layer.padding = ((0, 0), (0, 0))
-        if re.match(r"reduction_(left2|left3|right5)_", layer.name):
-            layer.padding = "same"
     rng = np.random.default_rng(0)
     keras_vars = {w.name[:-2]: w for w in kmodel.weights}
     model = mobile_model
@@ -166,9 +161,22 @@ def test_nasnet_mobile_matches_keras_port_with_same_pooling(mobile_model):
         elif name.endswith(("beta", "moving_mean", "biases")):
             keras_var.assign(0.1 * rng.standard_normal(keras_var.shape))
         var.assign(keras_var)
-    expected = kmodel(images, training=False).numpy()
     logits = model(images, training=False)[0].numpy()
+    # Why the reference is patched: slim's reduction cells pool with SAME padding
+    # (nasnet_utils: max/avg pool 3x3 stride 2 'SAME', with avg pools counting only
+    # real pixels), while the Keras port zero-pads first ('reduction_pad_1') and
+    # pools VALID, so near the borders it max-pools / averages padded zeros. Unpatched,
+    # the two graphs genuinely differ; the patch touches only those pools.
+    unpatched = kmodel(images, training=False).numpy()
+    for layer in kmodel.layers:
+        if re.match(r"reduction_pad_1_", layer.name):
+            layer.padding = ((0, 0), (0, 0))
+        if re.match(r"reduction_(left2|left3|right5)_", layer.name):
+            layer.padding = "same"
+    expected = kmodel(images, training=False).numpy()
     assert_close(expected, logits, "logits vs patched tf_keras NASNetMobile")
+    with pytest.raises(AssertionError, match="max abs diff"):
+        assert_close(unpatched, logits, "logits vs unpatched tf_keras NASNetMobile")
 
 
 def test_pnasnet_mobile_end_points_and_layers():

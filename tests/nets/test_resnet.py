@@ -233,3 +233,13 @@ def test_resnet_v2_50_atrous_parity(ckpt_prefix):
 def test_resnet_v1_101_parity(ckpt_prefix):
     images = np.random.default_rng(2).standard_normal((1, 64, 64, 3)).astype(np.float32)
     _parity("v1", 101, images, ckpt_prefix)
+
+
+# The rest of tf_slim's ResNets. 32x32 keeps the forward pass trivial (block4 is
+# 1x1); the time goes to building, initialising and saving slim's variables.
+@pytest.mark.slow
+@pytest.mark.parametrize("version,depth", [("v1", 152), ("v1", 200), ("v2", 101),
+                                           ("v2", 152), ("v2", 200)])
+def test_deep_resnet_parity(version, depth, ckpt_prefix):
+    images = np.random.default_rng(depth).standard_normal((1, 32, 32, 3)).astype(np.float32)
+    _parity(version, depth, images, ckpt_prefix)

@@ -45,9 +45,8 @@ def write_examples_artifact(uri: str, train: int = 200, eval_: int = 60) -> str:
         path = os.path.join(directory, "data_tfrecord-00000-of-00001.gz")
         with tf.io.TFRecordWriter(path, "GZIP") as writer:
             for index, (pixels, label) in enumerate(items):
-                ex = example_lib.build_example(image_codec.normalize(encode(pixels)), label,
-                                               str(label), f"{label}/{split}{index}.png")
-                writer.write(example_lib.serialize(ex))
+                writer.write(example_lib.encode_example(image_codec.normalize(encode(pixels)), label,
+                                                        str(label), f"{label}/{split}{index}.png"))
     labels_lib.write_label_file({i: str(i) for i in range(10)}, labels_lib.labels_path(uri))
     return uri
 

@@ -57,8 +57,7 @@ def test_examples_signature_agrees_with_image_signature(exported):
     from components.image_example_gen import example as example_lib, image_codec
     pixels, label = helpers.digit_images(1, start=1500)[0]
     png = helpers.encode(pixels)
-    serialized = example_lib.serialize(example_lib.build_example(
-        image_codec.normalize(png), label, str(label), "x.png"))
+    serialized = example_lib.encode_example(image_codec.normalize(png), label, str(label), "x.png")
     by_example = loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant([serialized]))
     by_image = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([png]))
     np.testing.assert_allclose(by_example["scores"].numpy(), by_image["scores"].numpy(), atol=1e-6)

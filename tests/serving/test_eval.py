@@ -1,6 +1,7 @@
 """Checkpoint restore for inference (project + EMA, slim), the eval metrics, and `tfslim eval`'s loop."""
 import glob
 import os
+import re
 
 import numpy as np
 import pytest
@@ -89,8 +90,17 @@ def test_eval_cli_loop_writes_accuracy_and_recall_5(ema_checkpoint, examples_uri
     assert result.returncode == 0, result.stderr[-2000:]
     assert "eval/Accuracy[" in result.stdout and "eval/Recall_5[" in result.stdout
     assert "on 24 examples" in result.stdout and "@ step 3)" in result.stdout
+    # A progress bar on stderr (no summary.json here: it counts up).
+    assert re.search(r"eval: [^\r\n]*\b24(img|/24)", result.stderr), result.stderr[-2000:]
     tags = set()
     for path in glob.glob(os.path.join(eval_dir, "events.out.tfevents.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
             tags |= {(v.tag, event.step) for v in event.summary.value}
     assert {("eval/Accuracy", 3), ("eval/Recall_5", 3)} <= tags
+
+
+def test_progress_bar_total_is_the_split_capped_by_max_num_batches():
+    assert eval_lib.progress_bar(False, 50, 8, 2).total == 16
+    assert eval_lib.progress_bar(False, 10, 8, 5).total == 10
+    assert eval_lib.progress_bar(False, 50, 8, None).total == 50
+    assert eval_lib.progress_bar(False, None, 8, None).total is None

@@ -1,6 +1,7 @@
 """`tfslim predict`: labels images locally and through a REST server; bad files fail by name."""
 import pytest
 
+from tests.cli_probe import run_probed
 from tests.serving.cli import run_tfslim
 from tests.serving.conftest import CLASS_NAMES
 from tests.serving.fake_serving import FakeRestServer
@@ -48,6 +49,17 @@ def test_predict_through_rest_server(lenet_model_dir, image_files):
     assert len(_labelled(result.stdout, good)[:3]) == 3
     assert f"{corrupt}: not labelled: HTTP 400" in result.stderr
     assert "not a JPEG/PNG/GIF/BMP image" in result.stderr
+
+
+def test_predict_through_rest_server_does_not_import_tensorflow(lenet_model_dir, image_files):
+    good, corrupt, _, _ = image_files
+    with FakeRestServer(lenet_model_dir, "lenet") as server:
+        result, loaded = run_probed("predict", good, corrupt, f"--server={server.address}",
+                                    "--model_name=lenet", "--top_k=3")
+    assert result.returncode == 1, result.stderr[-2000:]  # the corrupt file is reported
+    assert len(_labelled(result.stdout, good)[:3]) == 3
+    assert f"{corrupt}: not labelled: HTTP 400" in result.stderr
+    assert loaded == []
 
 
 def test_predict_needs_exactly_one_backend(image_files):

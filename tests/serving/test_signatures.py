@@ -20,8 +20,8 @@ def loaded(lenet_model_dir):
 def test_signatures_agree_and_outputs_are_consistent(loaded, digit_pngs):
     pngs = [png for png, _ in digit_pngs]
     by_bytes = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(pngs))
-    examples = [example_lib.serialize(example_lib.build_example(
-        image_codec.normalize(png), label, str(label), f"{i}.png")) for i, (png, label) in enumerate(digit_pngs)]
+    examples = [example_lib.encode_example(image_codec.normalize(png), label, str(label), f"{i}.png")
+                for i, (png, label) in enumerate(digit_pngs)]
     by_example = loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(examples))
     tensors = preprocess_encoded_batch(tf.constant(pngs), helpers.LENET_GRAY)
     by_tensor = loaded.signatures[export.SERVING_TENSORS](images=tensors)

@@ -72,6 +72,10 @@ def test_fine_tune_command_shape_with_lenet(tmp_path):
 @pytest.mark.parametrize("flag,message", [
     ("--num_ps_tasks=2", "parameter servers are not supported"),
     ("--quantize_delay=100", "quantization-aware training"),
+    ("--sync_replicas", "SyncReplicasOptimizer does not exist in TF2"),
+    ("--replicas_to_aggregate=4", "all-reduce aggregates every replica"),
+    ("--master=grpc://10.0.0.1:2222", "TF2 has no session master"),
+    ("--task=1", "task index comes from TF_CONFIG"),
 ])
 def test_unsupported_slim_flags_say_why(tmp_path, flag, message):
     out = tfslim_train(f"--dataset_dir={tmp_path}", "--max_number_of_steps=1", flag, timeout=120)

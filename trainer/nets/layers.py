@@ -20,6 +20,7 @@ import tensorflow as tf
 import tf_keras
 
 IntOrPair = Union[int, Sequence[int]]
+IntOrTriple = Union[int, Sequence[int]]
 
 
 def _pair(value: IntOrPair) -> Tuple[int, int]:
@@ -33,6 +34,12 @@ def slim_l2(weight_decay: float) -> Optional[tf_keras.regularizers.Regularizer]:
     if not weight_decay:
         return None
     return tf_keras.regularizers.L2(0.5 * float(weight_decay))
+
+
+def _triple(value: IntOrTriple) -> Tuple[int, int, int]:
+    if isinstance(value, int):
+        return (value, value, value)
+    return (int(value[0]), int(value[1]), int(value[2]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +181,28 @@ class Conv2D(_NormalizedLayer):
         if self.bn is not None:
             out.update(_batch_norm_variables(self.scope, self.bn))
         return out
+
+
+class Conv3D(Conv2D):
+    """slim.conv3d (NDHWC): conv (+ biases when no normalizer) (+ BatchNorm) (+ activation).
+
+    ``kernel_size`` and ``stride`` are ``[time, height, width]`` (or one int). The
+    variables are named as Conv2D's (``weights``, ``biases``, ``BatchNorm/...``).
+    """
+
+    def __init__(self, num_outputs: int, kernel_size: IntOrTriple, scope: str,  # pylint: disable=super-init-not-called
+                 stride: IntOrTriple = 1, padding: str = "SAME",
+                 activation: Optional[Callable] = tf.nn.relu,
+                 batch_norm: Optional[BatchNormParams] = None, use_bias: Optional[bool] = None,
+                 weights_initializer="glorot_uniform", weight_decay: float = 0.0, **kwargs):
+        _NormalizedLayer.__init__(self, scope, **kwargs)  # Conv2D's would build a 2-D conv
+        self.activation = activation
+        use_bias = (batch_norm is None) if use_bias is None else use_bias
+        self.conv = tf_keras.layers.Conv3D(
+            num_outputs, _triple(kernel_size), strides=_triple(stride), padding=padding.lower(),
+            use_bias=use_bias, kernel_initializer=weights_initializer,
+            kernel_regularizer=slim_l2(weight_decay), name="conv")
+        self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
 
 
 class SeparableConv2D(_NormalizedLayer):

@@ -99,6 +99,7 @@ class ExpandedConvDef:
     squeeze_excite: bool = False
     residual: bool = True
     expansion_divisible_by: int = 8
+    fused: bool = False  # mobilenet_v3.mbv3_fused: a k x k strided 'expand', no depthwise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,16 +151,21 @@ class ExpandedConv(tf_keras.layers.Layer):
     def __init__(self, scope: str, in_channels: int, inner_size: int, num_outputs: int,
                  kernel_size: int, stride: int, rate: int, activation: Activation,
                  squeeze_excite: bool, residual: bool, use_explicit_padding: bool,
-                 sc: layers.ArgScope):
+                 sc: layers.ArgScope, fused: bool = False):
         super().__init__(name=scope.replace("/", "__"))
+        if fused and use_explicit_padding:
+            raise ValueError("Fused expanded convs (MobilenetEdgeTPU) take no explicit padding.")
         self.scope = scope
         self.kernel_size = kernel_size
         self.rate = rate
         self.use_explicit_padding = use_explicit_padding
-        # slim only expands when the expansion is wider than the input.
-        self.expand = (sc.conv2d(inner_size, 1, scope=f"{scope}/expand", activation=activation)
+        # slim only expands when the expansion is wider than the input. A fused
+        # block (depthwise_location=None) does the k x k, strided work in 'expand'.
+        expand_kernel, expand_stride = (kernel_size, stride) if fused else (1, 1)
+        self.expand = (sc.conv2d(inner_size, expand_kernel, scope=f"{scope}/expand",
+                                 stride=expand_stride, activation=activation)
                        if inner_size > in_channels else None)
-        self.depthwise = sc.separable_conv2d(
+        self.depthwise = None if fused else sc.separable_conv2d(
             None, kernel_size, scope=f"{scope}/depthwise", depth_multiplier=1, stride=stride,
             rate=rate, activation=activation,
             padding="VALID" if use_explicit_padding else "SAME")
@@ -178,9 +184,10 @@ class ExpandedConv(tf_keras.layers.Layer):
         net = inputs
         if self.expand is not None:
             net = outputs["expansion_output"] = self.expand(net, training=training)
-        if self.use_explicit_padding:
-            net = fixed_padding(net, self.kernel_size, self.rate)
-        net = outputs["depthwise_output"] = self.depthwise(net, training=training)
+        if self.depthwise is not None:
+            if self.use_explicit_padding:
+                net = fixed_padding(net, self.kernel_size, self.rate)
+            net = outputs["depthwise_output"] = self.depthwise(net, training=training)
         if self.squeeze_excite is not None:
             net = self.squeeze_excite(net, training=training)
         net = self.project(net, training=training)
@@ -295,7 +302,8 @@ class MobilenetV2Family(SlimModel):
                     scope_name("expanded_conv"), in_channels=channels, inner_size=inner,
                     num_outputs=num_outputs, kernel_size=opdef.kernel_size, stride=layer_stride,
                     rate=layer_rate, activation=activation, squeeze_excite=opdef.squeeze_excite,
-                    residual=opdef.residual, use_explicit_padding=use_explicit_padding, sc=sc)
+                    residual=opdef.residual, use_explicit_padding=use_explicit_padding, sc=sc,
+                    fused=opdef.fused)
                 steps.append(_Step(end_point, layer))
             channels = num_outputs
         self.num_features = channels

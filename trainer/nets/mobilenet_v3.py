@@ -1,4 +1,9 @@
-"""MobileNet V3 small/large (slim nets/mobilenet/mobilenet_v3.py): scope ``MobilenetV3``.
+"""MobileNet V3 and MobilenetEdgeTPU (slim nets/mobilenet/mobilenet_v3.py).
+
+small/large and their minimalistic variants (no squeeze-excite, no hard-swish,
+no 5x5 depthwise) live under scope ``MobilenetV3``; the EdgeTPU variant
+(``edge_tpu``: fused k x k expansions instead of depthwise in the early blocks,
+no 1x1 head before the pool) under ``MobilenetEdgeTPU``.
 
 Hard-swish activations, squeeze-excite blocks (``expanded_conv_k/squeeze_excite/
 {Conv,Conv_1}``) and a head of ``Conv_1`` (BN) -> 7x7 avg pool -> ``Conv_2``
@@ -19,10 +24,11 @@ _HS = common.hard_swish
 _RELU = tf.nn.relu
 
 
-def _mbv3(ef: float, n: int, k: int, s: int = 1, act=_RELU, se: bool = False):
-    """mobilenet_v3.mbv3_op / mbv3_op_se."""
+def _mbv3(ef: float, n: int, k: int, s: int = 1, act=_RELU, se: bool = False,
+          residual: bool = True, fused: bool = False):
+    """mobilenet_v3.mbv3_op / mbv3_op_se / mbv3_fused."""
     return common.ExpandedConvDef(n, expansion=ef, stride=s, kernel_size=k, activation=act,
-                                  squeeze_excite=se)
+                                  squeeze_excite=se, residual=residual, fused=fused)
 
 
 V3_LARGE = (
@@ -65,6 +71,74 @@ V3_SMALL = (
     common.ConvDef(1024, 1, activation=_HS, batch_norm=False),
 )
 
+# Minimalistic: the same depths with relu everywhere, 3x3 kernels and no SE.
+V3_LARGE_MINIMALISTIC = (
+    common.ConvDef(16, 3, stride=2),
+    _mbv3(1, 16, 3),
+    _mbv3(4, 24, 3, s=2),
+    _mbv3(3, 24, 3),
+    _mbv3(3, 40, 3, s=2),
+    _mbv3(3, 40, 3),
+    _mbv3(3, 40, 3),
+    _mbv3(6, 80, 3, s=2),
+    _mbv3(2.5, 80, 3),
+    _mbv3(184 / 80., 80, 3),
+    _mbv3(184 / 80., 80, 3),
+    _mbv3(6, 112, 3),
+    _mbv3(6, 112, 3),
+    _mbv3(6, 160, 3, s=2),
+    _mbv3(6, 160, 3),
+    _mbv3(6, 160, 3),
+    common.ConvDef(960, 1),
+    common.PoolDef(default_size=7),
+    common.ConvDef(1280, 1, batch_norm=False),
+)
+
+V3_SMALL_MINIMALISTIC = (
+    common.ConvDef(16, 3, stride=2),
+    _mbv3(1, 16, 3, s=2),
+    _mbv3(72. / 16, 24, 3, s=2),
+    _mbv3(88. / 24, 24, 3),
+    _mbv3(4, 40, 3, s=2),
+    _mbv3(6, 40, 3),
+    _mbv3(6, 40, 3),
+    _mbv3(3, 48, 3),
+    _mbv3(3, 48, 3),
+    _mbv3(6, 96, 3, s=2),
+    _mbv3(6, 96, 3),
+    _mbv3(6, 96, 3),
+    common.ConvDef(576, 1),
+    common.PoolDef(default_size=7),
+    common.ConvDef(1024, 1, batch_norm=False),
+)
+
+V3_EDGETPU = (
+    common.ConvDef(32, 3, stride=2),
+    _mbv3(1, 16, 3, fused=True),
+    _mbv3(8, 32, 3, s=2, fused=True),
+    _mbv3(4, 32, 3, fused=True),
+    _mbv3(4, 32, 3, fused=True),
+    _mbv3(4, 32, 3, fused=True),
+    _mbv3(8, 48, 3, s=2, fused=True),
+    _mbv3(4, 48, 3, fused=True),
+    _mbv3(4, 48, 3, fused=True),
+    _mbv3(4, 48, 3, fused=True),
+    _mbv3(8, 96, 3, s=2),
+    _mbv3(4, 96, 3),
+    _mbv3(4, 96, 3),
+    _mbv3(4, 96, 3),
+    _mbv3(8, 96, 3, residual=False),
+    _mbv3(4, 96, 3),
+    _mbv3(4, 96, 3),
+    _mbv3(4, 96, 3),
+    _mbv3(8, 160, 5, s=2),
+    _mbv3(4, 160, 5),
+    _mbv3(4, 160, 5),
+    _mbv3(4, 160, 5),
+    _mbv3(8, 192, 3),
+    common.ConvDef(1280, 1),
+)
+
 
 class MobilenetV3(common.MobilenetV2Family):
     """slim ``mobilenet_v3.mobilenet`` under ``mobilenet_v3.training_scope``.
@@ -80,9 +154,9 @@ class MobilenetV3(common.MobilenetV2Family):
                  is_training: bool = False, weight_decay: float = 0.0,
                  depth_multiplier: float = 1.0, finegrain_classification_mode: bool = False,
                  dropout_keep_prob: float = common.TRAINING_SCOPE_DROPOUT_KEEP_PROB,
-                 spec_name: str = "mobilenet_v3_large"):
+                 spec_name: str = "mobilenet_v3_large", scope: str = "MobilenetV3"):
         super().__init__(
-            spec_name=spec_name, scope="MobilenetV3", conv_defs=conv_defs,
+            spec_name=spec_name, scope=scope, conv_defs=conv_defs,
             default_activation=tf.nn.relu, num_classes=num_classes, is_training=is_training,
             weight_decay=weight_decay, depth_multiplier=depth_multiplier,
             finegrain_classification_mode=finegrain_classification_mode,
@@ -91,9 +165,22 @@ class MobilenetV3(common.MobilenetV2Family):
 
 _KWARGS = ("depth_multiplier", "finegrain_classification_mode", "dropout_keep_prob")
 
-for _name, _defs in (("mobilenet_v3_small", V3_SMALL), ("mobilenet_v3_large", V3_LARGE)):
-    register(NetSpec(name=_name,
-                     builder=functools.partial(MobilenetV3, conv_defs=_defs, spec_name=_name),
+
+def _register(name: str, conv_defs: Sequence[common.OpDef], scope: str = "MobilenetV3",
+              **defaults) -> None:
+    """One nets_factory key: mobilenet_v3.mobilenet over ``conv_defs`` with slim's partials."""
+    register(NetSpec(name=name,
+                     builder=functools.partial(MobilenetV3, conv_defs=conv_defs, spec_name=name,
+                                               scope=scope, **defaults),
                      default_image_size=224, num_classes=1001, preprocessing="inception",
-                     scope="MobilenetV3", logits_scopes=("MobilenetV3/Logits",),
+                     scope=scope, logits_scopes=(f"{scope}/Logits",),
                      checkpoint_num_classes=1001, kwargs=_KWARGS))
+
+
+_register("mobilenet_v3_small", V3_SMALL)
+_register("mobilenet_v3_large", V3_LARGE)
+_register("mobilenet_v3_small_minimalistic", V3_SMALL_MINIMALISTIC)
+_register("mobilenet_v3_large_minimalistic", V3_LARGE_MINIMALISTIC)
+_register("mobilenet_edgetpu", V3_EDGETPU, scope="MobilenetEdgeTPU")
+_register("mobilenet_edgetpu_075", V3_EDGETPU, scope="MobilenetEdgeTPU", depth_multiplier=0.75,
+          finegrain_classification_mode=True)

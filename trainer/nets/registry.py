@@ -33,6 +33,7 @@ class NetSpec:
     checkpoint_num_classes: int = 1001
     kwargs: Tuple[str, ...] = ()
     min_image_size: Optional[int] = None  # smallest input slim's graph accepts
+    video: bool = False  # input is [batch, frames, height, width, channels] (i3d, s3dg)
 
 
 _REGISTRY: Dict[str, NetSpec] = {}
@@ -74,5 +75,5 @@ def _load_families() -> None:
     from trainer.nets import (alexnet, cifarnet, inception_resnet_v2, inception_v1,  # noqa: F401
                               inception_v2, inception_v3, inception_v4, lenet, mobilenet_v1,
                               mobilenet_v2, mobilenet_v3, nasnet, overfeat, pnasnet, resnet_v1,
-                              resnet_v2, vgg)
+                              resnet_v2, s3dg, vgg)
     _LOADED = True

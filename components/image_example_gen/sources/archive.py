@@ -6,7 +6,7 @@ import tarfile
 import zlib
 from typing import Optional, Sequence
 
-import tensorflow as tf
+from schemas import fileio
 
 
 def extract_tar(archive: str, workdir: str) -> str:
@@ -35,11 +35,11 @@ def extract_tar(archive: str, workdir: str) -> str:
 def find_first(root: str, names: Sequence[str]) -> Optional[str]:
     """The first of ``root/name`` (or ``root`` itself when its basename is a name) that
     exists; local or remote (gs://...) paths."""
-    if os.path.basename(os.path.normpath(root)) in names and tf.io.gfile.exists(root):
+    if os.path.basename(os.path.normpath(root)) in names and fileio.exists(root):
         return root
     for name in names:
         path = os.path.join(root, name)
-        if tf.io.gfile.exists(path):
+        if fileio.exists(path):
             return path
     return None
 
@@ -58,7 +58,7 @@ class ArchivedTree:
         if found is None:
             raise FileNotFoundError(f"{self.name}: neither {self.TREE}/ nor {self.ARCHIVE} "
                                     f"under {self.root}")
-        if not tf.io.gfile.isdir(found):
+        if not fileio.isdir(found):
             found = os.path.join(extract_tar(found, os.path.join(workdir, self.name)), self.TREE)
         self._tree = found
 

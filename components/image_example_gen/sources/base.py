@@ -12,16 +12,13 @@ import os
 import stat
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-import tensorflow as tf
-
 from components.image_example_gen import records
+from schemas import fileio
 
 ScanResult = Union[records.ItemRef, records.Reject]
 
 
-def is_remote(path: str) -> bool:
-    """gs://, s3://, hdfs:// ... paths go through tf.io.gfile; local ones through os."""
-    return "://" in path
+is_remote = fileio.is_remote
 
 
 def open_regular(path: str):
@@ -45,33 +42,28 @@ def read_bytes(path: str) -> bytes:
     """The whole file; an I/O failure becomes Rejected(UNREADABLE). The detail is the
     OS error's text only (never file contents)."""
     try:
-        if is_remote(path):
-            with tf.io.gfile.GFile(path, "rb") as f:
-                return f.read()
-        with open_regular(path) as f:
+        with (fileio.open_file(path, "rb") if is_remote(path) else open_regular(path)) as f:
             return f.read()
     except OSError as err:
-        raise records.Rejected(records.UNREADABLE, err.strerror or type(err).__name__) from None
-    except tf.errors.OpError as err:
-        raise records.Rejected(records.UNREADABLE, err.message.split("\n")[0][:200]) from None
+        # Remote (tf.io.gfile) errors arrive as OSErrors naming the path (schemas.fileio).
+        raise records.Rejected(records.UNREADABLE, err.strerror or str(err)[:200]) from None
 
 
 def walk(root: str) -> Iterator[Tuple[str, List[str], List[str]]]:
     """os.walk for local trees (fast), tf.io.gfile.walk for remote ones; sorted entries."""
-    walker = tf.io.gfile.walk(root) if is_remote(root) else os.walk(root)
-    for directory, dirs, files in walker:
+    for directory, dirs, files in fileio.walk(root):
         dirs.sort()
         yield directory, dirs, sorted(files)
 
 
 def list_dir(root: str) -> List[str]:
     """Sorted entries of a directory (names only)."""
-    names = tf.io.gfile.listdir(root) if is_remote(root) else os.listdir(root)
+    names = fileio.listdir(root)
     return sorted(name.rstrip("/") for name in names)
 
 
 def is_dir(path: str) -> bool:
-    return tf.io.gfile.isdir(path) if is_remote(path) else os.path.isdir(path)
+    return fileio.isdir(path)
 
 
 class Reader:
@@ -85,10 +77,8 @@ class Reader:
         """The item's byte size without reading it, or None when that needs a read
         (duplicate detection then hashes every item)."""
         try:
-            if is_remote(ref.locator):
-                return tf.io.gfile.stat(ref.locator).length
-            return os.path.getsize(ref.locator)
-        except (OSError, tf.errors.OpError):
+            return fileio.size(ref.locator)
+        except OSError:
             return -1  # unreadable: the writer reports it; -1 never groups with real files
 
     def sample(self, ref: records.ItemRef, size: int, span: int = 4096) -> Optional[bytes]:
@@ -141,7 +131,7 @@ class Source(abc.ABC):
         missing = []
         for name in cls.required_files:
             candidates = (name,) + tuple(cls.alternatives.get(name, ()))
-            if not any(tf.io.gfile.exists(os.path.join(root, c.rstrip("/"))) for c in candidates):
+            if not any(fileio.exists(os.path.join(root, c.rstrip("/"))) for c in candidates):
                 missing.append(name)
         return missing
 

@@ -11,10 +11,10 @@ import pickle
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
-import tensorflow as tf
 
 from components.image_example_gen import records
 from components.image_example_gen.sources import archive, base, safe_pickle
+from schemas import fileio
 
 ARCHIVE = "cifar-10-python.tar.gz"
 TREE = "cifar-10-batches-py"
@@ -27,7 +27,7 @@ BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_bat
 def load_batch(path: str) -> Tuple[np.ndarray, List[int]]:
     """A CIFAR-10 python pickle → (N x 3072 uint8 array, labels), read with the restricted
     unpickler (a crafted batch raises safe_pickle.UnsafePickle instead of running code)."""
-    with tf.io.gfile.GFile(path, "rb") as f:
+    with fileio.open_file(path, "rb") as f:
         batch = safe_pickle.load(f, encoding="bytes")
     if not isinstance(batch, dict):
         raise KeyError(f"a dict of data and labels, not {type(batch).__name__}")
@@ -48,7 +48,7 @@ class _BatchReader(base.Reader):
         if ref.locator not in self._batches:
             try:
                 self._batches[ref.locator] = load_batch(ref.locator)[0]
-            except (OSError, tf.errors.OpError, pickle.UnpicklingError, KeyError, EOFError) as err:
+            except (OSError, pickle.UnpicklingError, KeyError, EOFError) as err:
                 raise records.Rejected(records.UNREADABLE, f"{ref.locator}: {err}") from None
         data = self._batches[ref.locator]
         if ref.index >= len(data) or data.shape[1] != 3072:
@@ -82,7 +82,7 @@ class Cifar10Source(archive.ArchivedTree, base.Source):
                 path = os.path.join(self.tree, batch)
                 try:
                     _, labels = load_batch(path)
-                except (OSError, tf.errors.OpError, pickle.UnpicklingError, KeyError, EOFError) as err:
+                except (OSError, pickle.UnpicklingError, KeyError, EOFError) as err:
                     yield records.Reject(batch, records.UNREADABLE, str(err))
                     continue
                 for index, label in enumerate(labels):

@@ -22,11 +22,11 @@ import os
 import xml.etree.ElementTree as ElementTree
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
+from schemas import fileio
 
 SYNSETS_FILE = "imagenet_lsvrc_2015_synsets.txt"
 VALIDATION_LABELS_FILE = "imagenet_2012_validation_synset_labels.txt"
@@ -67,7 +67,7 @@ class _ImagenetReader(base.Reader):
         parent = os.path.basename(os.path.dirname(ref.key))
         for sub in ("", parent, ref.split):
             path = os.path.join(self._bbox_dir, sub, stem + ".xml")
-            if tf.io.gfile.exists(path):
+            if fileio.exists(path):
                 return path
         return None
 
@@ -78,9 +78,9 @@ class _ImagenetReader(base.Reader):
             xml_path = self._xml_for(ref)
             if xml_path:
                 try:
-                    with tf.io.gfile.GFile(xml_path, "r") as f:
+                    with fileio.open_file(xml_path, "r") as f:
                         boxes = parse_boxes(f.read())
-                except (OSError, tf.errors.OpError, ElementTree.ParseError, ValueError) as err:
+                except (OSError, ElementTree.ParseError, ValueError) as err:
                     raise records.Rejected(records.CORRUPT, f"bounding boxes {xml_path}: {err}") from None
             for axis, key in enumerate(example_lib.BBOX_KEYS):
                 item.extra[key] = (example_lib.FLOAT, tuple(float(box[axis]) for box in boxes))
@@ -102,27 +102,27 @@ class ImagenetSource(base.Source):
 
     def _bbox_dir(self) -> Optional[str]:
         path = self._path("bbox_dir", BBOX_DIR)
-        return path if tf.io.gfile.isdir(path) else None
+        return path if fileio.isdir(path) else None
 
     def synsets(self) -> List[str]:
         """Sorted synsets (label 1..N); from the synset file, else the train directories."""
         path = self._path("synsets_file", SYNSETS_FILE)
-        if tf.io.gfile.exists(path):
-            with tf.io.gfile.GFile(path, "r") as f:
+        if fileio.exists(path):
+            with fileio.open_file(path, "r") as f:
                 names = [line.strip() for line in f if line.strip()]
         else:
             train = os.path.join(self.root, "train")
-            if not tf.io.gfile.isdir(train):
+            if not fileio.isdir(train):
                 raise FileNotFoundError(f"imagenet: neither {path} nor {train}/ exists")
-            names = [n for n in base.list_dir(train) if tf.io.gfile.isdir(os.path.join(train, n))]
+            names = [n for n in base.list_dir(train) if fileio.isdir(os.path.join(train, n))]
         return sorted(set(names))
 
     def human_names(self) -> Dict[str, str]:
         path = self._path("metadata_file", METADATA_FILE)
-        if not tf.io.gfile.exists(path):
+        if not fileio.exists(path):
             return {}
         names = {}
-        with tf.io.gfile.GFile(path, "r") as f:
+        with fileio.open_file(path, "r") as f:
             for line in f:
                 synset, _, words = line.rstrip("\n").partition("\t")
                 if synset and words:
@@ -142,9 +142,9 @@ class ImagenetSource(base.Source):
             if split not in self.native_splits:
                 raise ValueError(f"imagenet has splits {list(self.native_splits)}, not {split!r}")
             split_root = os.path.join(self.root, split)
-            if not tf.io.gfile.isdir(split_root):
+            if not fileio.isdir(split_root):
                 raise FileNotFoundError(f"imagenet: no {split_root}/")
-            flat = [n for n in base.list_dir(split_root) if not tf.io.gfile.isdir(os.path.join(split_root, n))]
+            flat = [n for n in base.list_dir(split_root) if not fileio.isdir(os.path.join(split_root, n))]
             if split == "validation" and flat:
                 yield from self._scan_flat(split_root, flat, label_of, texts)
             else:
@@ -167,9 +167,9 @@ class ImagenetSource(base.Source):
 
     def _scan_flat(self, split_root, files, label_of, texts) -> Iterator[base.ScanResult]:
         path = self._path("validation_labels_file", VALIDATION_LABELS_FILE)
-        if not tf.io.gfile.exists(path):
+        if not fileio.exists(path):
             raise FileNotFoundError(f"imagenet: validation labels file {path} is missing")
-        with tf.io.gfile.GFile(path, "r") as f:
+        with fileio.open_file(path, "r") as f:
             truth = [line.strip() for line in f if line.strip()]
         for position, filename in enumerate(files):
             key = f"validation/{filename}"
@@ -186,7 +186,7 @@ class ImagenetSource(base.Source):
         # Directories inside a flat validation folder are not expected: account for their files.
         for name in base.list_dir(split_root):
             sub = os.path.join(split_root, name)
-            if tf.io.gfile.isdir(sub):
+            if fileio.isdir(sub):
                 for directory, _, more in base.walk(sub):
                     for filename in more:
                         rel = os.path.relpath(os.path.join(directory, filename), self.root)

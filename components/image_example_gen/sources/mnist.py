@@ -11,10 +11,10 @@ import struct
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
-import tensorflow as tf
 
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
+from schemas import fileio
 
 # The https mirror TF's own MNIST tutorials use (yann.lecun.com serves plain http only).
 DATA_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
@@ -30,7 +30,7 @@ IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
 
 
 def _open(path: str):
-    raw = tf.io.gfile.GFile(path, "rb")
+    raw = fileio.open_file(path, "rb")
     return gzip.GzipFile(fileobj=raw, mode="rb") if path.endswith(".gz") else raw
 
 
@@ -62,7 +62,7 @@ class _IdxReader(base.Reader):
         if ref.locator not in self._images:
             try:
                 self._images[ref.locator] = read_idx(ref.locator, IMAGES_MAGIC)
-            except (OSError, tf.errors.OpError, ValueError, struct.error, EOFError) as err:
+            except (OSError, ValueError, struct.error, EOFError) as err:
                 raise records.Rejected(records.UNREADABLE, f"{ref.locator}: {err}") from None
         images = self._images[ref.locator]
         if ref.index >= len(images):
@@ -78,7 +78,7 @@ def find_file(root: str, name: str) -> str:
     """``root/name`` or its un-gzipped twin."""
     for candidate in (name, name[:-3]):
         path = os.path.join(root, candidate)
-        if tf.io.gfile.exists(path):
+        if fileio.exists(path):
             return path
     raise FileNotFoundError(f"mnist: {name} not found in {root}")
 

@@ -10,6 +10,8 @@ Labels come from ``labels.txt`` beside the files when present (a label not in it
 rejected as out of range), else from the records' ``image/class/text``.
 Keys: the record's ``image/filename`` when present, else ``<file name>:<index>``.
 Bounding-box features (``image/object/*``) are carried over.
+
+The only source that imports TensorFlow (to read and parse the records), when used.
 """
 from __future__ import annotations
 
@@ -18,10 +20,8 @@ import os
 import re
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-import tensorflow as tf
-
 from components.image_example_gen import example as example_lib
-from schemas import dataset_check, labels as labels_lib, layout
+from schemas import dataset_check, fileio, labels as labels_lib, layout
 from components.image_example_gen import records
 from components.image_example_gen.sources import base
 
@@ -42,6 +42,7 @@ def _compression(path: str) -> str:
 def iterate_records(path: str, start: int = 0) -> Iterator[Tuple[int, bytes]]:
     """(index, serialized record) from ``start`` on; a corrupt tail ends the iteration
     with a Rejected carrying the index where reading failed."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     dataset = tf.data.TFRecordDataset(path, compression_type=_compression(path)).skip(start)
     index = start
     iterator = iter(dataset)
@@ -55,6 +56,12 @@ def iterate_records(path: str, start: int = 0) -> Iterator[Tuple[int, bytes]]:
                                    f"{index}: {err.message}") from None
         yield index, record.numpy()
         index += 1
+
+
+def _parse(data: bytes):
+    """A serialized tf.Example → tf.train.Example (raises on bad bytes)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    return tf.train.Example.FromString(data)
 
 
 def _scalar(feature, kind):
@@ -85,7 +92,7 @@ class _RecordReader(base.Reader):
         return None  # records inside a container: hash them all
 
     def read(self, ref: records.ItemRef) -> records.RawItem:
-        example = tf.train.Example.FromString(self._record(ref))
+        example = _parse(self._record(ref))
         features = example.features.feature
         item = records.RawItem(data=_scalar(features[example_lib.ENCODED], "bytes_list"))
         for key, feature in features.items():
@@ -103,8 +110,8 @@ class TFRecordSource(base.Source):
 
     def files(self) -> List[str]:
         if any(ch in self.root for ch in "*?["):
-            found = tf.io.gfile.glob(self.root)
-        elif tf.io.gfile.isdir(self.root):
+            found = fileio.glob(self.root)
+        elif fileio.isdir(self.root):
             found = [os.path.join(self.root, n) for n in base.list_dir(self.root)
                      if ".tfrecord" in n or "-of-" in n or n.endswith(".gz")]
         else:
@@ -121,9 +128,9 @@ class TFRecordSource(base.Source):
         return tuple(s for s in SPLIT_NAMES if s in present)
 
     def _labels_file(self) -> Optional[str]:
-        directory = self.root if tf.io.gfile.isdir(self.root) else os.path.dirname(self.files()[0])
+        directory = self.root if fileio.isdir(self.root) else os.path.dirname(self.files()[0])
         path = os.path.join(directory, labels_lib.LABELS_FILENAME)
-        return path if tf.io.gfile.exists(path) else None
+        return path if fileio.exists(path) else None
 
     def given_labels(self) -> Optional[Dict[int, str]]:
         path = self._labels_file()
@@ -166,7 +173,7 @@ class TFRecordSource(base.Source):
     def _ref(self, path, name, index, data, split, given) -> base.ScanResult:
         fallback_key = f"{name}:{index}"
         try:
-            features = tf.train.Example.FromString(data).features.feature
+            features = _parse(data).features.feature
         except Exception as err:  # pylint: disable=broad-except  # protobuf DecodeError
             return records.Reject(fallback_key, records.INVALID_RECORD, f"not a tf.Example: {err}")
         filename = _scalar(features[example_lib.FILENAME], "bytes_list") if example_lib.FILENAME in features else None
