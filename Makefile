@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make setup   create .venv (Python 3.10) with the pinned TFX 1.16 stack (uv, idempotent)"
-	@echo "make demo    run the pipeline on the bundled digits: ingest, train lenet, evaluate, push, serve"
+	@echo "make demo    run configs/demo.yaml on the bundled digits: ingest, train lenet, evaluate, push, report, serve"
 	@echo "make test    the test suite (pytest)"
 	@echo "make bench   the benchmarks in bench/ (prints ratios against in-run baselines)"
 	@echo "make lint    byte-compile and check imports"
@@ -42,7 +42,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
 
 lint: setup
-	$(PY) -m compileall -q pipeline components trainer schemas serving cli bench local_runner.py
+	$(PY) -m compileall -q pipeline components trainer schemas serving cli report bench local_runner.py
 
 bench: setup
 	$(PY) bench/run_all.py

@@ -99,16 +99,19 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_enum("target", "kfp", list(TARGETS),
                       "kfp: open-source KFP 2.x (no Resolver, spec 2.1); vertex: Vertex AI Pipelines.", **kw)
     flags.DEFINE_string("pipeline_name", "tfslim-digits", "Pipeline name ([a-z0-9][a-z0-9-]*).", **kw)
-    flags.DEFINE_enum("preset", "demo", ["demo", "smoke"], "Named configuration in pipeline/configs.py.", **kw)
-    flags.DEFINE_string("model_name", None, "Zoo network; default: the preset's.", **kw)
-    flags.DEFINE_integer("train_steps", None, "Trainer steps; default: the preset's.", **kw)
+    flags.DEFINE_string("config", "demo", "Run config: a YAML/JSON file or a name under configs/ "
+                        "(the file the local runners read).", **kw)
+    flags.DEFINE_multi_string("set", [], "Override one config key, e.g. --set train.learning_rate=0.01 "
+                              "(repeatable).", **kw)
+    flags.DEFINE_string("model_name", None, "Shortcut for --set train.model_name=NAME.", **kw)
+    flags.DEFINE_integer("train_steps", None, "Shortcut for --set train_steps=N.", **kw)
     flags.DEFINE_string("source", "folder", "ImageExampleGen source kind.", **kw)
     flags.DEFINE_boolean("baseline_resolver", None,
                          "Compile the latest-blessed-model Resolver (default: only for --target vertex).", **kw)
     flags.DEFINE_boolean("pipeline_spec_2_1", None, "Pipeline spec schema 2.1 (default: for --target kfp).",
                          **kw)
     flags.DEFINE_multi_string("beam_pipeline_arg", None,
-                              "Beam args for every Beam component (repeatable; default: the preset's).", **kw)
+                              "Beam args for every Beam component (repeatable; default: the config's).", **kw)
     flags.DEFINE_multi_string("heavy_beam_pipeline_arg", [],
                               f"Beam args added to {', '.join(HEAVY_COMPONENTS)} only, e.g. "
                               "--runner=DataflowRunner (repeatable).", **kw)
@@ -134,7 +137,8 @@ def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
     return KubeflowSettings(
         pipeline_root=fv.pipeline_root, data_root=fv.data_root,
         serving_dir=fv.serving_dir, image=fv.image, target=fv.target,
-        pipeline_name=fv.pipeline_name, preset=fv.preset, model_name=fv.model_name,
+        pipeline_name=fv.pipeline_name, config=fv.config, overrides=tuple(fv.set),
+        model_name=fv.model_name,
         train_steps=fv.train_steps, source=fv.source,
         use_baseline_resolver=fv.baseline_resolver, pipeline_spec_2_1=fv.pipeline_spec_2_1,
         beam_pipeline_args=tuple(beam_args) if beam_args else None,
@@ -151,7 +155,8 @@ def main(argv: List[str]) -> None:
     del argv
     try:
         settings = settings_from_flags()
-    except ValueError as error:
+        settings.pipeline_config()  # the run config's checks, before compiling
+    except ValueError as error:  # includes run_config.ConfigError (one line)
         raise app.UsageError(str(error)) from error
     job = compile_pipeline(settings, FLAGS.output_file)
     tasks = sorted(job["pipelineSpec"]["root"]["dag"]["tasks"])
@@ -160,5 +165,8 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == "__main__":
+    from pipeline.quiet import silence_startup_noise  # noqa: E402
+
+    silence_startup_noise()
     define_flags()
     app.run(main)

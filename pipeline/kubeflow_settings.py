@@ -11,7 +11,6 @@ import posixpath
 import re
 from typing import Any, Dict, Optional, Tuple
 
-from pipeline import configs
 from pipeline.configs import PipelineConfig
 
 # OSS KFP 2.x runs the open-source Argo backend; Vertex AI Pipelines is Google's.
@@ -65,11 +64,13 @@ class KubeflowSettings:
       target: 'kfp' (open-source KFP 2.x: no Resolver nodes, pipeline spec 2.1) or
         'vertex' (Vertex AI Pipelines: keeps the baseline Resolver, spec 2.0 as TFX tests it).
       pipeline_name: [a-z0-9][a-z0-9-]*.
-      preset / model_name / train_steps / source: the pipeline configuration.
+      config: the run config (a YAML/JSON file or a name under configs/), the same file
+        the local runners read; overrides: its ``key=value`` --set overrides;
+        model_name / train_steps: shortcuts for train.model_name / train_steps; source.
       use_baseline_resolver: None = per target (kfp: off, vertex: on).
       pipeline_spec_2_1: None = per target (kfp: 2.1, whose parameterValues the OSS
         driver fills; vertex: 2.0).
-      beam_pipeline_args: for every Beam-based component (default: the preset's).
+      beam_pipeline_args: for every Beam-based component (default: the config's).
       heavy_beam_pipeline_args: appended for HEAVY_COMPONENTS only, e.g. Dataflow or
         Flink runner args.
       container_env: NAME=VALUE pairs set in every step's container.
@@ -89,7 +90,8 @@ class KubeflowSettings:
     image: str = ""
     target: str = "kfp"
     pipeline_name: str = "tfslim-digits"
-    preset: str = "demo"
+    config: str = "demo"
+    overrides: Tuple[str, ...] = ()
     model_name: Optional[str] = None
     train_steps: Optional[int] = None
     source: str = "folder"
@@ -181,8 +183,9 @@ class KubeflowSettings:
         return out
 
     def pipeline_config(self) -> PipelineConfig:
-        """The preset with this cluster's paths and options."""
-        base = configs.preset(self.preset)
+        """The run config with this cluster's paths and options (ConfigError if bad)."""
+        from pipeline import run_config  # pylint: disable=import-outside-toplevel
+
         changes: Dict[str, Any] = dict(
             pipeline_name=self.pipeline_name, pipeline_root=self.pipeline_root,
             data_root=self.data_root, serving_dir=self.serving_dir, source=self.source,
@@ -190,9 +193,6 @@ class KubeflowSettings:
             schema_file=self.schema_file)
         if self.beam_pipeline_args is not None:
             changes["beam_pipeline_args"] = tuple(self.beam_pipeline_args)
-        if self.model_name:
-            changes["train"] = base.train.replace(model_name=self.model_name)
-            changes["serving_model_name"] = self.model_name
-        if self.train_steps:
-            changes["train_steps"] = self.train_steps
-        return base.replace(**changes)
+        shortcuts = ([f"train.model_name={self.model_name}"] if self.model_name else []) + \
+            ([f"train_steps={self.train_steps}"] if self.train_steps else [])
+        return run_config.load(self.config, shortcuts + list(self.overrides), **changes)

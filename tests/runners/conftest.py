@@ -23,7 +23,7 @@ HEAVY_ARGS = ("--runner=DataflowRunner", "--project=tfslim-test", "--region=euro
 def settings(**changes: Any) -> KubeflowSettings:
     """Test settings: smoke preset on a fake bucket; ``changes`` override."""
     base = dict(pipeline_root=f"{BUCKET}/root", data_root=f"{BUCKET}/digits",
-                serving_dir=f"{BUCKET}/serving", image=IMAGE, preset="smoke")
+                serving_dir=f"{BUCKET}/serving", image=IMAGE, config="smoke")
     base.update(changes)
     return KubeflowSettings(**base)
 

@@ -291,7 +291,8 @@ def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job):
 
     order = local_step.task_order(kfp_job)
     assert order.index("ImageExampleGen") < order.index("StatisticsGen") < order.index("ExampleValidator")
-    assert order.index("Trainer") < order.index("Evaluator") < order.index("Pusher") == len(order) - 1
+    assert order.index("Trainer") < order.index("Evaluator") < order.index("Pusher") < order.index("RunReport")
+    assert order.index("RunReport") == len(order) - 1
     overrides = local_step.parse_overrides(["ImageExampleGen.input_base=/data",
                                             "ImageExampleGen.output_file_format=5"])
     assert overrides == {"ImageExampleGen": {"input_base": "/data", "output_file_format": "5"}}

@@ -54,7 +54,7 @@ def runs(tmp_path_factory, monkeypatch_module):
     out = {}
     for runner in ("local", "beam"):
         root = tmp_path_factory.mktemp(runner)
-        argv = ["--preset=smoke", f"--runner={runner}", f"--data_dir={data}",
+        argv = ["--config=smoke", f"--runner={runner}", f"--data_dir={data}",
                 f"--pipeline_root={root / 'pipeline_root'}", f"--serving_dir={root / 'serving'}",
                 "--train_steps=20", "--accuracy_threshold=0.0"]
         config = config_from_argv(argv + (BEAM_FLAGS if runner == "beam" else []))
