@@ -46,7 +46,7 @@ def bench_beam(work: str, per_class: int, train_steps: int) -> None:
     count = digits.write_digits(data, per_class=per_class)
 
     def pipeline(name: str, extra: List[str]) -> List[str]:
-        return [sys.executable, os.path.join(REPO, "local_runner.py"), "--runner=beam", "--preset=smoke",
+        return [sys.executable, os.path.join(REPO, "local_runner.py"), "--runner=beam", "--config=smoke",
                 f"--data_dir={data}", f"--pipeline_root={os.path.join(work, name, 'root')}",
                 f"--serving_dir={os.path.join(work, name, 'serving')}", f"--train_steps={train_steps}",
                 "--accuracy_threshold=0.0"] + extra
@@ -66,14 +66,14 @@ def bench_beam(work: str, per_class: int, train_steps: int) -> None:
 
 
 def bench_trainer(work: str, steps: int) -> None:
-    from pipeline.configs import DEMO_TRAIN
+    from pipeline import configs
     from tests.pipeline import helpers
     from trainer import run_fn_cluster
     from trainer.task import TRAIN_CONFIG_KEY
 
     examples = helpers.write_examples_artifact(os.path.join(work, "examples"), train=320, eval_=32)
     transform = helpers.write_transform_graph(os.path.join(work, "transform"))
-    config = DEMO_TRAIN.replace(batch_size=32, dropout_keep_prob=1.0, log_every_n_steps=20, seed=7)
+    config = configs.preset("demo").train.replace(batch_size=32, dropout_keep_prob=1.0, log_every_n_steps=20, seed=7)
     seconds = {}
     for workers in (1, 2):
         out = os.path.join(work, f"w{workers}")

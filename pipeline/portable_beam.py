@@ -148,7 +148,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--data_dir", default="data/digits", help="Class-folder tree of images.")
     parser.add_argument("--output_dir", default="outputs/portable",
                         help="Pipeline root, serving dir and service logs go under it.")
-    parser.add_argument("--preset", default="demo", choices=["demo", "smoke"])
+    parser.add_argument("--config", default="demo", help="Run config: a file or a name under configs/.")
     parser.add_argument("--train_steps", type=int, default=None)
     args = parser.parse_args(argv)
     output_dir = os.path.abspath(args.output_dir)
@@ -160,7 +160,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     with portable_services(os.path.join(output_dir, "beam_services")) as services:
         command = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                                 "local_runner.py"),
-                   "--runner=beam", f"--preset={args.preset}", f"--data_dir={args.data_dir}",
+                   "--runner=beam", f"--config={args.config}", f"--data_dir={args.data_dir}",
                    f"--pipeline_root={os.path.join(output_dir, 'pipeline_root')}",
                    f"--serving_dir={os.path.join(output_dir, 'serving')}"]
         command += [f"--train_steps={args.train_steps}"] if args.train_steps else []

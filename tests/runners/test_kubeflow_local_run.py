@@ -93,7 +93,7 @@ def test_compiled_json_runs_task_by_task_to_a_pushed_model(tmp_path):
     runner.define_flags(fv)
     fv(["pipeline.kubeflow_runner", f"--output_file={job_path}", "--pipeline_root=gs://b/root",
         "--data_root=gs://b/digits", "--serving_dir=gs://b/serving", "--image=registry.example/tfslim-tfx:1",
-        "--target=kfp", "--preset=smoke", "--train_steps=100", f"--image_project_dir={REPO}"])
+        "--target=kfp", "--config=smoke", "--train_steps=100", f"--image_project_dir={REPO}"])
     runner.compile_pipeline(runner.settings_from_flags(fv), fv.output_file)
     job = local_step.load_job(str(job_path))
     serving = tmp_path / "serving"

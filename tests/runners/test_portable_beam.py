@@ -77,7 +77,7 @@ def test_pipeline_on_the_portable_runner_is_blessed_and_pushed(portable_beam, tm
     monkeypatch.setattr(base_beam_executor.BaseBeamExecutor, "_make_beam_pipeline", spy)
     data = str(tmp_path / "raw")
     digits.write_digits(data, per_class=10)
-    argv = ["--preset=smoke", "--runner=beam", f"--data_dir={data}",
+    argv = ["--config=smoke", "--runner=beam", f"--data_dir={data}",
             f"--pipeline_root={tmp_path / 'pipeline_root'}", f"--serving_dir={tmp_path / 'serving'}",
             "--train_steps=20", "--accuracy_threshold=0.0"]
     config = config_from_argv(argv + [f"--beam_pipeline_arg={a}" for a in portable_beam.beam_args()])

@@ -16,7 +16,7 @@ import time
 import pytest
 import tensorflow as tf
 
-from pipeline.configs import DEMO_TRAIN
+from pipeline import configs
 from tests.pipeline import helpers
 from trainer import nets, run_fn_cluster
 from trainer.task import TRAIN_CONFIG_KEY
@@ -43,7 +43,7 @@ def inputs(tmp_path_factory):
 
 def fn_args_file(inputs, out_dir, steps, seed=42, **train_changes):
     examples, transform, init = inputs
-    config = DEMO_TRAIN.replace(batch_size=BATCH, optimizer="momentum", learning_rate=0.002,
+    config = configs.preset("demo").train.replace(batch_size=BATCH, optimizer="momentum", learning_rate=0.002,
                                 dropout_keep_prob=1.0, checkpoint_path=init, seed=seed,
                                 log_every_n_steps=1, save_interval_steps=SAVE_EVERY, **train_changes)
     os.makedirs(out_dir, exist_ok=True)
