@@ -6,19 +6,22 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat setup.py requirements/constraints.txt requirements/dev.txt | md5sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat setup.py requirements/constraints.txt requirements/lock.txt requirements/dev.txt | md5sum | cut -c1-12)
 DATA_DIR ?= data/digits
 OUT_DIR ?= outputs/demo
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test test-fast lint bench clean
+.PHONY: help setup demo test test-fast lint bench clean lock portable-demo
 
 help:
 	@echo "make setup   create .venv (Python 3.10) with the pinned TFX 1.16 stack (uv, idempotent)"
-	@echo "make demo    run the pipeline on the bundled digits: ingest, train lenet, evaluate, push, serve"
+	@echo "make demo    run configs/demo.yaml on the bundled digits: ingest, train lenet, evaluate, push, report, serve"
 	@echo "make test    the test suite (pytest)"
 	@echo "make bench   the benchmarks in bench/ (prints ratios against in-run baselines)"
 	@echo "make lint    byte-compile and check imports"
+	@echo "make portable-demo  the pipeline with every Beam component on Beam's portable runner"
+	@echo "             (a local job service + SDK worker pool, the Flink/Spark/Dataflow path)"
+	@echo "make lock    regenerate requirements/lock.txt from the venv"
 
 setup: $(STAMP)
 
@@ -29,6 +32,9 @@ $(STAMP):
 demo: setup
 	$(PY) -m pipeline.demo --data_dir $(DATA_DIR) --output_dir $(OUT_DIR)
 
+portable-demo: setup
+	$(PY) -m pipeline.portable_beam --data_dir $(DATA_DIR) --output_dir outputs/portable
+
 test: setup
 	$(PY) -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
@@ -36,10 +42,16 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
 
 lint: setup
-	$(PY) -m compileall -q pipeline components trainer schemas serving cli bench local_runner.py
+	$(PY) -m compileall -q pipeline components trainer schemas serving cli report bench local_runner.py
 
 bench: setup
 	$(PY) bench/run_all.py
 
 clean:
 	rm -rf outputs build *.egg-info
+
+# Regenerate requirements/lock.txt from a working venv (after changing setup.py or constraints.txt).
+lock: setup
+	@{ sed -n '/^#/p' requirements/lock.txt; $(VENV)/bin/uv pip freeze --python $(PY) \
+	  | grep -v -e '^-e ' -e '^tfslim-tfx' -e '^pip==' -e '^setuptools==' -e '^uv=='; } > requirements/lock.txt.new
+	@mv requirements/lock.txt.new requirements/lock.txt && echo "wrote requirements/lock.txt"

@@ -1,6 +1,7 @@
 """Run the pipeline locally: ``python local_runner.py [flags]`` is ``tfslim run [flags]`` (cli/run.py).
 
-    python local_runner.py --data_dir data/digits --model_name lenet --train_steps 1500
+    python local_runner.py --config configs/demo.yaml
+    python local_runner.py --config photos --data_dir my_photos --set train.learning_rate=0.01
     python local_runner.py --runner beam --direct_num_workers 2 --direct_running_mode multi_processing
 """
 from absl import app, flags
@@ -11,4 +12,7 @@ from cli.run import FLAGS, config_from_flags, main  # noqa: F401  (the script's 
 flags.adopt_module_key_flags(run)  # --help lists the run flags
 
 if __name__ == "__main__":
+    from pipeline.quiet import silence_startup_noise  # noqa: E402
+
+    silence_startup_noise()
     app.run(main)

@@ -8,9 +8,9 @@ setup(
     python_requires=">=3.9,<3.11",  # TFX 1.16.0 wheels require <3.11
     packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
                                     "trainer", "trainer.*", "schemas", "schemas.*",
-                                    "serving", "serving.*", "cli", "cli.*"]),
+                                    "serving", "serving.*", "cli", "cli.*", "report", "report.*"]),
     py_modules=["local_runner"],
-    package_data={"schemas": ["*.pbtxt"], "trainer": ["model_catalog.json"]},
+    package_data={"schemas": ["*.pbtxt"], "trainer": ["model_catalog.json"], "trainer.nets": ["*.json"]},
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",
@@ -19,6 +19,8 @@ setup(
         "scikit-learn",
         "tqdm",
         "absl-py",
+        "matplotlib",  # the run report's figures
+        "PyYAML",  # run configs (configs/*.yaml)
     ],
     extras_require={"test": ["pytest", "tf-slim==1.1.0"]},
     entry_points={"console_scripts": ["tfslim=cli:main"]},

@@ -21,12 +21,13 @@ SUBCOMMANDS = {
     "export": "checkpoint -> serving SavedModel / TFLite (export_inference_graph.py)",
     "predict": "label images with a SavedModel or TF Serving (label_image)",
     "run": "run the TFX pipeline locally (same as python local_runner.py)",
+    "download_checkpoint": "fetch a slim pretrained checkpoint from the table (NAME --dir D)",
 }
 
 
 def _usage() -> str:
     lines = ["usage: tfslim <command> [--flags]   (tfslim <command> --help for its flags)", ""]
-    lines += [f"  {name:<8} {text}" for name, text in SUBCOMMANDS.items()]
+    lines += [f"  {name:<20} {text}" for name, text in SUBCOMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -40,16 +41,24 @@ def main(argv: Optional[List[str]] = None) -> None:
     if command not in SUBCOMMANDS:
         print(f"tfslim: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         sys.exit(2)
+    from pipeline.quiet import silence_startup_noise  # pylint: disable=import-outside-toplevel
+
+    silence_startup_noise()
     module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
     from absl import app, flags  # pylint: disable=import-outside-toplevel
-    # absl's --help lists the key flags of the module named sys.argv[0] (the console
-    # script); register the subcommand's flags (and those it adopted) under that name.
+    # absl's --help prints __main__'s docstring and the key flags of the module named
+    # sys.argv[0]; name both after the subcommand so `tfslim run --help` says what it is.
+    program = f"tfslim {command}"
+    sys.argv[0] = program
+    main_module = sys.modules.get("__main__")
+    if main_module is not None:
+        main_module.__doc__ = f"{module.__doc__ or ''}\nUSAGE: {program} [flags]\n"
     defining = getattr(module, "FLAGS_MODULE", module).__name__
     for flag in flags.FLAGS.get_key_flags_for_module(defining):
-        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+        flags.FLAGS.register_key_flag_for_module(program, flag)
     # A subcommand may define flags_parser (e.g. to pass unknown flags on to Beam).
     parser = getattr(module, "flags_parser", app.parse_flags_with_usage)
-    app.run(module.main, argv=[f"tfslim {command}"] + argv[2:], flags_parser=parser)
+    app.run(module.main, argv=[program] + argv[2:], flags_parser=parser)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ flags.DEFINE_integer("num_classes", None,
 flags.DEFINE_integer("eval_interval_secs", None,
                      "Watch a checkpoint directory and evaluate each new checkpoint at most this often.")
 flags.DEFINE_boolean("progress", True, "Show a progress bar (stderr) while evaluating.")
+flags.DEFINE_string("report", None, "(new) Also write the HTML run report (report.html) into this "
+                    "directory: confusion matrix, per-class precision/recall, worst images, curves.")
 flags.DEFINE_integer("timeout", None, "With --eval_interval_secs: stop after this many seconds "
                      "without a new checkpoint (default: wait forever).")
 
@@ -87,8 +89,9 @@ def _split_size() -> Optional[int]:
     return None
 
 
-def _evaluate_checkpoint(path: str, files):
-    from trainer import eval_lib, model_io, nets  # pylint: disable=import-outside-toplevel
+def _build_net(path: str):
+    """The zoo net of --model_name restored from ``path``; returns (net, image_spec, resolved)."""
+    from trainer import model_io, nets  # pylint: disable=import-outside-toplevel
     from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
     image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.eval_image_size,
@@ -96,6 +99,13 @@ def _evaluate_checkpoint(path: str, files):
     net = nets.create_model(FLAGS.model_name, num_classes=_num_classes(), is_training=False)
     net.ensure_built(image_spec.image_size, image_spec.channels)
     resolved = model_io.restore_for_inference(net, path, use_moving_averages=bool(FLAGS.moving_average_decay))
+    return net, image_spec, resolved
+
+
+def _evaluate_checkpoint(path: str, files):
+    from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
+
+    net, image_spec, resolved = _build_net(path)
     return eval_lib.evaluate_net(net, image_spec, files, FLAGS.batch_size, FLAGS.labels_offset,
                                  FLAGS.max_num_batches, step=model_io.checkpoint_step(resolved),
                                  source=resolved, progress=FLAGS.progress, total_examples=_split_size())
@@ -106,6 +116,35 @@ def _report(result) -> None:
 
     print(result.summary(), flush=True)
     eval_lib.write_summaries(result, FLAGS.eval_dir)
+
+
+def write_report(path: str, files) -> None:
+    """--report: the HTML report of ``path`` (a SavedModel, or a checkpoint exported for it)."""
+    import os  # pylint: disable=import-outside-toplevel
+    import tempfile  # pylint: disable=import-outside-toplevel
+
+    import report  # pylint: disable=import-outside-toplevel
+    from schemas.labels import labels_path, read_label_file  # pylint: disable=import-outside-toplevel
+    from serving.versions import latest_version_dir  # pylint: disable=import-outside-toplevel
+    from trainer import export, model_io  # pylint: disable=import-outside-toplevel
+
+    eval_files = sorted(files)
+    with tempfile.TemporaryDirectory(prefix="tfslim_report_") as scratch:
+        if model_io.is_saved_model(path):
+            saved_model, logdir = latest_version_dir(path), None
+        else:
+            net, image_spec, resolved = _build_net(path)
+            labels = read_label_file(labels_path(FLAGS.dataset_dir))
+            names = export.class_names_for(labels, _num_classes(), FLAGS.labels_offset)
+            saved_model = export.export_saved_model(net, image_spec, names,
+                                                    os.path.join(scratch, "model"))
+            logdir = os.path.dirname(resolved)
+        summary = report.write_report(report.ReportInputs(
+            title=f"tfslim eval: {path}", saved_model_dir=saved_model, dataset_dir=FLAGS.dataset_dir,
+            eval_files=eval_files, split=FLAGS.dataset_split_name, labels_offset=FLAGS.labels_offset,
+            train_logdir=logdir), os.path.join(FLAGS.report, "report.html"))
+    print(f"report: {summary.path}  (top-1 {summary.top1:.4f} on {summary.num_eval} images)",
+          flush=True)
 
 
 def main(argv) -> None:
@@ -130,6 +169,8 @@ def main(argv) -> None:
         _report(eval_lib.evaluate_saved_model(path, files, FLAGS.batch_size, FLAGS.labels_offset,
                                               FLAGS.max_num_batches, progress=FLAGS.progress,
                                               total_examples=_split_size()))
+        if FLAGS.report:
+            write_report(path, files)
         return
     if FLAGS.eval_interval_secs:
         import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -143,5 +184,7 @@ def main(argv) -> None:
         return
     try:
         _report(_evaluate_checkpoint(path, files))
+        if FLAGS.report:
+            write_report(path, files)
     except FileNotFoundError as err:
         raise SystemExit(f"tfslim eval: {err}") from err

@@ -1,4 +1,4 @@
-"""Typed, frozen pipeline configuration and named presets.
+"""Typed, frozen pipeline configuration; the named presets are files under configs/.
 
 ``create_pipeline`` reads only this object; runners fill in environment facts
 (paths, metadata, Beam args, images) when they build it.
@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from trainer.config import TrainConfig
 
@@ -74,24 +74,12 @@ class PipelineConfig:
         return dataclasses.replace(self, **changes)
 
 
-# LeNet on the 1,797 sklearn digits written as 8x8 grayscale PNGs: slim's mnist
-# setup (28x28, 1 channel), Adam; reaches >0.95 held-out top-1 in ~1 minute on 2 cores.
-DEMO_TRAIN = TrainConfig(
-    model_name="lenet", image_channels=1, batch_size=32, optimizer="adam",
-    learning_rate=0.001, opt_epsilon=1e-8, learning_rate_decay_type="fixed", weight_decay=0.0,
-    log_every_n_steps=100, save_interval_secs=600, seed=42)
-
-PRESETS: Dict[str, PipelineConfig] = {
-    "demo": PipelineConfig(train=DEMO_TRAIN, train_steps=1500, num_classes=10),
-    # A few steps on a small subset: for the e2e test and quick checks.
-    "smoke": PipelineConfig(train=DEMO_TRAIN.replace(log_every_n_steps=50), train_steps=200,
-                            num_classes=10,
-                            accuracy_threshold=0.3),
-}
-
-
 def preset(name: str, **changes: Any) -> PipelineConfig:
-    """A named preset with overrides; raises ValueError naming the known presets."""
-    if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; known: {sorted(PRESETS)}")
-    return PRESETS[name].replace(**changes)
+    """The run config ``configs/<name>.yaml`` (or a file path) with runner settings applied.
+
+    The presets are files now (see pipeline/run_config.py); this keeps the old call.
+    The net checks that load the model zoo are left to the runners' run_config.load.
+    """
+    from pipeline import run_config  # pylint: disable=import-outside-toplevel
+
+    return run_config.load(name, check_net=False, **changes)

@@ -17,7 +17,7 @@ from absl import app, flags  # noqa: E402
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", "data/digits", "Where the digit PNGs are written (cached).")
 flags.DEFINE_string("output_dir", "outputs/demo", "Pipeline root, MLMD and serving dir go under here.")
-flags.DEFINE_integer("train_steps", None, "Override the demo preset's steps.")
+flags.DEFINE_integer("train_steps", None, "Override configs/demo.yaml's steps.")
 flags.DEFINE_string("runner", "local", "local (LocalDagRunner) or beam (BeamDagRunner).")
 
 
@@ -30,7 +30,7 @@ def main(argv) -> None:
     start = time.monotonic()
     count = digits.write_digits(FLAGS.data_dir)
     print(f"dataset: {count} digit PNGs under {FLAGS.data_dir}")
-    config = configs.preset(
+    config = configs.preset(  # configs/demo.yaml
         "demo", data_root=FLAGS.data_dir,
         pipeline_root=os.path.join(FLAGS.output_dir, "pipeline_root"),
         serving_dir=os.path.join(FLAGS.output_dir, "serving"))
@@ -39,14 +39,9 @@ def main(argv) -> None:
     summary = run_local(config, runner=FLAGS.runner)
 
     print("\n=== demo summary ===")
-    print(f"pipeline root:      {summary.pipeline_root}")
-    top1 = summary.metrics.get("sparse_categorical_accuracy")
-    print(f"held-out top-1:     {top1:.4f}" if top1 is not None else "held-out top-1: n/a")
-    print(f"blessed:            {summary.blessed}")
+    print("\n".join(summary.lines()))
     model_base = os.path.join(config.serving_dir, config.serving_model_name)
-    if summary.pushed:
-        print(f"pushed to:          {summary.pushed_destination}")
-    else:
+    if not summary.pushed:
         print(f"not pushed (not blessed); serving keeps {model_base}'s previous version")
     sample = sorted(glob.glob(os.path.join(FLAGS.data_dir, "7", "*.png")))[0]
     if os.path.isdir(model_base):
@@ -61,4 +56,7 @@ def main(argv) -> None:
 
 
 if __name__ == "__main__":
+    from pipeline.quiet import silence_startup_noise  # noqa: E402
+
+    silence_startup_noise()
     app.run(main)

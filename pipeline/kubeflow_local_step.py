@@ -1,8 +1,9 @@
 """Run compiled Kubeflow steps on this machine, the way the KFP launcher runs them in a pod.
 
     python -m pipeline.kubeflow_local_step --pipeline_json build/tfslim-digits.json --root /tmp/kfp-local \\
-        --tasks ImageExampleGen,StatisticsGen --set ImageExampleGen.input_base=data/digits
+        --set ImageExampleGen.input_base=data/digits --set Pusher.push_destination=...
 
+runs every task of the compiled DAG in a topological order (``--tasks`` picks some).
 For each task this builds the ExecutorInput JSON the launcher substitutes for ``{{$}}``
 (parameters from the compiled constants, input artifacts from the upstream steps'
 executor_output.json, output URIs under ``--root``), then runs the container's own
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 from typing import Any, Dict, List, Mapping, Optional, Sequence
@@ -23,8 +25,11 @@ EXECUTOR_INPUT_PLACEHOLDER = "{{$}}"
 OUTPUT_METADATA_FILE = "executor_output.json"
 # TFX 1.16's kubeflow_v2_run_executor can abort at interpreter shutdown after the
 # executor has finished and written its output (C++ destructors of protobuf/MLMD);
-# sky-uk/kfp-operator PR #1286 works around the same crash on clusters.
+# sky-uk/kfp-operator PR #1286 works around the same crash on clusters. It is recognised
+# only in its exact form: SIGABRT, stderr ENDING with libstdc++'s two lines, and an
+# executor output file written by this executor process.
 KNOWN_EXIT_CRASH = "pure virtual method called"
+KNOWN_EXIT_CRASH_TAIL = "pure virtual method called\nterminate called without an active exception"
 
 Artifact = Dict[str, Any]  # a RuntimeArtifact in its JSON form
 
@@ -55,6 +60,16 @@ class StepResult:
     @property
     def succeeded(self) -> bool:
         return self.returncode == 0 or self.crashed_at_exit
+
+
+def is_known_exit_crash(returncode: int, stderr: str, output_written: bool) -> bool:
+    """Whether a non-zero exit is TFX's shutdown abort after a finished step (and nothing else).
+
+    A crash anywhere else — an exception, a different signal, the message followed by more
+    output, or no executor output written by this process — is a failure.
+    """
+    aborted = returncode in (-signal.SIGABRT, 128 + signal.SIGABRT)
+    return aborted and output_written and stderr.rstrip().endswith(KNOWN_EXIT_CRASH_TAIL)
 
 
 class StepFailed(RuntimeError):
@@ -188,19 +203,22 @@ def command_line(container: Mapping[str, Any], invocation: Mapping[str, Any],
 
 
 def _read_outputs(job: Mapping[str, Any], task_name: str,
-                  invocation: Mapping[str, Any]) -> Optional[Dict[str, List[Artifact]]]:
-    """Output key → RuntimeArtifacts from executor_output.json, typed like the launcher does."""
-    path = invocation["outputs"]["outputFile"]
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
+                  invocation: Mapping[str, Any]) -> Dict[str, List[Artifact]]:
+    """Output key → RuntimeArtifacts as the launcher publishes them: the ExecutorInput's output
+    artifacts, replaced by what executor_output.json reports for a key, typed from the spec."""
+    with open(invocation["outputs"]["outputFile"]) as f:
         written = json.load(f)
     definitions = _component(job, task_name).get("outputDefinitions", {}).get("artifacts", {})
-    outputs: Dict[str, List[Artifact]] = {}
+    outputs: Dict[str, List[Artifact]] = {key: [dict(a) for a in listed["artifacts"]]
+                                          for key, listed in invocation["outputs"]["artifacts"].items()}
     for key, listed in written.get("artifacts", {}).items():
         outputs[key] = [dict(artifact, type=definitions[key]["artifactType"])
                         for artifact in listed.get("artifacts", [])]
     return outputs
+
+
+def _mtime_ns(path: str) -> Optional[int]:
+    return os.stat(path).st_mtime_ns if os.path.exists(path) else None
 
 
 def run_step(job: Mapping[str, Any], task_name: str, root: str,
@@ -213,6 +231,8 @@ def run_step(job: Mapping[str, Any], task_name: str, root: str,
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
     env.update({item["name"]: item["value"] for item in container.get("env", [])})
     driver_output = None
+    # The launcher prepares the step's local directory before running anything.
+    os.makedirs(os.path.dirname(invocation["outputs"]["outputFile"]), exist_ok=True)
     if pre_cache_check and "lifecycle" in container:
         # The driver writes outputFile; the executor then merges its parameters (span,
         # input_fingerprint, resolved input_config) into the execution properties.
@@ -224,14 +244,20 @@ def run_step(job: Mapping[str, Any], task_name: str, root: str,
                              f"{(driver.stderr + driver.stdout)[-4000:]}")
         with open(path) as f:
             driver_output = json.load(f)
+    output_file = invocation["outputs"]["outputFile"]
+    before = _mtime_ns(output_file)  # the driver's file, if it ran, does not count
     process = subprocess.run(command_line(container, invocation, python), env=env,
                              capture_output=True, text=True, timeout=timeout, check=False)
     log = process.stderr + process.stdout
-    outputs = _read_outputs(job, task_name, invocation)
-    if process.returncode != 0 and (outputs is None or KNOWN_EXIT_CRASH not in log):
-        raise StepFailed(f"{task_name} exited {process.returncode}:\n{log[-4000:]}")
-    return StepResult(task=task_name, returncode=process.returncode, outputs=outputs or {},
-                      crashed_at_exit=process.returncode != 0, log_tail=log[-4000:],
+    written = _mtime_ns(output_file) not in (None, before)
+    crashed_at_exit = process.returncode != 0 and is_known_exit_crash(process.returncode, process.stderr,
+                                                                       written)
+    if not written or (process.returncode != 0 and not crashed_at_exit):
+        raise StepFailed(f"{task_name} exited {process.returncode}"
+                         f"{'' if written else ' without writing its executor output'}:\n{log[-4000:]}")
+    return StepResult(task=task_name, returncode=process.returncode,
+                      outputs=_read_outputs(job, task_name, invocation),
+                      crashed_at_exit=crashed_at_exit, log_tail=log[-4000:],
                       executor_input=invocation, driver_output=driver_output)
 
 
@@ -247,6 +273,20 @@ def run_steps(job: Mapping[str, Any], tasks: Sequence[str], root: str,
         upstream[task_name] = result.outputs
         results[task_name] = result
     return results
+
+
+def run_pipeline(job: Mapping[str, Any], root: str,
+                 overrides: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                 pre_cache_check: bool = True, timeout: float = 900) -> Dict[str, StepResult]:
+    """Runs every task of the compiled DAG in a topological order, as KFP would schedule them.
+
+    ``pre_cache_check`` also runs ExampleGen's driver hook before its executor. Raises
+    StepFailed at the first failing step (nothing downstream of it could run).
+    """
+    unknown = sorted(set(overrides or {}) - set(task_order(job)))
+    if unknown:
+        raise KeyError(f"--set names tasks that are not in the pipeline: {unknown}")
+    return run_steps(job, task_order(job), root, overrides, pre_cache_check=pre_cache_check, timeout=timeout)
 
 
 def parse_overrides(items: Sequence[str]) -> Dict[str, Dict[str, Any]]:
@@ -268,16 +308,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pipeline_json", required=True, help="Output of python -m pipeline.kubeflow_runner.")
     parser.add_argument("--root", required=True, help="Local directory for the steps' artifacts.")
-    parser.add_argument("--tasks", default="ImageExampleGen,StatisticsGen",
-                        help="Comma-separated tasks, in order; upstream tasks must be listed.")
+    parser.add_argument("--tasks", default="all",
+                        help="'all' (every task, in DAG order) or comma-separated tasks in order; "
+                             "upstream tasks must be listed.")
     parser.add_argument("--set", action="append", default=[], metavar="TASK.PARAM=VALUE",
                         help="Replace a compiled parameter (repeatable).")
     parser.add_argument("--pre_cache_check", action="store_true",
                         help="Also run ExampleGen's driver hook first, as Vertex does.")
     args = parser.parse_args(argv)
     job = load_job(args.pipeline_json)
-    results = run_steps(job, [t for t in args.tasks.split(",") if t], args.root,
-                        parse_overrides(args.set), pre_cache_check=args.pre_cache_check)
+    tasks = task_order(job) if args.tasks == "all" else [t for t in args.tasks.split(",") if t]
+    try:
+        results = run_steps(job, tasks, args.root, parse_overrides(args.set),
+                            pre_cache_check=args.pre_cache_check)
+    except StepFailed as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
     for name, result in results.items():
         note = " (aborted at interpreter exit after writing its output)" if result.crashed_at_exit else ""
         for key, artifacts in result.outputs.items():

@@ -18,8 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from absl import app, flags  # noqa: E402
 
-from pipeline.kubeflow_settings import (DEFAULT_IMAGE, HEAVY_COMPONENTS, IMAGE_PROJECT_DIR,  # noqa: E402
-                               TARGETS, KubeflowSettings)
+from pipeline.kubeflow_settings import HEAVY_COMPONENTS, IMAGE_PROJECT_DIR, TARGETS, KubeflowSettings  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -39,6 +38,9 @@ def build_pipeline(settings: KubeflowSettings):
     resources = trainer_resources(settings, pipeline_spec_pb2)
     if resources is not None:
         by_id["Trainer"].with_platform_config(resources)
+    if settings.multi_worker_trainer:
+        from pipeline import kubeflow_vertex_training  # pylint: disable=import-outside-toplevel
+        kubeflow_vertex_training.use_vertex_training(by_id["Trainer"], settings)
     return pipeline
 
 
@@ -92,20 +94,24 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
                         required=True, **kw)
     flags.DEFINE_string("data_root", None, "Raw images on object storage.", required=True, **kw)
     flags.DEFINE_string("serving_dir", None, "Pusher base on object storage.", required=True, **kw)
-    flags.DEFINE_string("image", DEFAULT_IMAGE, "Pipeline image built from kubeflow/Dockerfile.", **kw)
+    flags.DEFINE_string("image", None, "Pipeline image built from kubeflow/Dockerfile, pushed to a "
+                        "registry the cluster pulls from (REGISTRY/tfslim-tfx:TAG).", required=True, **kw)
     flags.DEFINE_enum("target", "kfp", list(TARGETS),
                       "kfp: open-source KFP 2.x (no Resolver, spec 2.1); vertex: Vertex AI Pipelines.", **kw)
     flags.DEFINE_string("pipeline_name", "tfslim-digits", "Pipeline name ([a-z0-9][a-z0-9-]*).", **kw)
-    flags.DEFINE_enum("preset", "demo", ["demo", "smoke"], "Named configuration in pipeline/configs.py.", **kw)
-    flags.DEFINE_string("model_name", None, "Zoo network; default: the preset's.", **kw)
-    flags.DEFINE_integer("train_steps", None, "Trainer steps; default: the preset's.", **kw)
+    flags.DEFINE_string("config", "demo", "Run config: a YAML/JSON file or a name under configs/ "
+                        "(the file the local runners read).", **kw)
+    flags.DEFINE_multi_string("set", [], "Override one config key, e.g. --set train.learning_rate=0.01 "
+                              "(repeatable).", **kw)
+    flags.DEFINE_string("model_name", None, "Shortcut for --set train.model_name=NAME.", **kw)
+    flags.DEFINE_integer("train_steps", None, "Shortcut for --set train_steps=N.", **kw)
     flags.DEFINE_string("source", "folder", "ImageExampleGen source kind.", **kw)
     flags.DEFINE_boolean("baseline_resolver", None,
                          "Compile the latest-blessed-model Resolver (default: only for --target vertex).", **kw)
     flags.DEFINE_boolean("pipeline_spec_2_1", None, "Pipeline spec schema 2.1 (default: for --target kfp).",
                          **kw)
     flags.DEFINE_multi_string("beam_pipeline_arg", None,
-                              "Beam args for every Beam component (repeatable; default: the preset's).", **kw)
+                              "Beam args for every Beam component (repeatable; default: the config's).", **kw)
     flags.DEFINE_multi_string("heavy_beam_pipeline_arg", [],
                               f"Beam args added to {', '.join(HEAVY_COMPONENTS)} only, e.g. "
                               "--runner=DataflowRunner (repeatable).", **kw)
@@ -116,6 +122,13 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_string("trainer_gpu_type", "NVIDIA_TESLA_T4", "Accelerator type for --trainer_gpus.", **kw)
     flags.DEFINE_string("image_project_dir", IMAGE_PROJECT_DIR, "Where the image holds this project.", **kw)
     flags.DEFINE_boolean("enable_cache", False, "KFP step caching.", **kw)
+    flags.DEFINE_integer("trainer_workers", 1, "Trainer replicas (chief + workers); > 1 compiles a "
+                         "multi-worker Vertex training job (--target vertex).", **kw)
+    flags.DEFINE_integer("trainer_gpus_per_worker", 0, "GPUs per Trainer replica in the Vertex "
+                         "training job (type: --trainer_gpu_type).", **kw)
+    flags.DEFINE_string("trainer_machine_type", "n1-standard-8", "Machine type of each Trainer replica.", **kw)
+    flags.DEFINE_string("vertex_project", None, "GCP project of the Vertex training job.", **kw)
+    flags.DEFINE_string("vertex_region", None, "Region of the Vertex training job, e.g. europe-west4.", **kw)
 
 
 def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
@@ -124,7 +137,8 @@ def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
     return KubeflowSettings(
         pipeline_root=fv.pipeline_root, data_root=fv.data_root,
         serving_dir=fv.serving_dir, image=fv.image, target=fv.target,
-        pipeline_name=fv.pipeline_name, preset=fv.preset, model_name=fv.model_name,
+        pipeline_name=fv.pipeline_name, config=fv.config, overrides=tuple(fv.set),
+        model_name=fv.model_name,
         train_steps=fv.train_steps, source=fv.source,
         use_baseline_resolver=fv.baseline_resolver, pipeline_spec_2_1=fv.pipeline_spec_2_1,
         beam_pipeline_args=tuple(beam_args) if beam_args else None,
@@ -132,14 +146,17 @@ def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
         container_env=tuple(fv.container_env), trainer_cpu=fv.trainer_cpu,
         trainer_memory_gb=fv.trainer_memory_gb, trainer_gpus=fv.trainer_gpus,
         trainer_gpu_type=fv.trainer_gpu_type, image_project_dir=fv.image_project_dir,
-        enable_cache=fv.enable_cache)
+        enable_cache=fv.enable_cache, trainer_workers=fv.trainer_workers,
+        trainer_gpus_per_worker=fv.trainer_gpus_per_worker, trainer_machine_type=fv.trainer_machine_type,
+        vertex_project=fv.vertex_project, vertex_region=fv.vertex_region)
 
 
 def main(argv: List[str]) -> None:
     del argv
     try:
         settings = settings_from_flags()
-    except ValueError as error:
+        settings.pipeline_config()  # the run config's checks, before compiling
+    except ValueError as error:  # includes run_config.ConfigError (one line)
         raise app.UsageError(str(error)) from error
     job = compile_pipeline(settings, FLAGS.output_file)
     tasks = sorted(job["pipelineSpec"]["root"]["dag"]["tasks"])
@@ -148,5 +165,8 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == "__main__":
+    from pipeline.quiet import silence_startup_noise  # noqa: E402
+
+    silence_startup_noise()
     define_flags()
     app.run(main)

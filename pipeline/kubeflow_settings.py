@@ -11,7 +11,6 @@ import posixpath
 import re
 from typing import Any, Dict, Optional, Tuple
 
-from pipeline import configs
 from pipeline.configs import PipelineConfig
 
 # OSS KFP 2.x runs the open-source Argo backend; Vertex AI Pipelines is Google's.
@@ -27,7 +26,6 @@ HEAVY_COMPONENTS = ("ImageExampleGen", "StatisticsGen", "Transform", "Evaluator"
 # Where kubeflow/Dockerfile puts this project (its WORKDIR).
 IMAGE_PROJECT_DIR = "/pipeline"
 SCHEMA_RELPATH = "schemas/slim_image.pbtxt"
-DEFAULT_IMAGE = "tfslim-tfx:latest"
 
 
 def validate_pipeline_name(name: str) -> str:
@@ -66,16 +64,22 @@ class KubeflowSettings:
       target: 'kfp' (open-source KFP 2.x: no Resolver nodes, pipeline spec 2.1) or
         'vertex' (Vertex AI Pipelines: keeps the baseline Resolver, spec 2.0 as TFX tests it).
       pipeline_name: [a-z0-9][a-z0-9-]*.
-      preset / model_name / train_steps / source: the pipeline configuration.
+      config: the run config (a YAML/JSON file or a name under configs/), the same file
+        the local runners read; overrides: its ``key=value`` --set overrides;
+        model_name / train_steps: shortcuts for train.model_name / train_steps; source.
       use_baseline_resolver: None = per target (kfp: off, vertex: on).
       pipeline_spec_2_1: None = per target (kfp: 2.1, whose parameterValues the OSS
         driver fills; vertex: 2.0).
-      beam_pipeline_args: for every Beam-based component (default: the preset's).
+      beam_pipeline_args: for every Beam-based component (default: the config's).
       heavy_beam_pipeline_args: appended for HEAVY_COMPONENTS only, e.g. Dataflow or
         Flink runner args.
       container_env: NAME=VALUE pairs set in every step's container.
       trainer_cpu / trainer_memory_gb / trainer_gpus / trainer_gpu_type: Trainer pod
         resources (limits).
+      trainer_workers / trainer_gpus_per_worker / trainer_machine_type: > 1 worker or
+        any GPU per worker compiles the Trainer into a multi-worker Vertex training job
+        (pipeline/kubeflow_vertex_training.py; --target vertex only, with vertex_project and
+        vertex_region).
       image_project_dir: where the image holds this project (the schema file is read there).
       enable_cache: KFP step caching.
     """
@@ -83,10 +87,11 @@ class KubeflowSettings:
     pipeline_root: str
     data_root: str
     serving_dir: str
-    image: str = DEFAULT_IMAGE
+    image: str = ""
     target: str = "kfp"
     pipeline_name: str = "tfslim-digits"
-    preset: str = "demo"
+    config: str = "demo"
+    overrides: Tuple[str, ...] = ()
     model_name: Optional[str] = None
     train_steps: Optional[int] = None
     source: str = "folder"
@@ -101,6 +106,11 @@ class KubeflowSettings:
     trainer_gpu_type: str = "NVIDIA_TESLA_T4"
     image_project_dir: str = IMAGE_PROJECT_DIR
     enable_cache: bool = False
+    trainer_workers: int = 1
+    trainer_gpus_per_worker: int = 0
+    trainer_machine_type: str = "n1-standard-8"
+    vertex_project: Optional[str] = None
+    vertex_region: Optional[str] = None
 
     def __post_init__(self) -> None:
         validate_pipeline_name(self.pipeline_name)
@@ -109,12 +119,37 @@ class KubeflowSettings:
         for flag in ("pipeline_root", "data_root", "serving_dir"):
             validate_object_store(flag, getattr(self, flag))
         if not self.image:
-            raise ValueError("--image is required (the image built from kubeflow/Dockerfile)")
+            raise ValueError("--image is required: the pipeline image built from kubeflow/Dockerfile "
+                             "and pushed to a registry the cluster can pull, e.g. "
+                             "--image REGISTRY/tfslim-tfx:0.1.0")
         if not posixpath.isabs(self.image_project_dir):
             raise ValueError(f"--image_project_dir {self.image_project_dir!r} must be absolute")
         self.env()  # validates NAME=VALUE
         if self.trainer_gpus < 0:
             raise ValueError("--trainer_gpus must be >= 0")
+        self._validate_multi_worker()
+
+    def _validate_multi_worker(self) -> None:
+        if self.trainer_workers < 1 or self.trainer_gpus_per_worker < 0:
+            raise ValueError("--trainer_workers must be >= 1 and --trainer_gpus_per_worker >= 0")
+        if not self.multi_worker_trainer:
+            return
+        if self.target != "vertex":
+            raise ValueError(
+                "--trainer_workers/--trainer_gpus_per_worker compile a Vertex training job and need "
+                "--target vertex. On open-source KFP run the Trainer as a Kubeflow TFJob instead "
+                "(docs/kubeflow.md, 'Multi-worker Trainer').")
+        if not self.vertex_project or not self.vertex_region:
+            raise ValueError("--trainer_workers/--trainer_gpus_per_worker need --vertex_project and "
+                             "--vertex_region (where the Vertex training job runs)")
+        if self.trainer_gpus:
+            raise ValueError("--trainer_gpus sizes the Trainer pod; with a Vertex training job use "
+                             "--trainer_gpus_per_worker instead")
+
+    @property
+    def multi_worker_trainer(self) -> bool:
+        """Whether the Trainer is compiled into a Vertex training job (pipeline/kubeflow_vertex_training.py)."""
+        return self.trainer_workers > 1 or self.trainer_gpus_per_worker > 0
 
     def replace(self, **changes: Any) -> "KubeflowSettings":
         return dataclasses.replace(self, **changes)
@@ -148,8 +183,9 @@ class KubeflowSettings:
         return out
 
     def pipeline_config(self) -> PipelineConfig:
-        """The preset with this cluster's paths and options."""
-        base = configs.preset(self.preset)
+        """The run config with this cluster's paths and options (ConfigError if bad)."""
+        from pipeline import run_config  # pylint: disable=import-outside-toplevel
+
         changes: Dict[str, Any] = dict(
             pipeline_name=self.pipeline_name, pipeline_root=self.pipeline_root,
             data_root=self.data_root, serving_dir=self.serving_dir, source=self.source,
@@ -157,9 +193,6 @@ class KubeflowSettings:
             schema_file=self.schema_file)
         if self.beam_pipeline_args is not None:
             changes["beam_pipeline_args"] = tuple(self.beam_pipeline_args)
-        if self.model_name:
-            changes["train"] = base.train.replace(model_name=self.model_name)
-            changes["serving_model_name"] = self.model_name
-        if self.train_steps:
-            changes["train_steps"] = self.train_steps
-        return base.replace(**changes)
+        shortcuts = ([f"train.model_name={self.model_name}"] if self.model_name else []) + \
+            ([f"train_steps={self.train_steps}"] if self.train_steps else [])
+        return run_config.load(self.config, shortcuts + list(self.overrides), **changes)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from ml_metadata.metadata_store import metadata_store
 from tfx import v1 as tfx
@@ -12,6 +12,7 @@ import schemas
 from pipeline import progress
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import create_pipeline
+from report.sources import overall_metrics
 
 RUNNERS = ("local", "beam")
 
@@ -27,6 +28,19 @@ class RunSummary:
     pushed: bool
     pushed_destination: Optional[str]
     component_seconds: Dict[str, float]
+    report_path: Optional[str] = None
+    rejects: Optional[int] = None
+    anomalies: Optional[int] = None
+
+    def lines(self) -> List[str]:
+        """What `tfslim run` prints at the end: report, top-1, verdicts, rejects, anomalies."""
+        top1 = self.metrics.get("sparse_categorical_accuracy")
+        return [f"pipeline root: {self.pipeline_root}",
+                f"report:        {self.report_path or 'not written'}",
+                f"top-1:         {top1:.4f}" if top1 is not None else "top-1:         n/a",
+                f"blessed:       {self.blessed}   pushed: {self.pushed}"
+                + (f" -> {self.pushed_destination}" if self.pushed_destination else ""),
+                f"rejects:       {_count(self.rejects)}   anomalies: {_count(self.anomalies)}"]
 
 
 def metadata_path_for(config: PipelineConfig) -> str:
@@ -86,25 +100,28 @@ def summarize(config: PipelineConfig, metadata_path: str) -> RunSummary:
     destination = None
     if pushed is not None and "pushed_destination" in pushed.custom_properties:
         destination = pushed.custom_properties["pushed_destination"].string_value
+    report = _latest(store, "system.HTML")
+    counts = _latest(store, "system.Metrics")
     return RunSummary(pipeline_root=config.pipeline_root, metadata_path=metadata_path,
                       metrics=metrics, blessed=None if blessed is None else bool(blessed),
                       pushed=bool(_int_property(pushed, "pushed")),
-                      pushed_destination=destination or None, component_seconds={})
+                      pushed_destination=destination or None, component_seconds={},
+                      report_path=_string_property(report, "report_path"),
+                      rejects=_float_property(counts, "rejects"),
+                      anomalies=_float_property(counts, "anomalies"))
 
 
-def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
-    """Metric name → value on the overall slice of a TFMA evaluation (candidate model)."""
-    import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
+def _string_property(artifact, name: str) -> Optional[str]:
+    if artifact is None or name not in artifact.custom_properties:
+        return None
+    return artifact.custom_properties[name].string_value or None
 
-    result = tfma.load_eval_result(evaluation_uri)
-    out: Dict[str, float] = {}
-    for slice_key, by_output in result.slicing_metrics:
-        if slice_key != ():
-            continue
-        for by_sub_key in by_output.values():
-            # Per-class metrics live under sub keys (classId:N); keep the overall ones.
-            for values in (v for k, v in by_sub_key.items() if k == ""):
-                for name, value in values.items():
-                    if isinstance(value, dict) and "doubleValue" in value:
-                        out[name] = float(value["doubleValue"])
-    return out
+
+def _float_property(artifact, name: str) -> Optional[int]:
+    if artifact is None or name not in artifact.custom_properties:
+        return None
+    return int(artifact.custom_properties[name].double_value)
+
+
+def _count(value: Optional[int]) -> str:
+    return "n/a" if value is None else str(value)

@@ -1,7 +1,7 @@
 """create_pipeline: the one TFX pipeline definition every runner uses.
 
 ImageExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → Transform →
-Trainer → [Resolver(latest blessed)] → Evaluator → [ServingSmokeTest] → ServingPusher.
+Trainer → [Resolver(latest blessed)] → Evaluator → [ServingSmokeTest] → ServingPusher → RunReport.
 No environment lookups happen here: runners pass everything in PipelineConfig.
 """
 from __future__ import annotations
@@ -14,9 +14,11 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components.image_example_gen.component import ImageExampleGen
+from components.run_report.component import RunReport
 from components.serving_smoke.component import ServingSmokeTest
 from components.serving_pusher.component import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
 from serving import models_config
+from serving.signatures import DATASET_SCORES
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
 from schemas import features
@@ -35,7 +37,8 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
     ``config.top5_threshold`` when set), per-class
     argmax precision/recall and the multi-class confusion matrix (a TFMA plot);
     sliced overall and by label. Inputs go through ``serving_examples``, i.e. the
-    same Transform-graph preprocessing as serving.
+    same Transform-graph preprocessing as serving; its ``dataset_scores`` are indexed
+    by dataset label (model class + labels_offset), so the raw label is scored right.
     """
     top1 = tfma.MetricConfig(
         class_name="SparseCategoricalAccuracy",
@@ -53,7 +56,8 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
             lower_bound={"value": config.top5_threshold})))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_examples",
-                                    label_key=features.LABEL, prediction_key="scores")],
+                                    label_key=features.LABEL,
+                                    prediction_key=DATASET_SCORES)],
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LABEL])],
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(class_name="ExampleCount"),
@@ -135,8 +139,16 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=baseline, eval_config=eval_config(config), schema=schema_gen.outputs["schema"])
     components.append(evaluator)
-    components.extend(serving_components(config, example_gen.outputs["examples"],
-                                         trainer.outputs["model"], evaluator.outputs["blessing"]))
+    serving = serving_components(config, example_gen.outputs["examples"],
+                                 trainer.outputs["model"], evaluator.outputs["blessing"])
+    components.extend(serving)
+    components.append(RunReport(
+        examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+        model_run=trainer.outputs["model_run"], evaluation=evaluator.outputs["evaluation"],
+        blessing=evaluator.outputs["blessing"], anomalies=example_validator.outputs["anomalies"],
+        pushed_model=serving[-1].outputs["pushed_model"], title=config.pipeline_name,
+        labels_offset=config.train.labels_offset,
+        accuracy_threshold=config.accuracy_threshold))
     components.extend(extra_components or [])
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=config.pipeline_root,

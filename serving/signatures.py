@@ -13,3 +13,6 @@ TENSOR_INPUT = "images"
 LABELS_ASSET = LABELS_FILENAME
 LABELS_ASSET_DIR = "assets.extra"
 OUTPUT_KEYS = ("classes", "scores", "labels", "top_k_classes", "top_k_scores", "top_k_labels")
+# serving_examples only: the scores indexed by dataset label (labels_offset leading zeros),
+# what the Evaluator scores against the example's raw label.
+DATASET_SCORES = "dataset_scores"

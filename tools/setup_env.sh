@@ -2,8 +2,19 @@
 # Creates the project venv with Python 3.10 and installs the pinned TFX 1.16 stack with uv.
 # TFX 1.16.0 wheels require Python >=3.9,<3.11; plain pip backtracks for >10 min on TFX,
 # uv resolves the same constraints in under a minute.
+#
+#   tools/setup_env.sh [VENV] [dev|prod]
+# dev (make setup): the project plus requirements/dev.txt (pytest, tf-slim for the oracle tests).
+# prod (kubeflow/Dockerfile): the project only. Both pin every package through
+# requirements/constraints.txt (the TFX stack) and requirements/lock.txt (the full closure).
 set -euo pipefail
 VENV=${1:-.venv}
+PROFILE=${2:-dev}
+case "$PROFILE" in
+  dev) EXTRA=(-r requirements/dev.txt) ;;
+  prod) EXTRA=() ;;
+  *) echo "ERROR: profile must be dev or prod, got '$PROFILE'" >&2; exit 2 ;;
+esac
 
 find_python310() {
   local candidate
@@ -32,4 +43,4 @@ if [ ! -x "$VENV/bin/uv" ]; then
 fi
 echo "Installing the pinned stack into $VENV (uv, constraints in requirements/constraints.txt)"
 "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -c requirements/constraints.txt \
-  -r requirements/dev.txt -e .
+  -c requirements/lock.txt "${EXTRA[@]}" -e .

@@ -17,6 +17,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from trainer import console
+
 log = logging.getLogger(__name__)
 
 # Scalars written to TensorBoard: train_step log key → summary tag (slim's tags).
@@ -139,8 +141,7 @@ class ProgressLogger(_StepCallback):
                 f"lr = {_f(logs, 'learning_rate'):.3g} ({sec_per_step:.3f} sec/step, "
                 f"{self.batch_size / max(sec_per_step, 1e-9):.0f} images/s, "
                 f"ETA {eta // 3600}:{eta // 60 % 60:02d}:{eta % 60:02d})")
-        log.info(line)
-        print(line, file=self.stream, flush=True)
+        console.say(line, log, self.stream)
 
 
 def _f(logs, key: str) -> float:

@@ -89,6 +89,9 @@ class TrainConfig:
     # Aux-logits loss weight for nets with AuxLogits (slim: 0.4).
     aux_loss_weight: float = 0.4
     dropout_keep_prob: Optional[float] = None
+    # slim's arg_scope batch_norm_decay (None = the net's: 0.9997 inception/mobilenet,
+    # 0.997 resnet); a few hundred steps from scratch need ~0.9 (see trainer/hints.py).
+    batch_norm_decay: Optional[float] = None
     seed: Optional[int] = None  # also makes the input order deterministic
 
     def replace(self, **changes: Any) -> "TrainConfig":
@@ -129,6 +132,8 @@ class TrainConfig:
         if self.moving_average_decay is not None and not 0.0 < self.moving_average_decay < 1.0:
             raise ValueError(f"--moving_average_decay must be in (0, 1), got "
                              f"{self.moving_average_decay}")
+        if self.batch_norm_decay is not None and not 0.0 < self.batch_norm_decay < 1.0:
+            raise ValueError(f"--batch_norm_decay must be in (0, 1), got {self.batch_norm_decay}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"--label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.image_channels not in (1, 3):

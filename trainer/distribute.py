@@ -124,3 +124,22 @@ def worker_dir(base: str, strategy: Optional[tf.distribute.Strategy] = None) -> 
         return base
     _, index = task_of(strategy)
     return os.path.join(base, f"workertemp_{index}")
+
+
+def shard_inputs(dataset: tf.data.Dataset, num_files: int,
+                 strategy: Optional[tf.distribute.Strategy] = None) -> tf.data.Dataset:
+    """Sets how a multi-worker strategy splits ``dataset`` (read from ``num_files`` files).
+
+    TF's AUTO policy shards by file and fails when a split has fewer files than workers
+    (a small ExampleGen split is often one file). Then shard by data instead: every worker
+    reads everything and keeps its part of each global batch, so a step sees the same
+    examples as one process would.
+    """
+    workers = num_workers(strategy)
+    if workers <= 1:
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.FILE if num_files >= workers
+        else tf.data.experimental.AutoShardPolicy.DATA)
+    return dataset.with_options(options)

@@ -5,7 +5,9 @@ Signatures:
       → classes int64[B], scores float32[B,K], labels string[B],
         top_k_classes int32[B,k], top_k_scores float32[B,k], top_k_labels string[B,k]
   serving_examples(examples: string[B])       serialized slim tf.Example (TFMA, InfraValidator-style)
-      → the same outputs.
+      → the same outputs plus dataset_scores float32[B,K+labels_offset]: the scores indexed
+        by dataset label (labels_offset leading zeros), which the Evaluator scores against
+        the example's raw label, so a --labels_offset model is gated on the right classes.
   serving_tensors(images: float32[B,H,W,C])   already preprocessed images (what slim's
       export_inference_graph took as ``input``; used for TFLite parity and benchmarks)
       → the same outputs.
@@ -30,7 +32,7 @@ from schemas import features, labels as labels_lib
 from trainer.image_ops import ImageSpec, preprocess_encoded_batch
 
 from serving.signatures import (EXAMPLES_INPUT, IMAGE_INPUT, LABELS_ASSET, LABELS_ASSET_DIR,  # noqa: F401
-                                OUTPUT_KEYS, SERVING_DEFAULT, SERVING_EXAMPLES, SERVING_TENSORS,
+                                DATASET_SCORES, OUTPUT_KEYS, SERVING_DEFAULT, SERVING_EXAMPLES, SERVING_TENSORS,
                                 TENSOR_INPUT)
 
 # Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
@@ -100,8 +102,9 @@ class ServingModule(tf.Module):
 
     def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
                  tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None,
-                 training: bool = False):
+                 labels_offset: int = 0, training: bool = False):
         super().__init__()
+        self.labels_offset = labels_offset
         # slim's --is_training: dropout/BatchNorm in training mode in the served graph.
         self._training = training
         # The SavedModel needs the net's variables, not the Keras object: tracking the
@@ -158,7 +161,9 @@ class ServingModule(tf.Module):
 
     def _serve_examples(self, examples):
         parsed = tf.io.parse_example(examples, {features.ENCODED: tf.io.FixedLenFeature([], tf.string)})
-        return self._outputs(self._preprocess(parsed[features.ENCODED]))
+        outputs = self._outputs(self._preprocess(parsed[features.ENCODED]))
+        outputs[DATASET_SCORES] = tf.pad(outputs["scores"], [[0, 0], [self.labels_offset, 0]])
+        return outputs
 
     def _serve_tensors(self, images):
         check = tf.debugging.Assert(tf.shape(images)[0] > 0,
@@ -168,7 +173,8 @@ class ServingModule(tf.Module):
 
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,
-                       tft_layer=None, batch_size: Optional[int] = None, training: bool = False) -> str:
+                       tft_layer=None, batch_size: Optional[int] = None,
+                       labels_offset: int = 0, training: bool = False) -> str:
     """Writes the serving SavedModel (+ assets.extra/labels.txt) to ``export_dir``.
 
     Args:
@@ -179,13 +185,14 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
       tft_layer: the Transform graph's layer; when given it does the preprocessing,
         so serving runs exactly what the pipeline's Transform ran.
       batch_size: fixed batch dimension of every signature; None (default) = dynamic.
+      labels_offset: dataset label - model class (the ``dataset_scores`` padding).
       training: serve the net in training mode (slim's --is_training; default False).
     """
     if len(class_names) != _num_outputs(net, image_spec):
         raise ValueError(f"{len(class_names)} class names for a net with "
                          f"{_num_outputs(net, image_spec)} outputs; check --num_classes/--labels_offset.")
     module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer, batch_size=batch_size,
-                           training=training)
+                           labels_offset=labels_offset, training=training)
     signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
                   SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
                   SERVING_TENSORS: module.serve_tensors.get_concrete_function()}

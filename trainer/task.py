@@ -37,4 +37,5 @@ def run_fn(fn_args: FnArgs) -> None:
     export.export_saved_model(result.net, result.image_spec,
                               export.class_names_for(labels, num_classes, config.labels_offset),
                               fn_args.serving_model_dir,
-                              tft_layer=tft_output.transform_features_layer())
+                              tft_layer=tft_output.transform_features_layer(),
+                              labels_offset=config.labels_offset)

@@ -18,7 +18,7 @@ import tensorflow as tf
 import tf_keras
 
 from trainer import callbacks as cb
-from trainer import data, distribute, finetune, nets, optim
+from trainer import console, data, distribute, finetune, hints, nets, optim, pretrained
 from trainer.classifier import Classifier
 from trainer.config import TrainConfig
 from trainer.ema import MovingAverages
@@ -74,7 +74,29 @@ def build_net(config: TrainConfig, num_classes: int, image_spec: ImageSpec,
     net = nets.create_model(config.model_name, num_classes=num_classes, is_training=is_training,
                             weight_decay=config.weight_decay, **kwargs)
     net.ensure_built(image_spec.image_size, image_spec.channels)
+    if config.batch_norm_decay is not None:
+        set_batch_norm_decay(net, config.batch_norm_decay)
     return net
+
+
+def batch_norm_layers(net: nets.SlimModel) -> list:
+    return [m for m in net.submodules if isinstance(m, tf_keras.layers.BatchNormalization)]
+
+
+def set_batch_norm_decay(net: nets.SlimModel, decay: float) -> None:
+    """slim's arg_scope ``batch_norm_decay`` for every batch-norm layer of ``net``.
+
+    Keras reads ``momentum`` when the training step is traced, so setting it after
+    construction is the same as passing it to the family's arg_scope.
+    """
+    for layer in batch_norm_layers(net):
+        layer.momentum = decay
+
+
+def net_batch_norm_decay(net: nets.SlimModel) -> Optional[float]:
+    """The (largest) batch-norm decay in ``net``; None for nets without batch norm."""
+    momenta = [float(layer.momentum) for layer in batch_norm_layers(net)]
+    return max(momenta) if momenta else None
 
 
 def set_mixed_precision(policy: Optional[str]) -> None:
@@ -139,7 +161,7 @@ def restore_or_initialize(state: TrainState, config: TrainConfig) -> Optional[ne
         return None
     if not config.checkpoint_path:
         return None
-    report = finetune.restore_net(state.net, config.checkpoint_path,
+    report = finetune.restore_net(state.net, pretrained.resolve(config.checkpoint_path),
                                   exclude_scopes=config.checkpoint_exclude_scopes,
                                   ignore_missing_vars=config.ignore_missing_vars)
     if state.moving_averages is not None:
@@ -165,8 +187,7 @@ def _has_ema(path: str) -> bool:
 
 
 def _say(message: str) -> None:
-    log.info(message)
-    print(message, flush=True)
+    console.say(message, log)
 
 
 def _agree_fn(strategy: tf.distribute.Strategy):
@@ -222,6 +243,16 @@ def evaluate(net: nets.SlimModel, config: TrainConfig, image_spec: ImageSpec, nu
     return {f"eval_{k}": float(v) for k, v in results.items()}
 
 
+def write_eval_summaries(logdir: str, results: dict, step: int) -> None:
+    """The end-of-training evaluation as TensorBoard scalars (``eval/<metric>`` at the last step)."""
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default(step=step):
+        for key, value in results.items():
+            tf.summary.scalar("eval/" + key[len("eval_"):], value)
+    writer.flush()
+    writer.close()
+
+
 def train(config: TrainConfig, train_files: Sequence[str], num_classes: int,
           eval_files: Optional[Sequence[str]] = None, eval_steps: Optional[int] = None,
           num_train_samples: Optional[int] = None,
@@ -266,6 +297,8 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
         remove_stale_temp_checkpoints(config.train_dir)
     state = create_state(config, num_classes, image_spec, num_train_samples, strategy, write_dir)
     report = restore_or_initialize(state, config)
+    for line in hints.hints(config, net_batch_norm_decay=net_batch_norm_decay(state.net)):
+        _say(line)
     _say(f"Training {config.model_name} ({num_classes} classes, {image_spec.image_size}px) on "
          f"{strategy.num_replicas_in_sync} replica(s), global batch {config.batch_size}, "
          f"{config.optimizer}, lr {config.learning_rate_decay_type} "
@@ -282,6 +315,7 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
             labels_offset=config.labels_offset, num_readers=config.num_readers,
             shuffle_buffer=config.shuffle_buffer, seed=resume_seed(config.seed, state.step),
             num_parallel_calls=config.num_preprocessing_threads)
+        dataset = distribute.shard_inputs(dataset, len(data.list_files(train_files)), strategy)
         _, task_id = distribute.task_of(strategy)
         callbacks = [saver, cb.ProgressLogger(
             state.optimizer, config.log_every_n_steps, config.max_number_of_steps,
@@ -301,7 +335,10 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
         state.moving_averages.copy_to_variables()
     net = _plain_copy(config, num_classes, image_spec, state.net)
     if eval_files:
-        history.update(evaluate(net, config, image_spec, num_classes, eval_files, eval_steps))
+        results = evaluate(net, config, image_spec, num_classes, eval_files, eval_steps)
+        history.update(results)
+        if chief:
+            write_eval_summaries(os.path.join(config.train_dir, "eval"), results, state.step)
     return TrainResult(net=net, classifier=state.classifier, image_spec=image_spec,
                        num_classes=num_classes, steps=state.step, history=history,
                        restore_report=report)

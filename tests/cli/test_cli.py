@@ -31,8 +31,17 @@ def test_unknown_command_is_an_error():
 def test_run_help_shows_runner_flags(args):
     out = _run(args)  # absl exits 1 after printing --help
     text = out.stdout + out.stderr
-    for flag in ("--data_dir", "--model_name", "--train_steps", "--pipeline_root", "--serving_dir", "--runner"):
+    for flag in ("--config", "--set", "--data_dir", "--model_name", "--train_steps", "--pipeline_root",
+                 "--serving_dir", "--runner"):
         assert flag in text
+    if args[0] == TFSLIM:  # names the subcommand, with its docstring
+        assert "USAGE: tfslim run [flags]" in text and "run config" in text
+
+
+def test_every_subcommand_help_names_itself():
+    out = _run([TFSLIM, "download_checkpoint", "--help"])
+    text = out.stdout + out.stderr
+    assert "USAGE: tfslim download_checkpoint [flags]" in text and "--dir" in text
 
 
 @pytest.mark.parametrize("command,flag,message", [

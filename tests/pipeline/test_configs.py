@@ -1,25 +1,35 @@
-"""Presets and the label-range schema the local runners write."""
+"""Presets are run-config files; the label-range schema the local runners write."""
+import os
+
 import pytest
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from pipeline import configs
 from pipeline.local import with_dataset_schema
+from pipeline.run_config import ConfigError
 
 
-def test_presets_and_unknown_preset():
-    demo = configs.preset("demo")
+def _digits_tree(root):
+    for label in range(10):
+        os.makedirs(os.path.join(root, str(label)), exist_ok=True)
+    return str(root)
+
+
+def test_presets_and_unknown_preset(tmp_path):
+    demo = configs.preset("demo", data_root=_digits_tree(tmp_path / "d"))
     assert demo.train.model_name == "lenet" and demo.num_classes == 10
     assert configs.preset("smoke", train_steps=7).train_steps == 7
-    with pytest.raises(ValueError, match="known: \\['demo', 'smoke'\\]"):
+    with pytest.raises(ConfigError, match="named configs: demo, finetune, photos, smoke"):
         configs.preset("nope")
 
 
 def test_dataset_schema_bounds_the_label(tmp_path):
-    config = with_dataset_schema(configs.preset("smoke", pipeline_root=str(tmp_path)))
+    config = with_dataset_schema(configs.preset("smoke", pipeline_root=str(tmp_path),
+                                                data_root=_digits_tree(tmp_path / "d")))
     with open(config.schema_file) as f:
         schema = text_format.Parse(f.read(), schema_pb2.Schema())
     label = next(f for f in schema.feature if f.name == "image/class/label")
     assert (label.int_domain.min, label.int_domain.max) == (0, 9)
-    unbounded = configs.preset("smoke", pipeline_root=str(tmp_path), num_classes=None)
-    assert with_dataset_schema(unbounded).schema_file is None
+    unknown = configs.preset("smoke", pipeline_root=str(tmp_path), data_root=str(tmp_path / "none"))
+    assert unknown.num_classes is None and with_dataset_schema(unknown).schema_file is None

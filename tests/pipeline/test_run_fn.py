@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from pipeline.configs import DEMO_TRAIN
+from pipeline.configs import preset
 from tests.pipeline import helpers
 from serving import predict
 from trainer import export
@@ -25,7 +25,7 @@ def exported(tmp_path_factory):
         transform_output=transform, transform_graph_path=transform,
         serving_model_dir=str(root / "model" / "Format-Serving"),
         model_run_dir=str(root / "model_run"),
-        custom_config={TRAIN_CONFIG_KEY: DEMO_TRAIN.to_dict()})
+        custom_config={TRAIN_CONFIG_KEY: preset("demo").train.to_dict()})
     run_fn(fn_args)
     return fn_args
 

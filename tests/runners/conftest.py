@@ -23,7 +23,7 @@ HEAVY_ARGS = ("--runner=DataflowRunner", "--project=tfslim-test", "--region=euro
 def settings(**changes: Any) -> KubeflowSettings:
     """Test settings: smoke preset on a fake bucket; ``changes`` override."""
     base = dict(pipeline_root=f"{BUCKET}/root", data_root=f"{BUCKET}/digits",
-                serving_dir=f"{BUCKET}/serving", image=IMAGE, preset="smoke")
+                serving_dir=f"{BUCKET}/serving", image=IMAGE, config="smoke")
     base.update(changes)
     return KubeflowSettings(**base)
 
@@ -54,3 +54,13 @@ def kfp_heavy_job(tmp_path_factory) -> Dict[str, Any]:
 @pytest.fixture(scope="session")
 def vertex_job(tmp_path_factory) -> Dict[str, Any]:
     return _compile(tmp_path_factory, "vertex", settings(target="vertex"))
+
+
+@pytest.fixture(scope="module")
+def portable_beam(tmp_path_factory):
+    """A Beam job service + SDK worker pool (pipeline.portable_beam) on free loopback ports,
+    for the tests of one module; stopped by PID afterwards, also when a test fails."""
+    from pipeline.portable_beam import portable_services  # pylint: disable=import-outside-toplevel
+
+    with portable_services(str(tmp_path_factory.mktemp("beam-services"))) as services:
+        yield services

@@ -279,7 +279,8 @@ def test_compile_writes_json_and_cli_rejects_bad_settings(tmp_path):
     job = runner.compile_pipeline(settings(pipeline_name="cli-check"), str(path))
     assert json.loads(path.read_text()) == job
     bad = subprocess.run([sys.executable, "-m", "pipeline.kubeflow_runner", f"--output_file={path}",
-                          "--pipeline_root=/local", "--data_root=gs://b/d", "--serving_dir=gs://b/s"],
+                          "--pipeline_root=/local", "--data_root=gs://b/d", "--serving_dir=gs://b/s",
+                          f"--image={IMAGE}"],
                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
     assert bad.returncode != 0 and "object storage" in bad.stderr
 
@@ -290,7 +291,8 @@ def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job):
 
     order = local_step.task_order(kfp_job)
     assert order.index("ImageExampleGen") < order.index("StatisticsGen") < order.index("ExampleValidator")
-    assert order.index("Trainer") < order.index("Evaluator") < order.index("Pusher") == len(order) - 1
+    assert order.index("Trainer") < order.index("Evaluator") < order.index("Pusher") < order.index("RunReport")
+    assert order.index("RunReport") == len(order) - 1
     overrides = local_step.parse_overrides(["ImageExampleGen.input_base=/data",
                                             "ImageExampleGen.output_file_format=5"])
     assert overrides == {"ImageExampleGen": {"input_base": "/data", "output_file_format": "5"}}

@@ -91,13 +91,79 @@ def ignore_patterns() -> List[re.Pattern]:
     return patterns
 
 
-def test_base_image_env_and_workdir():
+# The venv's own bootstrap tools (their versions come with the Python build / setup_env.sh).
+UNLOCKED = ("pip", "setuptools", "uv")
+
+
+def build_args(steps) -> Dict[str, str]:
+    """ARG name → default."""
+    return dict(rest.partition("=")[::2] for keyword, rest in steps if keyword == "ARG")
+
+
+def test_base_image_pinned_by_digest_env_and_workdir():
     steps = instructions()
-    assert steps[0][0] == "FROM" and re.fullmatch(r"python:3\.10(?:[.-].*)?", steps[0][1])
+    # One FROM, of a python:3.10 image named by digest (the tag only documents which).
+    froms = [rest for keyword, rest in steps if keyword == "FROM"]
+    assert froms == ["${BASE_IMAGE}"]
+    base = build_args(steps)["BASE_IMAGE"]
+    assert re.fullmatch(r"python:3\.10(?:[.-][\w.-]*)?@sha256:[0-9a-f]{64}", base), base
+    # ...and the file says how to move the pin.
+    assert "imagetools inspect python:3.10-slim" in open(DOCKERFILE).read()
     env = env_of(steps)
     assert env["TF_USE_LEGACY_KERAS"] == "1"
     # The settings' in-image project dir is where the schema file is looked up.
     assert [rest for keyword, rest in steps if keyword == "WORKDIR"] == [IMAGE_PROJECT_DIR]
+
+
+def test_runs_as_a_fixed_non_root_user():
+    steps = instructions()
+    users = [rest for keyword, rest in steps if keyword == "USER"]
+    assert len(users) == 1 and steps[-2][0] == "USER", "USER is set once, after every install step"
+    uid, _, gid = users[0].partition(":")
+    # Numeric, so that the pod's runAsNonRoot can check it without /etc/passwd.
+    assert uid.isdigit() and int(uid) >= 1000 and (not gid or int(gid) >= 1000)
+    assert any(keyword == "RUN" and f"--uid {uid}" in rest for keyword, rest in steps)
+
+
+def test_cuda_tensorflow_behind_a_build_arg_cpu_by_default():
+    steps = instructions()
+    assert build_args(steps)["TF_VARIANT"] == "cpu"
+    (install,) = [rest for keyword, rest in steps if keyword == "RUN" and SETUP_SCRIPT in rest]
+    assert '"tensorflow[and-cuda]==2.16.2"' in install and '"$TF_VARIANT" = cuda' in install
+    constraints = open(os.path.join(REPO, "requirements", "constraints.txt")).read()
+    assert "tensorflow==2.16.2" in constraints.split()  # the same TF as the CPU build
+
+
+def test_image_gets_no_test_only_packages_and_a_full_lock():
+    steps = instructions()
+    (install,) = [rest for keyword, rest in steps if keyword == "RUN" and SETUP_SCRIPT in rest]
+    assert re.search(rf"bash {re.escape(SETUP_SCRIPT)} \S+ prod\b", install)
+    # The build fails if pytest or tf_slim got in anyway.
+    assert '! python -c "import pytest"' in install and '! python -c "import tf_slim"' in install
+    script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
+    assert re.search(r"prod\) EXTRA=\(\)", script) and "dev) EXTRA=(-r requirements/dev.txt)" in script
+    dev = [line.split("==")[0] for line in open(os.path.join(REPO, "requirements", "dev.txt"))
+           if "==" in line and not line.startswith("#")]
+    assert {"pytest", "tf-slim"} <= set(dev)
+
+
+def test_lock_pins_every_installed_package():
+    """requirements/lock.txt holds exactly one == pin for every distribution in this venv
+    (so make setup and the image resolve the same small dependencies)."""
+    from importlib import metadata  # pylint: disable=import-outside-toplevel
+
+    lock = {}
+    for line in open(os.path.join(REPO, "requirements", "lock.txt")):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep and version, f"lock.txt: {line!r} is not NAME==VERSION"
+            lock[re.sub(r"[-_.]+", "-", name).lower()] = version
+    installed = {re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version for d in metadata.distributions()}
+    for name in ("tfslim-tfx",) + UNLOCKED:
+        installed.pop(name, None)
+    drift = {name: (lock.get(name), version) for name, version in installed.items() if lock.get(name) != version}
+    assert not drift, f"lock.txt differs from the installed venv (run make lock): {drift}"
 
 
 def test_install_runs_the_make_setup_script_into_the_venv_on_path():
@@ -111,13 +177,14 @@ def test_install_runs_the_make_setup_script_into_the_venv_on_path():
     # The script installs the pinned stack with uv from the constraints file, plus this project.
     script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
     install = re.search(r"uv\" pip install (.*?)(?<!\\)\n", script, re.S).group(1)
-    assert "-c requirements/constraints.txt" in install and "-e ." in install
+    assert "-c requirements/constraints.txt" in install and "-c requirements/lock.txt" in install
+    assert "-e ." in install
 
 
 def test_copy_ships_what_the_install_reads():
     sources = copied_sources(instructions())
     script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
-    needed = {SETUP_SCRIPT, "setup.py"} | set(re.findall(r"-[cr] (requirements/\S+)", script))
+    needed = {SETUP_SCRIPT, "setup.py"} | set(re.findall(r"-[cr] (requirements/[\w./-]+)", script))
     needed |= set(setup_py_targets())
     missing = [path for path in needed
                if not any(path == src or path.startswith(src + "/") for src in sources)]

@@ -59,7 +59,7 @@ def runs(tmp_path_factory, monkeypatch_module):
     out = {}
     for runner in ("local", "beam"):
         root = tmp_path_factory.mktemp(runner)
-        argv = ["--preset=smoke", f"--runner={runner}", f"--data_dir={data}",
+        argv = ["--config=smoke", f"--runner={runner}", f"--data_dir={data}",
                 f"--pipeline_root={root / 'pipeline_root'}", f"--serving_dir={root / 'serving'}",
                 "--train_steps=20", f"--accuracy_threshold={ACCURACY_THRESHOLD}"]
         config = config_from_argv(argv + (BEAM_FLAGS if runner == "beam" else []))

@@ -114,12 +114,12 @@ def test_manifests_agree_with_the_push_layout():
     (container,) = pod["containers"]
     assert container["image"].startswith("tensorflow/serving:2.16")
     args = dict(a.lstrip("-").split("=", 1) for a in container["args"])
-    (mount,) = container["volumeMounts"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "models"]
     # The server reads models.config from the volume the Pusher writes, at the path
     # models.config's base paths assume.
     assert mount["mountPath"] == models_config.CONTAINER_MODELS_DIR == PipelineConfig().serving_config_base_path
     assert args["model_config_file"] == f"{mount['mountPath']}/{models_config.MODELS_CONFIG}"
-    (volume,) = pod["volumes"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "models"]
     assert volume["persistentVolumeClaim"]["claimName"] == docs["pvc.yaml"]["metadata"]["name"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert (ports["grpc"], ports["http"]) == (int(args["port"]), int(args["rest_api_port"]))

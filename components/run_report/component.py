@@ -1,0 +1,69 @@
+"""RunReport: the run's HTML report as a pipeline step (TFX custom component).
+
+    report = RunReport(examples=..., model=trainer.outputs['model'],
+                       model_run=trainer.outputs['model_run'],
+                       evaluation=evaluator.outputs['evaluation'],
+                       blessing=evaluator.outputs['blessing'],
+                       anomalies=example_validator.outputs['anomalies'],
+                       pushed_model=pusher.outputs['pushed_model'])
+
+Outputs ``report`` (system.HTML: one file, what Kubeflow's UI renders) and
+``metrics`` (system.Metrics: top-1, top-5, baseline top-1, rejects, anomalies).
+It runs on every runner, so the local runs and Kubeflow show the same report.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+
+from components.run_report.artifacts import HtmlReport, RunMetrics
+from components.run_report.executor import Executor
+
+
+class RunReportSpec(types.ComponentSpec):
+    """Parameters, inputs and outputs of RunReport."""
+
+    PARAMETERS = {
+        "title": ExecutionParameter(type=str),
+        "labels_offset": ExecutionParameter(type=int),
+        "accuracy_threshold": ExecutionParameter(type=float),
+        "max_examples": ExecutionParameter(type=int),
+    }
+    INPUTS = {
+        "examples": ChannelParameter(type=standard_artifacts.Examples),
+        "model": ChannelParameter(type=standard_artifacts.Model),
+        "model_run": ChannelParameter(type=standard_artifacts.ModelRun, optional=True),
+        "evaluation": ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
+        "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
+        "anomalies": ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
+        "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
+    }
+    OUTPUTS = {"report": ChannelParameter(type=HtmlReport),
+               "metrics": ChannelParameter(type=RunMetrics)}
+
+
+class RunReport(base_component.BaseComponent):
+    """Writes the static HTML report of the run (see the report package)."""
+
+    SPEC_CLASS = RunReportSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+    def __init__(self, examples: types.BaseChannel, model: types.BaseChannel,
+                 model_run: Optional[types.BaseChannel] = None,
+                 evaluation: Optional[types.BaseChannel] = None,
+                 blessing: Optional[types.BaseChannel] = None,
+                 anomalies: Optional[types.BaseChannel] = None,
+                 pushed_model: Optional[types.BaseChannel] = None, title: str = "tfslim run",
+                 labels_offset: int = 0, accuracy_threshold: float = 0.0,
+                 max_examples: int = 2000):
+        spec = RunReportSpec(
+            examples=examples, model=model, model_run=model_run, evaluation=evaluation,
+            blessing=blessing, anomalies=anomalies, pushed_model=pushed_model, title=title,
+            labels_offset=labels_offset, accuracy_threshold=float(accuracy_threshold),
+            max_examples=max_examples, report=types.Channel(type=HtmlReport),
+            metrics=types.Channel(type=RunMetrics))
+        super().__init__(spec=spec)

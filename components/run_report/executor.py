@@ -1,0 +1,68 @@
+"""RunReport executor: scores the held-out split with the candidate and writes the report."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List
+
+import tensorflow as tf
+from tfx import types
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+from tfx.utils import path_utils
+
+from report import ReportInputs, sources, write_report
+
+SUMMARY_FILE = "summary.json"
+HTML_FILE = "report.html"
+REPORT_PATH = "report_path"
+
+
+def _single(input_dict: Dict[str, List[types.Artifact]], key: str):
+    artifacts = input_dict.get(key) or []
+    return artifacts[0] if artifacts else None
+
+
+def _flag(artifact, name: str):
+    if artifact is None or not artifact.has_custom_property(name):
+        return None
+    return bool(artifact.get_int_custom_property(name))
+
+
+class Executor(base_executor.BaseExecutor):
+    """See components/run_report/component.py."""
+
+    def Do(self, input_dict: Dict[str, List[types.Artifact]],
+           output_dict: Dict[str, List[types.Artifact]], exec_properties: Dict[str, Any]) -> None:
+        model = artifact_utils.get_single_instance(input_dict["model"])
+        examples = artifact_utils.get_single_instance(input_dict["examples"])
+        model_run = _single(input_dict, "model_run")
+        evaluation = _single(input_dict, "evaluation")
+        anomalies = _single(input_dict, "anomalies")
+        report = artifact_utils.get_single_instance(output_dict["report"])
+        metrics = artifact_utils.get_single_instance(output_dict["metrics"])
+        threshold = exec_properties.get("accuracy_threshold")
+        summary = write_report(ReportInputs(
+            title=exec_properties.get("title") or "tfslim run",
+            saved_model_dir=path_utils.serving_model_path(model.uri),
+            dataset_dir=examples.uri, eval_files=sources.eval_files(examples.uri, "eval"),
+            labels_offset=int(exec_properties.get("labels_offset") or 0),
+            evaluation_uri=evaluation.uri if evaluation else None,
+            blessed=_flag(_single(input_dict, "blessing"), "blessed"),
+            pushed=_flag(_single(input_dict, "pushed_model"), "pushed"),
+            accuracy_threshold=float(threshold) if threshold is not None else None,
+            train_logdir=os.path.join(model_run.uri, "train") if model_run else None,
+            anomalies_uri=anomalies.uri if anomalies else None,
+            max_examples=int(exec_properties.get("max_examples") or 2000)),
+            os.path.join(os.path.dirname(report.uri), HTML_FILE))
+        # The artifact's value file is what Kubeflow's HTML viewer reads; the .html copy
+        # beside it is what a person opens (a browser needs the extension).
+        tf.io.gfile.copy(summary.path, report.uri, overwrite=True)
+        for name, value in summary.metrics().items():
+            metrics.set_float_custom_property(name, value)
+        report.set_string_custom_property(REPORT_PATH, summary.path)
+        tf.io.gfile.makedirs(metrics.uri)
+        with tf.io.gfile.GFile(os.path.join(metrics.uri, SUMMARY_FILE), "w") as f:
+            json.dump({**summary.metrics(), "blessed": summary.blessed, "pushed": summary.pushed,
+                       "class_names": summary.class_names, "confusion": summary.confusion,
+                       "report": summary.path}, f, indent=1)

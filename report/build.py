@@ -1,0 +1,255 @@
+"""Collects a run's results and writes the one-file HTML report."""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import os
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from report import plots, sources
+
+WORST_IMAGES = 12
+
+
+@dataclasses.dataclass
+class ReportInputs:
+    """Where a run's results are; every field but the model and examples is optional.
+
+    Attributes:
+      title: the page heading (e.g. the pipeline name).
+      saved_model_dir: the serving SavedModel (``serving_examples`` signature).
+      dataset_dir: where labels.txt, summary.json and rejects.jsonl are (the ImageExampleGen
+        artifact or a `tfslim convert` output directory).
+      eval_files: the held-out TFRecords scored for the confusion matrix and the image grid.
+      split: the held-out split's name (shown).
+      labels_offset: dataset label - model class (slim's --labels_offset).
+      evaluation_uri: the Evaluator's output (top-1/top-5 as gated); None: computed here.
+      blessed / pushed: the Evaluator's verdict and whether the Pusher pushed.
+      accuracy_threshold: the gate on top-1.
+      train_logdir: the Trainer's TensorBoard directory.
+      anomalies_uri: ExampleValidator's output.
+      max_examples: at most this many held-out records are scored for the figures.
+    """
+
+    title: str
+    saved_model_dir: str
+    dataset_dir: str
+    eval_files: Sequence[str]
+    split: str = "eval"
+    labels_offset: int = 0
+    evaluation_uri: Optional[str] = None
+    blessed: Optional[bool] = None
+    pushed: Optional[bool] = None
+    accuracy_threshold: Optional[float] = None
+    train_logdir: Optional[str] = None
+    anomalies_uri: Optional[str] = None
+    max_examples: int = 2000
+
+
+@dataclasses.dataclass
+class ReportSummary:
+    """What the report says in numbers (also what Kubeflow's Metrics artifact gets)."""
+
+    path: str
+    top1: Optional[float]
+    top5: Optional[float]
+    baseline_top1: Optional[float]
+    blessed: Optional[bool]
+    pushed: Optional[bool]
+    num_eval: int
+    num_rejects: int
+    num_anomalies: int
+    confusion: List[List[int]]
+    class_names: List[str]
+
+    def metrics(self) -> Dict[str, float]:
+        out = {"eval_examples": float(self.num_eval), "rejects": float(self.num_rejects),
+               "anomalies": float(self.num_anomalies)}
+        for key in ("top1", "top5", "baseline_top1"):
+            if getattr(self, key) is not None:
+                out[key] = float(getattr(self, key))
+        return out
+
+
+def class_names(dataset_dir: str, num_classes: int, labels_offset: int) -> List[str]:
+    """Model class i → the ExampleGen's name of dataset label i + labels_offset."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from schemas import labels as labels_lib  # pylint: disable=import-outside-toplevel
+
+    path = labels_lib.labels_path(dataset_dir)
+    labels = labels_lib.read_label_file(path) if tf.io.gfile.exists(path) else {}
+    return [labels.get(i + labels_offset, str(i + labels_offset)) for i in range(num_classes)]
+
+
+def confusion(predictions: sources.Predictions, num_classes: int) -> np.ndarray:
+    matrix = np.zeros([num_classes, num_classes], np.int64)
+    valid = (predictions.labels >= 0) & (predictions.labels < num_classes)
+    np.add.at(matrix, (predictions.labels[valid], predictions.predicted[valid]), 1)
+    return matrix
+
+
+def precision_recall(matrix: np.ndarray):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correct = np.diag(matrix).astype(float)
+        return correct / matrix.sum(axis=0), correct / matrix.sum(axis=1)
+
+
+def _decode(image_bytes: bytes) -> np.ndarray:
+    import io  # pylint: disable=import-outside-toplevel
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+
+    with Image.open(io.BytesIO(image_bytes)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def _img(png: bytes, alt: str) -> str:
+    return (f'<img alt="{html.escape(alt)}" src="data:image/png;base64,'
+            f'{base64.b64encode(png).decode("ascii")}">')
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return "n/a" if np.isnan(value) else f"{value:.3f}"
+    return str(value)
+
+
+def _verdict(value: Optional[bool], yes: str, no: str) -> str:
+    if value is None:
+        return '<span class="na">n/a</span>'
+    return f'<span class="{"ok" if value else "bad"}">{yes if value else no}</span>'
+
+
+CSS = """body{font-family:system-ui,sans-serif;margin:24px;max-width:1150px;color:#222}
+h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:left;font-size:14px}th{background:#f4f4f4}.ok{color:#0a7d22;font-weight:bold}
+.bad{color:#b00020;font-weight:bold}.na{color:#888}img{max-width:100%}
+.cards{display:flex;gap:16px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;
+padding:10px 16px;min-width:150px}.card b{font-size:24px;display:block}.muted{color:#666}"""
+
+
+def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
+    """Writes the HTML report to ``output_path`` (one file) and returns its numbers."""
+    predictions = sources.predict_examples(inputs.saved_model_dir, inputs.eval_files,
+                                           inputs.labels_offset, inputs.max_examples)
+    num_classes = predictions.scores.shape[-1]
+    names = class_names(inputs.dataset_dir, num_classes, inputs.labels_offset)
+    matrix = confusion(predictions, num_classes)
+    precision, recall = precision_recall(matrix)
+    evaluated = sources.overall_metrics(inputs.evaluation_uri) if inputs.evaluation_uri else {}
+    baseline = (sources.overall_metrics(inputs.evaluation_uri, model_name="baseline")
+                if inputs.evaluation_uri else {})
+    count = len(predictions.labels)
+    top1 = evaluated.get("sparse_categorical_accuracy",
+                         float(np.mean(predictions.labels == predictions.predicted)) if count else None)
+    top5 = evaluated.get("top_5_accuracy", _top_k(predictions, 5) if count else None)
+    summary_json, rejects = sources.read_ingestion(inputs.dataset_dir)
+    anomalies = sources.read_anomalies(inputs.anomalies_uri)
+    curves = sources.read_scalars(inputs.train_logdir) if inputs.train_logdir else {}
+
+    parts = [f"<h1>{html.escape(inputs.title)}</h1>",
+             f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
+             f"{num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}; data: "
+            f"{html.escape(inputs.dataset_dir)}</p>"]
+    gate = inputs.accuracy_threshold
+    cards = [("held-out top-1", _fmt(top1) if top1 is not None else "n/a"),
+             ("top-5", _fmt(top5) if top5 is not None else "n/a"),
+             ("gate (top-1 ≥)", _fmt(gate) if gate is not None else "n/a"),
+             ("baseline top-1", _fmt(baseline["sparse_categorical_accuracy"])
+              if "sparse_categorical_accuracy" in baseline else "none yet")]
+    parts.append('<div class="cards">' + "".join(
+        f'<div class="card">{html.escape(k)}<b>{html.escape(v)}</b></div>' for k, v in cards) + "</div>")
+    parts.append(f"<p>Evaluator: {_verdict(inputs.blessed, 'blessed', 'not blessed')} &nbsp; "
+                 f"Pusher: {_verdict(inputs.pushed, 'pushed', 'not pushed')} &nbsp; "
+                 f"rejects: {len(rejects)} &nbsp; anomalies: {len(anomalies)}</p>")
+
+    parts.append("<h2>Confusion matrix</h2>")
+    parts.append(_img(plots.confusion_matrix(matrix, names), "confusion matrix"))
+    parts.append("<h2>Per-class precision and recall</h2>")
+    parts.append(_img(plots.per_class(precision, recall, names), "per-class precision and recall"))
+    parts.append(_table(["class", "precision", "recall", "held-out images"],
+                        [(n, float(p), float(r), int(t)) for n, p, r, t in
+                         zip(names, precision, recall, matrix.sum(axis=1))]))
+
+    parts.append("<h2>Worst misclassified images</h2>")
+    wrong = np.flatnonzero(predictions.labels != predictions.predicted)
+    wrong = wrong[np.argsort(-predictions.confidence[wrong])][:WORST_IMAGES]
+    if len(wrong):
+        captions = [f"true {_name(names, predictions.labels[i])}\npred {names[predictions.predicted[i]]} "
+                    f"({predictions.confidence[i]:.2f})" for i in wrong]
+        parts.append(_img(plots.image_grid([_decode(predictions.images[i]) for i in wrong], captions),
+                          "worst misclassified images"))
+        parts.append(_table(["file", "true", "predicted", "confidence"],
+                            [(predictions.filenames[i], _name(names, predictions.labels[i]),
+                              names[predictions.predicted[i]], float(predictions.confidence[i]))
+                             for i in wrong]))
+    else:
+        parts.append("<p>No held-out image was misclassified.</p>")
+
+    parts.append("<h2>Training curves</h2>")
+    parts.append(_img(plots.curves(curves), "training curves") if curves else
+                 "<p class='muted'>No TensorBoard scalars found.</p>")
+
+    parts.append("<h2>Ingestion</h2>")
+    parts.append(_ingestion(summary_json))
+    parts.append(f"<h3>Rejects ({len(rejects)})</h3>")
+    parts.append(_table(["file", "reason", "detail"],
+                        [(r.get("path", ""), r.get("reason", ""), r.get("detail", r.get("message", "")))
+                         for r in rejects]) if rejects else "<p>No input was rejected.</p>")
+    parts.append(f"<h2>ExampleValidator anomalies ({len(anomalies)})</h2>")
+    parts.append(_table(["split", "feature", "severity", "description"],
+                        [(a["split"], a["feature"], a["severity"], a["description"]) for a in anomalies])
+                 if anomalies else "<p>No anomalies against the schema.</p>")
+
+    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(inputs.title)}"
+            f"</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    directory = os.path.dirname(output_path)
+    if directory:
+        tf.io.gfile.makedirs(directory)
+    with tf.io.gfile.GFile(output_path, "w") as f:
+        f.write(page)
+    return ReportSummary(path=output_path, top1=top1, top5=top5,
+                         baseline_top1=baseline.get("sparse_categorical_accuracy"),
+                         blessed=inputs.blessed, pushed=inputs.pushed, num_eval=count,
+                         num_rejects=len(rejects), num_anomalies=len(anomalies),
+                         confusion=matrix.tolist(), class_names=names)
+
+
+def _name(names: Sequence[str], index: int) -> str:
+    return names[index] if 0 <= index < len(names) else f"label {index}"
+
+
+def _top_k(predictions: sources.Predictions, k: int) -> float:
+    k = min(k, predictions.scores.shape[-1])
+    top = np.argsort(-predictions.scores, axis=-1)[:, :k]
+    return float(np.mean([label in row for label, row in zip(predictions.labels, top)]))
+
+
+def _ingestion(summary: dict) -> str:
+    if not summary:
+        return "<p class='muted'>No summary.json beside the examples.</p>"
+    rows = []
+    for key, value in summary.items():
+        if key == "splits" and isinstance(value, dict):
+            for split, info in value.items():
+                per_class = info.get("per_class", {}) if isinstance(info, dict) else {}
+                count = info.get("count", info) if isinstance(info, dict) else info
+                rows.append((f"split {split}", f"{count} images" + (
+                    " (" + ", ".join(f"{k} {v}" for k, v in per_class.items()) + ")" if per_class else "")))
+        elif isinstance(value, dict):
+            rows.append((key, ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"))
+        else:
+            rows.append((key, value))
+    return _table(["", "value"], rows)

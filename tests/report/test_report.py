@@ -1,0 +1,91 @@
+"""The HTML report from real artifacts: an exported lenet, an Examples artifact, events, anomalies."""
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from schemas import labels as labels_lib
+from report import ReportInputs, sources, write_report
+from tests.pipeline import helpers
+from trainer import export, train_lib
+from trainer.config import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    examples = helpers.write_examples_artifact(str(root / "examples"), train=10, eval_=40)
+    with open(labels_lib.rejects_path(examples), "w") as f:
+        f.write(json.dumps({"path": "3/truncated.png", "reason": "decode_error",
+                            "detail": "Truncated PNG"}) + "\n")
+    with open(labels_lib.summary_path(examples), "w") as f:
+        json.dump({"splits": {"train": 10, "eval": 40}, "rejects": {"decode_error": 1}}, f)
+    config = TrainConfig(model_name="lenet", image_channels=1)
+    spec = train_lib.image_spec_for(config)
+    net = train_lib.build_net(config, 10, spec, is_training=False)
+    model_dir = export.export_saved_model(net, spec, [str(i) for i in range(10)],
+                                          str(root / "model"))
+    logdir = str(root / "train")
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default():
+        for step in range(0, 100, 10):
+            tf.summary.scalar("total_loss", 2.3 - step / 100, step=step)
+            tf.summary.scalar("accuracy", step / 100, step=step)
+            tf.summary.scalar("learning_rate", 0.01, step=step)
+    writer.flush()
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+    anomalies = anomalies_pb2.Anomalies()
+    info = anomalies.anomaly_info["image/class/label"]
+    info.severity = anomalies_pb2.AnomalyInfo.ERROR
+    info.description = "Unexpectedly large value: 12."
+    os.makedirs(root / "anomalies" / "Split-eval")
+    (root / "anomalies" / "Split-eval" / "SchemaDiff.pb").write_bytes(anomalies.SerializeToString())
+    return root, examples, model_dir, logdir
+
+
+def test_report_has_every_section_and_the_right_numbers(artifacts):
+    root, examples, model_dir, logdir = artifacts
+    path = str(root / "out" / "report.html")
+    summary = write_report(ReportInputs(
+        title="digits", saved_model_dir=model_dir, dataset_dir=examples,
+        eval_files=sources.eval_files(examples), blessed=False, pushed=False,
+        accuracy_threshold=0.9, train_logdir=logdir, anomalies_uri=str(root / "anomalies")), path)
+    page = open(path, encoding="utf-8").read()
+    assert summary.num_eval == 40 and summary.num_rejects == 1 and summary.num_anomalies == 1
+    assert np.asarray(summary.confusion).sum() == 40
+    predictions = sources.predict_examples(model_dir, sources.eval_files(examples))
+    assert summary.top1 == pytest.approx(float(np.mean(predictions.labels == predictions.predicted)))
+    for text in ("Confusion matrix", "Per-class precision and recall", "Worst misclassified",
+                 "Training curves", "3/truncated.png", "Truncated PNG", "image/class/label",
+                 "Unexpectedly large value: 12.", "not blessed", "not pushed"):
+        assert text in page, text
+    assert page.count("data:image/png;base64,") == 4  # matrix, per-class, worst grid, curves
+
+
+def test_scalars_and_labels_offset(artifacts):
+    root, examples, model_dir, logdir = artifacts
+    curves = sources.read_scalars(logdir)
+    assert set(curves) == {"loss", "accuracy", "learning rate"}
+    assert curves["accuracy"][-1] == (90, pytest.approx(0.9))
+    shifted = sources.predict_examples(model_dir, sources.eval_files(examples), labels_offset=1)
+    plain = sources.predict_examples(model_dir, sources.eval_files(examples))
+    assert (shifted.labels == plain.labels - 1).all()
+
+
+def test_tfslim_eval_writes_the_report_for_a_checkpoint(artifacts, tmp_path):
+    from tests.serving.cli import run_tfslim
+    from trainer import nets
+
+    root, examples, _, _ = artifacts
+    net = nets.create_model("lenet", num_classes=10)
+    net.ensure_built(28, 1)
+    prefix = nets.save_slim_checkpoint(net, str(tmp_path / "ckpt" / "model.ckpt"))
+    result = run_tfslim("eval", f"--checkpoint_path={prefix}", f"--dataset_dir={examples}",
+                        "--dataset_split_name=eval", "--model_name=lenet", "--use_grayscale",
+                        f"--eval_dir={tmp_path / 'eval'}", f"--report={tmp_path / 'report'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"report: {tmp_path / 'report' / 'report.html'}" in result.stdout
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "40 held-out images" in page and "Confusion matrix" in page

@@ -1,0 +1,171 @@
+"""slim's pretrained-checkpoint table (trainer/nets/pretrained.json) and its downloads.
+
+``checkpoint_path: NAME`` in a run config, ``tfslim train --checkpoint_path NAME`` and
+``tfslim download_checkpoint NAME`` all go through :func:`resolve`: a table name
+becomes ``<cache>/<NAME>/<checkpoint>`` after a one-time download of the tarball.
+
+The cache is ``$TFSLIM_CHECKPOINT_DIR`` (default ``~/.cache/tfslim/checkpoints``).
+``$TFSLIM_CHECKPOINT_MIRROR`` replaces the download host (a URL prefix ending in '/'),
+for sites that mirror download.tensorflow.org; tests point it at a loopback server.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tarfile
+import tempfile
+import urllib.request
+from typing import Dict, List, Optional, Tuple
+
+TABLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nets", "pretrained.json")
+CACHE_ENV = "TFSLIM_CHECKPOINT_DIR"
+MIRROR_ENV = "TFSLIM_CHECKPOINT_MIRROR"
+DEFAULT_CACHE = os.path.join("~", ".cache", "tfslim", "checkpoints")
+_CHUNK = 1 << 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Pretrained:
+    """One row of the table: a released ImageNet checkpoint of a zoo net."""
+
+    name: str
+    model_name: str
+    url: str
+    checkpoint: str  # the checkpoint prefix inside the tarball
+    top1: float
+    top5: float
+    image_size: int
+    exclude_scopes: Tuple[str, ...]
+    labels_offset: int
+    num_classes: int
+    preprocessing_name: Optional[str] = None
+    sha256: Optional[str] = None
+
+    @property
+    def tarball(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+
+def table(path: str = TABLE_PATH) -> Dict[str, Pretrained]:
+    """Name → :class:`Pretrained`, in the order of the file."""
+    with open(path, encoding="utf-8") as f:
+        rows = json.load(f)["checkpoints"]
+    return {row["name"]: Pretrained(**{**row, "exclude_scopes": tuple(row["exclude_scopes"])})
+            for row in rows}
+
+
+def lookup(name: str) -> Optional[Pretrained]:
+    """The table row called ``name``, or None."""
+    return table().get(name)
+
+
+def cache_dir() -> str:
+    return os.path.expanduser(os.environ.get(CACHE_ENV) or DEFAULT_CACHE)
+
+
+def download_url(entry: Pretrained) -> str:
+    """The entry's URL, or the same tarball under $TFSLIM_CHECKPOINT_MIRROR."""
+    mirror = os.environ.get(MIRROR_ENV)
+    return mirror.rstrip("/") + "/" + entry.tarball if mirror else entry.url
+
+
+def checkpoint_prefix(entry: Pretrained, directory: str) -> str:
+    return os.path.join(directory, entry.name, entry.checkpoint)
+
+
+def is_downloaded(entry: Pretrained, directory: str) -> bool:
+    return os.path.exists(checkpoint_prefix(entry, directory) + ".index")
+
+
+def download(name: str, directory: Optional[str] = None, progress: bool = True) -> str:
+    """Fetches and unpacks ``name``'s tarball into ``<directory>/<name>/``; returns the prefix.
+
+    The bytes received must match the server's Content-Length and, when the table
+    has one, the sha256; a short or corrupt download raises ValueError and leaves
+    nothing behind. An already unpacked checkpoint is not fetched again.
+    """
+    entry = lookup(name)
+    if entry is None:
+        raise ValueError(unknown_name_message(name))
+    directory = directory or cache_dir()
+    if is_downloaded(entry, directory):
+        return checkpoint_prefix(entry, directory)
+    target = os.path.join(directory, entry.name)
+    os.makedirs(target, exist_ok=True)
+    url = download_url(entry)
+    with tempfile.NamedTemporaryFile(dir=target, suffix=".part", delete=False) as part:
+        try:
+            _fetch(url, part, progress, entry)
+            part.close()
+            with tarfile.open(part.name, "r:gz") as archive:
+                archive.extractall(target, filter="data")
+        finally:
+            os.unlink(part.name)
+    if not is_downloaded(entry, directory):
+        raise ValueError(f"{url} unpacked without {entry.checkpoint}.index; the table entry "
+                         f"{name!r} names the wrong checkpoint file.")
+    return checkpoint_prefix(entry, directory)
+
+
+def _fetch(url: str, out, progress: bool, entry: Pretrained) -> None:
+    from tqdm import tqdm  # pylint: disable=import-outside-toplevel
+
+    digest = hashlib.sha256()
+    received = 0
+    try:
+        response = urllib.request.urlopen(url, timeout=60)  # noqa: S310 (http(s) URLs of the table)
+    except OSError as e:
+        raise ValueError(f"cannot download {url}: {e}; set ${MIRROR_ENV} to a mirror or "
+                         "download the tarball by hand and pass its checkpoint path.") from None
+    with response:
+        expected = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=expected, unit="B", unit_scale=True, desc=entry.tarball,
+                  disable=not progress) as bar:
+            while True:
+                chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    if expected is not None and received != expected:
+        raise ValueError(f"{url}: received {received} bytes, the server announced {expected}; "
+                         "the download was cut short, run it again.")
+    if entry.sha256 and digest.hexdigest() != entry.sha256:
+        raise ValueError(f"{url}: sha256 {digest.hexdigest()} differs from the table's "
+                         f"{entry.sha256}; the file is corrupt or was replaced.")
+
+
+def unknown_name_message(name: str) -> str:
+    import difflib  # pylint: disable=import-outside-toplevel
+
+    names = list(table())
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{name!r} is not in the checkpoint table; {hint}known: {', '.join(names)}"
+
+
+def looks_like_name(value: str) -> bool:
+    """True when ``value`` is a table name rather than a path or URL."""
+    return bool(value) and "/" not in value and os.sep not in value and not os.path.exists(value) \
+        and not os.path.exists(value + ".index")
+
+
+def resolve(checkpoint_path: Optional[str], progress: bool = True) -> Optional[str]:
+    """A table name → its downloaded checkpoint prefix; anything else unchanged."""
+    if not checkpoint_path or not looks_like_name(checkpoint_path) or lookup(checkpoint_path) is None:
+        return checkpoint_path
+    return download(checkpoint_path, progress=progress)
+
+
+def rows_for_readme() -> List[str]:
+    """The table as Markdown rows (README's checkpoint table is generated from this)."""
+    lines = ["| name | model_name | image size | top-1 | top-5 | exclude when fine-tuning | labels_offset |",
+             "|---|---|---|---|---|---|---|"]
+    for entry in table().values():
+        lines.append(f"| `{entry.name}` | {entry.model_name} | {entry.image_size} | {entry.top1} | "
+                     f"{entry.top5} | {', '.join(entry.exclude_scopes)} | {entry.labels_offset} |")
+    return lines
