@@ -27,7 +27,7 @@ FLAGS = flags.FLAGS
 # Well under what the smoke run reaches (1.0 measured), well over chance (0.1).
 ACCURACY_THRESHOLD = 0.5
 NODES = {"ImageExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform", "Trainer",
-         "latest_blessed_model_resolver", "Evaluator", "ServingSmokeTest", "Pusher"}
+         "latest_blessed_model_resolver", "Evaluator", "ServingSmokeTest", "Pusher", "RunReport"}
 BEAM_FLAGS = ["--direct_num_workers=2", "--direct_running_mode=multi_threading"]
 
 
@@ -44,7 +44,7 @@ def runs(tmp_path_factory, monkeypatch_module):
     """Runs both runners; records the Beam args each Beam executor built its pipeline with."""
     from tfx.dsl.components.base import base_beam_executor  # pylint: disable=import-outside-toplevel
 
-    seen: Dict[str, Dict[str, List[str]]] = {"local": {}, "beam": {}}
+    seen: Dict[str, Dict[str, List[str]]] = {"local": {}, "beam": {}, "unreachable": {}}
     current = {"runner": None}
     original = base_beam_executor.BaseBeamExecutor._make_beam_pipeline  # pylint: disable=protected-access
 
@@ -70,6 +70,7 @@ def runs(tmp_path_factory, monkeypatch_module):
         out[runner] = (config, summary, node_states(summary.metadata_path))
     # Same pipeline, same data, same MLMD; a top-1 bar no model can clear (> 1).
     config = out["local"][0].replace(accuracy_threshold=1.01)
+    current["runner"] = "unreachable"
     summary = run_local(config, runner="local")
     out["unreachable"] = (config, summary, node_states(summary.metadata_path))
     return written, out, seen
