@@ -6,6 +6,8 @@
   other line is written back.
 * google-api-core warns on import that Python 3.10 is no longer supported
   (FutureWarning); TFX 1.16 requires Python <3.11, so there is nothing to act on.
+* google-cloud-aiplatform (imported by TFX's Vertex extension) warns that the pinned
+  google-cloud-storage < 3 will lose support (FutureWarning); TFX 1.16 pins it.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ PYTHON_VERSION_WARNING = r".*non-supported Python version.*"
 def silence_startup_noise() -> None:
     """Filters the Python 3.10 FutureWarnings and imports TensorFlow without the CUDA noise."""
     warnings.filterwarnings("ignore", message=PYTHON_VERSION_WARNING, category=FutureWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.cloud\.aiplatform")
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     if "tensorflow" in sys.modules:
         return

@@ -47,8 +47,12 @@ class ConfigError(ValueError):
 
 
 def config_path(name_or_path: str) -> str:
-    """``photos`` → ``configs/photos.yaml``; a path is returned as is."""
-    if os.path.exists(name_or_path):
+    """``photos`` → ``configs/photos.yaml``; a file path is returned as is.
+
+    A directory of the same name (``photos/`` holding the user's images is common) is not a
+    config, so a bare name falls through to ``configs/``.
+    """
+    if os.path.isfile(name_or_path):
         return name_or_path
     for ext in (".yaml", ".yml", ".json"):
         candidate = os.path.join(CONFIG_DIR, name_or_path + ext)
@@ -63,8 +67,12 @@ def read_file(path: str) -> Dict[str, Any]:
     """The mapping in a YAML or JSON file."""
     import yaml  # pylint: disable=import-outside-toplevel
 
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ConfigError(f"--config {path}: cannot read it ({e.strerror}); pass a YAML or JSON "
+                          f"file or a name under configs/") from None
     try:
         values = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as e:

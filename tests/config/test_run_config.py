@@ -151,3 +151,13 @@ def test_cli_refuses_a_bad_config_before_any_component_runs(tmp_path):
     assert "Traceback" not in result.stderr and "Unable to register" not in result.stderr
     assert "FutureWarning" not in result.stderr
     assert not root.exists()  # no component ran (the schema is written before the first one)
+
+
+def test_a_config_name_beside_an_image_folder_of_the_same_name(tmp_path, monkeypatch):
+    """``--config photos`` run from a folder that holds the user's ``photos/`` images resolves
+    to configs/photos.yaml; a directory given as a config is a one-line error."""
+    data = _photos(tmp_path / "photos")
+    monkeypatch.chdir(tmp_path)
+    assert run_config.load("photos", data_root=data).train.model_name == "mobilenet_v1_025"
+    with pytest.raises(ConfigError, match="no such file"):
+        run_config.load(str(tmp_path / "photos") + "/")
