@@ -11,7 +11,8 @@ trainer/export.py (``serving_default`` on encoded image bytes, ``serving_example
 ``serving_tensors``) and ``assets.extra/labels.txt``; put it under
 ``<base>/<model>/<version>/`` for TF Serving. ``--tflite`` also writes
 ``<output_dir>/tflite/model_float.tflite`` and, calibrated on
-``--representative_split`` of ``--dataset_dir``, ``model_int8.tflite``.
+``--representative_split`` of ``--dataset_dir``, ``model_int8.tflite``. ``--output_file``
+also writes a frozen GraphDef for TF1 consumers (trainer/frozen_graph.py).
 """
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ flags.DEFINE_boolean("tflite", False, "Also write TFLite models (float and int8)
 flags.DEFINE_boolean("tflite_int8", True, "With --tflite: also the post-training int8 model.")
 flags.DEFINE_string("representative_split", "train", "Split of --dataset_dir used to calibrate int8.")
 flags.DEFINE_integer("num_calibration_images", 100, "Representative images for int8 calibration.")
+flags.DEFINE_boolean("is_training", False, "Serve the net in training mode (dropout/BatchNorm), as "
+                     "slim's export_inference_graph --is_training.")
+flags.DEFINE_string("output_file", None, "Also write a frozen GraphDef (.pb, weights as constants) of the "
+                    "serving_tensors signature for TF1 consumers (label_image): input 'images' "
+                    "(preprocessed float images), outputs 'scores', 'classes', ...")
+flags.DEFINE_boolean("write_text_graphdef", False, "With --output_file: write the GraphDef as text.")
 # slim export_inference_graph flags that cannot mean anything here: they stop with the reason.
 flags.DEFINE_boolean("quantize", False, "Not in TF2 (tf.contrib.quantize); see --tflite.")
 flags.DEFINE_boolean("is_video_model", False, "Not supported: the video nets are zoo only.")
@@ -79,6 +86,8 @@ def main(argv) -> None:
             raise SystemExit(f"tfslim export: --{name}: {why}.")
     if not FLAGS.checkpoint_path or not FLAGS.output_dir:
         raise SystemExit("tfslim export: --checkpoint_path and --output_dir are required.")
+    if FLAGS.write_text_graphdef and not FLAGS.output_file:
+        raise SystemExit("tfslim export: --write_text_graphdef needs --output_file (the GraphDef to write).")
     if os.path.exists(os.path.join(FLAGS.output_dir, "saved_model.pb")):
         raise SystemExit(f"tfslim export: {FLAGS.output_dir} already holds a SavedModel; "
                          "exports never overwrite (pick a new version directory).")
@@ -90,16 +99,24 @@ def main(argv) -> None:
     class_names = _class_names(nets.get_spec(FLAGS.model_name).num_classes)
     image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.image_size,
                                     channels=1 if FLAGS.use_grayscale else 3)
-    net = nets.create_model(FLAGS.model_name, num_classes=len(class_names), is_training=False)
+    net = nets.create_model(FLAGS.model_name, num_classes=len(class_names), is_training=FLAGS.is_training)
     net.ensure_built(image_spec.image_size, image_spec.channels)
     try:
         source = model_io.restore_for_inference(net, FLAGS.checkpoint_path,
                                                 use_moving_averages=bool(FLAGS.moving_average_decay))
     except (FileNotFoundError, ValueError) as err:
         raise SystemExit(f"tfslim export: {err}") from err
-    export.export_saved_model(net, image_spec, class_names, FLAGS.output_dir, batch_size=FLAGS.batch_size)
+    export.export_saved_model(net, image_spec, class_names, FLAGS.output_dir, batch_size=FLAGS.batch_size,
+                              training=FLAGS.is_training)
     print(f"SavedModel ({len(class_names)} classes, {image_spec.image_size}x{image_spec.image_size}x"
           f"{image_spec.channels}, from {source}) -> {FLAGS.output_dir}")
+    if FLAGS.output_file:
+        from trainer import frozen_graph  # pylint: disable=import-outside-toplevel
+
+        frozen = frozen_graph.freeze_saved_model(FLAGS.output_dir)
+        frozen_graph.write_graph_def(frozen.graph_def, FLAGS.output_file, as_text=FLAGS.write_text_graphdef)
+        print(f"Frozen GraphDef (input {frozen.input_name}, outputs "
+              f"{', '.join(frozen.output_names.values())}) -> {FLAGS.output_file}")
     if not FLAGS.tflite:
         return
     from schemas import labels as labels_lib, layout  # pylint: disable=import-outside-toplevel

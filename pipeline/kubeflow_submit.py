@@ -33,6 +33,8 @@ class Submission:
     experiment_id: Optional[str] = None
     run_id: Optional[str] = None
     state: Optional[str] = None
+    timed_out: bool = False
+    wait_minutes: float = 0
 
 
 def load_pipeline_job(path: str) -> Dict[str, Any]:
@@ -96,9 +98,25 @@ def submit(client, job_path: str, experiment: str, run_name: Optional[str] = Non
             enable_caching=enable_caching)
         result.run_id = started.run_id
         if wait_minutes > 0:
-            finished = client.wait_for_run_completion(result.run_id, timeout=int(wait_minutes * 60))
+            result.wait_minutes = wait_minutes
+            try:
+                finished = client.wait_for_run_completion(result.run_id, timeout=int(wait_minutes * 60))
+            except TimeoutError:
+                # kfp gives up waiting; the run goes on on the cluster. Record where it was.
+                result.timed_out = True
+                finished = client.get_run(result.run_id)
             result.state = getattr(finished, "state", None)
     return result
+
+
+def failure(result: Submission) -> Optional[str]:
+    """One line saying why a waited-for run is not a success, or None when it is (or was not waited for)."""
+    if result.timed_out:
+        return (f"Run {result.run_id} did not finish within --wait_minutes={result.wait_minutes:g} "
+                f"(last state {result.state}); it keeps running on the cluster.")
+    if result.state is not None and result.state != "SUCCEEDED":
+        return f"Run {result.run_id} ended {result.state}."
+    return None
 
 
 def _default_version(job: Dict[str, Any]) -> str:
@@ -141,8 +159,9 @@ def main(argv: List[str]) -> None:
                     enable_caching=FLAGS.enable_caching, namespace=FLAGS.namespace,
                     wait_minutes=FLAGS.wait_minutes)
     print(json.dumps(dataclasses.asdict(result), indent=1))
-    if result.state is not None and result.state != "SUCCEEDED":
-        raise SystemExit(f"Run {result.run_id} ended {result.state}")
+    message = failure(result)
+    if message:
+        raise SystemExit(message)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 it last (atomically), so the summary is the completion marker; shards are written as
 ``*.incomplete`` and renamed when whole. A reader therefore:
 - ignores files that are still being written (``is_data_file``);
-- refuses shards named ``-NNNNN-of-MMMMM`` when one of the M is missing;
+- refuses shards named ``-NNNNN-of-MMMMM`` (or slim's flowers ``_NNNNN-of-MMMMM``) when
+  one of the M is missing;
 - refuses `tfslim convert` shards (``<name>_<split>-NNNNN-of-MMMMM.tfrecord``) that have
   no ``<name>_summary.json`` beside them.
 The errors name what is missing and the command to rerun. No TF needed: trainer,
@@ -23,7 +24,9 @@ INCOMPLETE_SUFFIX = ".incomplete"
 PARTIAL_SUFFIXES = (INCOMPLETE_SUFFIX, ".tmp", ".part")
 # Reports that sit beside the shards.
 REPORT_SUFFIXES = (".txt", ".json", ".jsonl", ".lock")
-SHARD_RE = re.compile(r"^(?P<stem>.*)-(?P<index>\d{5})-of-(?P<num>\d{5})(?P<ext>(\.[^./]+)*)$")
+# <stem><sep>NNNNN-of-MMMMM<ext>: sep '-' (this project, TFX, slim's ImageNet 'train-00000-of-01024')
+# or '_' (slim's flowers converter: 'flowers_train_00000-of-00005.tfrecord').
+SHARD_RE = re.compile(r"^(?P<stem>.*?)(?P<sep>[-_])(?P<index>\d{5})-of-(?P<num>\d{5})(?P<ext>(\.[^./]+)*)$")
 CONVERT_SHARD_RE = re.compile(r"^(?P<name>.+)_(?P<split>[^_/]+)-\d{5}-of-\d{5}\.tfrecord$")
 
 
@@ -49,15 +52,15 @@ def _rerun(directory: str, dataset_name: str) -> str:
 
 def missing_shards(files: Iterable[str]) -> Dict[Tuple[str, str], List[str]]:
     """(directory, shard stem) → names of the absent shards of each -of-N group."""
-    groups: Dict[Tuple[str, str, int, str], Set[int]] = defaultdict(set)
+    groups: Dict[Tuple[str, str, str, int, str], Set[int]] = defaultdict(set)
     for path in files:
         match = SHARD_RE.match(os.path.basename(path))
         if match:
-            key = (os.path.dirname(path), match["stem"], int(match["num"]), match["ext"])
+            key = (os.path.dirname(path), match["stem"], match["sep"], int(match["num"]), match["ext"])
             groups[key].add(int(match["index"]))
     missing: Dict[Tuple[str, str], List[str]] = {}
-    for (directory, stem, num, ext), present in groups.items():
-        absent = [f"{stem}-{i:05d}-of-{num:05d}{ext}" for i in range(num) if i not in present]
+    for (directory, stem, sep, num, ext), present in groups.items():
+        absent = [f"{stem}{sep}{i:05d}-of-{num:05d}{ext}" for i in range(num) if i not in present]
         if absent:
             missing[(directory, stem)] = absent
     return missing

@@ -102,9 +102,11 @@ class ServingModule(tf.Module):
 
     def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
                  tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None,
-                 labels_offset: int = 0):
+                 labels_offset: int = 0, training: bool = False):
         super().__init__()
         self.labels_offset = labels_offset
+        # slim's --is_training: dropout/BatchNorm in training mode in the served graph.
+        self._training = training
         # The SavedModel needs the net's variables, not the Keras object: tracking the
         # net would make tf.saved_model.save trace every layer's call for Keras
         # metadata (most of the export time). The holder is invisible to tracking.
@@ -141,7 +143,7 @@ class ServingModule(tf.Module):
         return self._net_holder.value
 
     def _outputs(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
-        logits, _ = self.net(images, training=False)
+        logits, _ = self.net(images, training=self._training)
         scores = tf.nn.softmax(tf.cast(logits, tf.float32))
         classes = tf.argmax(scores, axis=-1)
         top_scores, top_classes = tf.math.top_k(scores, k=self.top_k)
@@ -172,7 +174,7 @@ class ServingModule(tf.Module):
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,
                        tft_layer=None, batch_size: Optional[int] = None,
-                       labels_offset: int = 0) -> str:
+                       labels_offset: int = 0, training: bool = False) -> str:
     """Writes the serving SavedModel (+ assets.extra/labels.txt) to ``export_dir``.
 
     Args:
@@ -184,12 +186,13 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
         so serving runs exactly what the pipeline's Transform ran.
       batch_size: fixed batch dimension of every signature; None (default) = dynamic.
       labels_offset: dataset label - model class (the ``dataset_scores`` padding).
+      training: serve the net in training mode (slim's --is_training; default False).
     """
     if len(class_names) != _num_outputs(net, image_spec):
         raise ValueError(f"{len(class_names)} class names for a net with "
                          f"{_num_outputs(net, image_spec)} outputs; check --num_classes/--labels_offset.")
     module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer, batch_size=batch_size,
-                           labels_offset=labels_offset)
+                           labels_offset=labels_offset, training=training)
     signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
                   SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
                   SERVING_TENSORS: module.serve_tensors.get_concrete_function()}

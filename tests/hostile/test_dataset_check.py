@@ -79,3 +79,34 @@ def test_leftover_run_and_temp_dirs_are_removed(tmp_path):
         assert os.path.isdir(live.path)
     finally:
         live.cleanup()
+
+
+# The names slim's own converters give their shards (download_and_convert_{flowers,cifar10,mnist}.py,
+# build_imagenet_data.py); slim's converters write no summary, so none is needed.
+SLIM_CONVERTER_NAMES = {
+    ("flowers", "train"): [f"flowers_train_{i:05d}-of-00005.tfrecord" for i in range(5)],
+    ("flowers", "validation"): [f"flowers_validation_{i:05d}-of-00005.tfrecord" for i in range(5)],
+    ("cifar10", "train"): ["cifar10_train.tfrecord"],
+    ("cifar10", "test"): ["cifar10_test.tfrecord"],
+    ("mnist", "train"): ["mnist_train.tfrecord"],
+    ("imagenet", "train"): [f"train-{i:05d}-of-01024" for i in range(1024)],
+    ("imagenet", "validation"): [f"validation-{i:05d}-of-00128" for i in range(128)],
+}
+
+
+@pytest.mark.parametrize("dataset,split", sorted(SLIM_CONVERTER_NAMES))
+def test_the_split_finder_reads_slim_converter_names(tmp_path, dataset, split):
+    for names in SLIM_CONVERTER_NAMES.values():
+        _touch(tmp_path, *names)
+    found = layout.find_split_files(str(tmp_path), dataset, split)
+    assert [os.path.basename(f) for f in found] == SLIM_CONVERTER_NAMES[(dataset, split)]
+
+
+def test_a_missing_shard_under_slim_flowers_names_is_named(tmp_path):
+    _touch(tmp_path, *SLIM_CONVERTER_NAMES[("flowers", "train")][:2], *SLIM_CONVERTER_NAMES[("flowers", "train")][3:])
+    with pytest.raises(dataset_check.IncompleteDataset,
+                       match=r"missing 1 shard\(s\) \(flowers_train_00002-of-00005.tfrecord\)"):
+        layout.find_split_files(str(tmp_path), "flowers", "train")
+    _touch(tmp_path, *SLIM_CONVERTER_NAMES[("imagenet", "validation")][1:])
+    with pytest.raises(dataset_check.IncompleteDataset, match=r"validation-00000-of-00128"):
+        layout.find_split_files(str(tmp_path), "imagenet", "validation")

@@ -58,7 +58,7 @@ class FakeKfpApi(BaseHTTPRequestHandler):
         elif url.path == "/apis/v2beta1/pipelines":
             self._reply({"pipelines": self.state["pipelines"]} if self.state["pipelines"] else {})
         elif url.path.startswith("/apis/v2beta1/runs/"):
-            self._reply({"run_id": url.path.rsplit("/", 1)[1], "state": "SUCCEEDED"})
+            self._reply({"run_id": url.path.rsplit("/", 1)[1], "state": self.state["run_state"]})
         else:
             self.send_error(404)
 
@@ -91,7 +91,8 @@ class FakeKfpApi(BaseHTTPRequestHandler):
 def kfp_client():
     import kfp  # pylint: disable=import-outside-toplevel
 
-    FakeKfpApi.state = {"calls": [], "experiments": [], "pipelines": [], "runs": [], "uploads": []}
+    FakeKfpApi.state = {"calls": [], "experiments": [], "pipelines": [], "runs": [], "uploads": [],
+                        "run_state": "SUCCEEDED"}
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKfpApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -117,6 +118,7 @@ def test_upload_then_run_and_wait(kfp_job, kfp_client, tmp_path):
     first = submit.submit(client, str(path), experiment="tfslim", upload=True, wait_minutes=1)
     assert (first.pipeline_id, first.version_id, first.run_id, first.state) == ("pl-1", None, "run-1",
                                                                                 "SUCCEEDED")
+    assert not first.timed_out and submit.failure(first) is None
     query, uploaded = state["uploads"][0]
     assert query["name"] == "tfslim-digits"
     assert same_spec(yaml.safe_load(uploaded), kfp_job["pipelineSpec"])
@@ -156,3 +158,28 @@ def test_upload_only_and_bad_input(kfp_job, kfp_client, tmp_path):
     not_a_job.write_text(json.dumps(kfp_job["pipelineSpec"]))
     with pytest.raises(ValueError, match="no pipelineSpec"):
         submit.submit(client, str(not_a_job), experiment="tfslim")
+
+
+def test_a_failed_run_is_reported_as_a_failure(kfp_job, kfp_client, tmp_path):
+    client, state = kfp_client
+    state["run_state"] = "FAILED"
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(kfp_job))
+    result = submit.submit(client, str(path), experiment="tfslim", wait_minutes=1)
+    assert (result.run_id, result.state, result.timed_out) == ("run-1", "FAILED", False)
+    assert submit.failure(result) == "Run run-1 ended FAILED."
+
+
+def test_a_run_that_outlives_the_wait_is_reported_as_a_timeout(kfp_job, kfp_client, tmp_path):
+    client, state = kfp_client
+    state["run_state"] = "RUNNING"  # never finishes
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(kfp_job))
+    # 0.01 min = 0 whole seconds: kfp's wait gives up after its first poll (no 5 s sleeps).
+    result = submit.submit(client, str(path), experiment="tfslim", wait_minutes=0.01)
+    assert (result.run_id, result.state, result.timed_out) == ("run-1", "RUNNING", True)
+    assert submit.failure(result) == ("Run run-1 did not finish within --wait_minutes=0.01 (last state RUNNING); "
+                                      "it keeps running on the cluster.")
+    # kfp polled the run, timed out, then submit read the run's state once more.
+    assert [call for call in state["calls"] if call[1].startswith("/apis/v2beta1/runs/")] == [
+        ("GET", "/apis/v2beta1/runs/run-1")] * 2

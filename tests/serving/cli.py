@@ -8,9 +8,22 @@ import sys
 from tests.serving.conftest import project_root
 
 
+def _env() -> dict:
+    return dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
+                PYTHONPATH=os.pathsep.join(p for p in (project_root(), os.environ.get("PYTHONPATH")) if p))
+
+
+def _argv(args) -> list:
+    return [sys.executable, "-c", "from cli import main; main()", *args]
+
+
 def run_tfslim(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=os.pathsep.join(p for p in (project_root(), os.environ.get("PYTHONPATH")) if p))
-    return subprocess.run([sys.executable, "-c", "from cli import main; main()", *args],
-                          cwd=project_root(), env=env, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(_argv(args), cwd=project_root(), env=_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def start_tfslim(*args: str, stderr) -> subprocess.Popen:
+    """`tfslim <command>` left running, stdout an unbuffered text pipe, stderr into the open file
+    ``stderr`` (a pipe nobody reads could fill and stall it): for tests that act while it works."""
+    return subprocess.Popen(_argv(args), cwd=project_root(), env=_env(), stdout=subprocess.PIPE,
+                            stderr=stderr, text=True)

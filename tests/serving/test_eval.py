@@ -2,13 +2,14 @@
 import glob
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.pipeline import helpers
-from tests.serving.cli import run_tfslim
+from tests.serving.cli import start_tfslim
 from pipeline.configs import preset
 from trainer import eval_lib, finetune, model_io, nets, train_lib
 
@@ -80,23 +81,58 @@ def test_saved_model_and_checkpoint_paths_give_the_same_metrics(lenet_model_dir,
     assert limited.num_examples == 20
 
 
-def test_eval_cli_loop_writes_accuracy_and_recall_5(ema_checkpoint, examples_uri, tmp_path):
-    train_dir, _, _ = ema_checkpoint
+def _write_later_checkpoint(train_dir: str, ema, step: int) -> str:
+    """A checkpoint at ``step`` (slim names + EMA shadows), made the directory's latest."""
+    net = _lenet()
+    for name, var in net.slim_variables().items():
+        var.assign(ema[name])
+    extra = {"global_step": tf.constant(step, tf.int64)}
+    extra.update({f"{name}/ExponentialMovingAverage": value for name, value in ema.items()})
+    prefix = nets.save_slim_checkpoint(net, os.path.join(train_dir, f"model.ckpt-{step}"), extra=extra)
+    tf.compat.v1.train.update_checkpoint_state(train_dir, prefix)
+    return prefix
+
+
+def test_eval_cli_loop_evaluates_a_checkpoint_that_arrives_while_it_waits(ema_checkpoint, examples_uri,
+                                                                          tmp_path):
+    source_dir, _, ema = ema_checkpoint
+    train_dir = str(tmp_path / "train")
+    shutil.copytree(source_dir, train_dir)  # the module's fixture stays as it was
     eval_dir = str(tmp_path / "eval")
-    result = run_tfslim("eval", f"--checkpoint_path={train_dir}", "--model_name=lenet", "--use_grayscale",
-                        f"--dataset_dir={examples_uri}", "--dataset_split_name=eval", "--batch_size=8",
-                        f"--eval_dir={eval_dir}", "--eval_interval_secs=1", "--timeout=2",
-                        "--moving_average_decay=0.5")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "eval/Accuracy[" in result.stdout and "eval/Recall_5[" in result.stdout
-    assert "on 24 examples" in result.stdout and "@ step 3)" in result.stdout
+    stderr_file = open(tmp_path / "stderr.txt", "w+", encoding="utf-8")  # pylint: disable=consider-using-with
+    process = start_tfslim("eval", f"--checkpoint_path={train_dir}", "--model_name=lenet", "--use_grayscale",
+                           f"--dataset_dir={examples_uri}", "--dataset_split_name=eval", "--batch_size=8",
+                           f"--eval_dir={eval_dir}", "--eval_interval_secs=1", "--timeout=15",
+                           "--moving_average_decay=0.5", stderr=stderr_file)
+    try:
+        seen = []
+        for line in process.stdout:  # blocks until the loop has reported step 3
+            seen.append(line)
+            if "@ step 3)" in line:
+                break
+        assert any("@ step 3)" in line for line in seen), "".join(seen)
+        assert process.poll() is None, "the loop stopped before a new checkpoint could arrive"
+        _write_later_checkpoint(train_dir, ema, step=7)
+        stdout, _ = process.communicate(timeout=240)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        stderr_file.seek(0)
+        stderr = stderr_file.read()
+        stderr_file.close()
+    stdout = "".join(seen) + stdout
+    assert process.returncode == 0, stderr[-2000:]
+    assert "eval/Accuracy[" in stdout and "eval/Recall_5[" in stdout
+    assert "on 24 examples" in stdout and "@ step 7)" in stdout
+    assert "evaluated 2." in stderr
     # A progress bar on stderr (no summary.json here: it counts up).
-    assert re.search(r"eval: [^\r\n]*\b24(img|/24)", result.stderr), result.stderr[-2000:]
+    assert re.search(r"eval: [^\r\n]*\b24(img|/24)", stderr), stderr[-2000:]
     tags = set()
     for path in glob.glob(os.path.join(eval_dir, "events.out.tfevents.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
             tags |= {(v.tag, event.step) for v in event.summary.value}
-    assert {("eval/Accuracy", 3), ("eval/Recall_5", 3)} <= tags
+    assert {("eval/Accuracy", 3), ("eval/Recall_5", 3), ("eval/Accuracy", 7), ("eval/Recall_5", 7)} <= tags
 
 
 def test_progress_bar_total_is_the_split_capped_by_max_num_batches():
