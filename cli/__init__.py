@@ -43,7 +43,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(2)
     from pipeline.quiet import silence_startup_noise  # pylint: disable=import-outside-toplevel
 
-    silence_startup_noise()
+    # Commands that run without TensorFlow keep it out of their start-up.
+    tf_free = command in ("models", "convert") or (command == "predict" and "--model_dir" not in
+                                                    " ".join(argv[2:]))
+    silence_startup_noise(import_tensorflow=not tf_free)
     module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
     from absl import app, flags  # pylint: disable=import-outside-toplevel
     # absl's --help prints __main__'s docstring and the key flags of the module named

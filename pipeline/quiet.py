@@ -21,12 +21,17 @@ CUDA_FACTORY_NOISE = re.compile(rb"Unable to register cu(DNN|FFT|BLAS) factory")
 PYTHON_VERSION_WARNING = r".*non-supported Python version.*"
 
 
-def silence_startup_noise() -> None:
-    """Filters the Python 3.10 FutureWarnings and imports TensorFlow without the CUDA noise."""
+def silence_startup_noise(import_tensorflow: bool = True) -> None:
+    """Filters the Python 3.10 FutureWarnings and imports TensorFlow without the CUDA noise.
+
+    Args:
+      import_tensorflow: False for the commands that never need TensorFlow (``tfslim models``,
+        ``convert``, ``predict --server``): importing it would cost them ~7.5 s of start-up.
+    """
     warnings.filterwarnings("ignore", message=PYTHON_VERSION_WARNING, category=FutureWarning)
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.cloud\.aiplatform")
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    if "tensorflow" in sys.modules:
+    if not import_tensorflow or "tensorflow" in sys.modules:
         return
     sys.stderr.flush()
     saved = os.dup(2)

@@ -119,7 +119,7 @@ class TFRecordSource(base.Source):
         found = sorted(p for p in found if layout.is_record_file(p))
         if not found:
             raise FileNotFoundError(f"tfrecord: no TFRecord files at {self.root}")
-        dataset_check.check_files(found, tf.io.gfile.exists)  # an unfinished convert's: refused
+        dataset_check.check_files(found, fileio.exists)  # an unfinished convert's: refused
         return found
 
     @property
