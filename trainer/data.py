@@ -11,7 +11,7 @@ import dataclasses
 import json
 import logging
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -103,7 +103,8 @@ def make_dataset(file_patterns: Sequence[str], image_spec: ImageSpec, batch_size
                  shuffle_buffer: int = 2048, repeat: Optional[bool] = None,
                  seed: Optional[int] = None, drop_remainder: Optional[bool] = None,
                  num_parallel_calls: Optional[int] = None,
-                 deterministic: Optional[bool] = None) -> tf.data.Dataset:
+                 deterministic: Optional[bool] = None,
+                 shard: Optional[Tuple[int, int]] = None) -> tf.data.Dataset:
     """(images, labels) batches with slim preprocessing.
 
     Training shuffles files and records, repeats, applies slim's train-time
@@ -111,7 +112,8 @@ def make_dataset(file_patterns: Sequence[str], image_spec: ImageSpec, batch_size
     ``labels_offset`` is subtracted from the stored label (slim's --labels_offset).
     ``num_parallel_calls`` (slim's --num_preprocessing_threads; None or <= 0 =
     AUTOTUNE) parallelises decode + preprocessing. The element order is
-    deterministic for eval and whenever a ``seed`` is given.
+    deterministic for eval and whenever a ``seed`` is given. ``shard``: (count,
+    index) to read only every count-th file from index (multi-worker input).
     """
     files = list_files(file_patterns)
     repeat = is_training if repeat is None else repeat
@@ -122,6 +124,8 @@ def make_dataset(file_patterns: Sequence[str], image_spec: ImageSpec, batch_size
         else tf.data.AUTOTUNE
     compression = compression_of(files)
     ds = tf.data.Dataset.from_tensor_slices(files)
+    if shard:
+        ds = ds.shard(*shard)
     if is_training:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     ds = ds.interleave(lambda f: tf.data.TFRecordDataset(f, compression_type=compression),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
+from typing import Optional, Tuple
 
 import tensorflow as tf
 
@@ -126,20 +126,40 @@ def worker_dir(base: str, strategy: Optional[tf.distribute.Strategy] = None) -> 
     return os.path.join(base, f"workertemp_{index}")
 
 
+def input_shard(num_files: int, strategy: Optional[tf.distribute.Strategy] = None
+                ) -> Optional[Tuple[int, int]]:
+    """(shard count, this worker's index) for reading a split by file, or None.
+
+    None with one worker, and when a split has fewer files than workers (a small
+    ExampleGen split is often one file): then ``shard_inputs`` shards by data.
+    The index orders the cluster as TF does: chief (or master) first, then workers.
+    """
+    workers = num_workers(strategy)
+    if workers <= 1 or num_files < workers:
+        return None
+    strategy = strategy or tf.distribute.get_strategy()
+    task_type, task_id = task_of(strategy)
+    spec = strategy.cluster_resolver.cluster_spec().as_dict()
+    leaders = len(spec.get("chief", [])) + len(spec.get("master", []))
+    index = int(task_id or 0) + (leaders if task_type == "worker" else 0)
+    return workers, index
+
+
 def shard_inputs(dataset: tf.data.Dataset, num_files: int,
                  strategy: Optional[tf.distribute.Strategy] = None) -> tf.data.Dataset:
     """Sets how a multi-worker strategy splits ``dataset`` (read from ``num_files`` files).
 
-    TF's AUTO policy shards by file and fails when a split has fewer files than workers
-    (a small ExampleGen split is often one file). Then shard by data instead: every worker
-    reads everything and keeps its part of each global batch, so a step sees the same
-    examples as one process would.
+    TF's AUTO/FILE policy must walk from the batches back to the file reader, and
+    cannot pass the ``ignore_errors`` that keeps one bad record from stopping
+    training. So files are sharded explicitly (``make_dataset(shard=input_shard(...))``)
+    and auto-sharding is turned off; with fewer files than workers it shards by
+    data: every worker reads everything and keeps its part of each global batch.
     """
     workers = num_workers(strategy)
     if workers <= 1:
         return dataset
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = (
-        tf.data.experimental.AutoShardPolicy.FILE if num_files >= workers
+        tf.data.experimental.AutoShardPolicy.OFF if input_shard(num_files, strategy)
         else tf.data.experimental.AutoShardPolicy.DATA)
     return dataset.with_options(options)

@@ -310,12 +310,14 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
                                every_steps=config.save_interval_steps, agree=_agree_fn(strategy))
     history: dict = {}
     if remaining > 0:
+        num_train_files = len(data.list_files(train_files))
         dataset = data.make_dataset(
             train_files, image_spec, config.batch_size, is_training=True,
             labels_offset=config.labels_offset, num_readers=config.num_readers,
             shuffle_buffer=config.shuffle_buffer, seed=resume_seed(config.seed, state.step),
-            num_parallel_calls=config.num_preprocessing_threads)
-        dataset = distribute.shard_inputs(dataset, len(data.list_files(train_files)), strategy)
+            num_parallel_calls=config.num_preprocessing_threads,
+            shard=distribute.input_shard(num_train_files, strategy))
+        dataset = distribute.shard_inputs(dataset, num_train_files, strategy)
         _, task_id = distribute.task_of(strategy)
         callbacks = [saver, cb.ProgressLogger(
             state.optimizer, config.log_every_n_steps, config.max_number_of_steps,

@@ -22,7 +22,7 @@ def test_find_split_files_in_every_layout(tmp_path):
         layout.find_split_files(str(tmp_path), "flowers", "train")
 
 
-@pytest.mark.parametrize("name", ["flowers_train_00000-of-00005.tfrecord", "train-00000-of-00001",
+@pytest.mark.parametrize("name", ["flowers_train_00000-of-00001.tfrecord", "train-00000-of-00001",
                                   "folder_train-00000-of-00001.tfrecord"])
 def test_slim_converter_names_are_found_but_never_incomplete_shards(tmp_path, name):
     dataset = name.split("_")[0] if "_" in name else "imagenet"

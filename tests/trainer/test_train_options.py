@@ -89,15 +89,6 @@ def test_labels_offset_shifts_stored_labels(tmp_path):
     assert sorted(got.numpy().tolist()) == sorted(labels[:20].tolist())
 
 
-@pytest.mark.parametrize("name", ["flowers_train_00000-of-00002.tfrecord", "cifar10_train.tfrecord",
-                                  "train-00000-of-00001"])
-def test_slim_file_names_are_found(tmp_path, name):
-    dataset = name.split("_")[0] if "_" in name else "imagenet"
-    (tmp_path / name).write_bytes(b"")
-    (tmp_path / "labels.txt").write_text("0:a\n")
-    assert data.find_split_files(str(tmp_path), dataset, "train") == [str(tmp_path / name)]
-
-
 def test_missing_split_names_what_was_tried(dataset_dir):
     with pytest.raises(FileNotFoundError, match="split name test was not recognized") as err:
         data.find_split_files(dataset_dir, "digits", "test")
@@ -188,3 +179,33 @@ def test_chief_rules(monkeypatch, tf_config, chief, scratch):
         monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
     assert distribute.is_chief() is chief
     assert ("workertemp_" in distribute.worker_dir("/runs/x")) is scratch
+
+
+class _Resolver:
+    def __init__(self, cluster, task_type, task_id):
+        self.cluster, self.task_type, self.task_id = cluster, task_type, task_id
+
+    def cluster_spec(self):
+        return tf.train.ClusterSpec(self.cluster)
+
+
+class _Strategy:
+    def __init__(self, cluster, task_type, task_id):
+        self.cluster_resolver = _Resolver(cluster, task_type, task_id)
+
+
+@pytest.mark.parametrize("cluster,task,files,shard", [
+    ({"worker": ["a:1", "b:2"]}, ("worker", 1), 4, (2, 1)),
+    ({"chief": ["a:1"], "worker": ["b:2", "c:3"]}, ("worker", 0), 3, (3, 1)),
+    ({"chief": ["a:1"], "worker": ["b:2"]}, ("chief", 0), 5, (2, 0)),
+    ({"worker": ["a:1", "b:2"]}, ("worker", 0), 1, None),  # fewer files than workers: by data
+])
+def test_multi_worker_reads_its_own_files(cluster, task, files, shard):
+    from trainer import distribute
+    strategy = _Strategy(cluster, *task)
+    assert distribute.input_shard(files, strategy) == shard
+    ds = distribute.shard_inputs(tf.data.Dataset.range(4).ignore_errors(), files, strategy)
+    policy = ds.options().experimental_distribute.auto_shard_policy
+    # FILE/AUTO would fail on ignore_errors(): shards are explicit or by data.
+    assert policy == (tf.data.experimental.AutoShardPolicy.OFF if shard
+                      else tf.data.experimental.AutoShardPolicy.DATA)
