@@ -7,7 +7,7 @@ runs every task of the compiled DAG in a topological order (``--tasks`` picks so
 For each task this builds the ExecutorInput JSON the launcher substitutes for ``{{$}}``
 (parameters from the compiled constants, input artifacts from the upstream steps'
 executor_output.json, output URIs under ``--root``), then runs the container's own
-command and args (``python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor``)
+command and args (``python -m pipeline.kubeflow_entrypoint``, TFX's v2 executor)
 in a subprocess with this Python. It is the closest thing to a cluster run without
 one; it does not exercise the KFP driver, MLMD, caching or object storage.
 """

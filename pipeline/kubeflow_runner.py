@@ -18,6 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from absl import app, flags  # noqa: E402
 
+from pipeline import kubeflow_entrypoint  # noqa: E402
 from pipeline.kubeflow_settings import HEAVY_COMPONENTS, IMAGE_PROJECT_DIR, TARGETS, KubeflowSettings  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -65,7 +66,8 @@ def compile_pipeline(settings: KubeflowSettings, output_file: Optional[str] = No
 
     runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
         config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
-            default_image=settings.image, use_pipeline_spec_2_1=settings.uses_spec_2_1))
+            default_image=settings.image, default_commands=list(kubeflow_entrypoint.COMMAND),
+            use_pipeline_spec_2_1=settings.uses_spec_2_1))
     job = runner.run(build_pipeline(settings), write_out=False)
     add_container_env(job, settings.env())
     if output_file:

@@ -18,7 +18,7 @@ from tests.runners.conftest import HEAVY_ARGS, IMAGE, settings
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
 
-ENTRYPOINT = ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+ENTRYPOINT = ["python", "-m", "pipeline.kubeflow_entrypoint"]  # TFX's v2 executor + KFP system types
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESOLVER_ID = "latest_blessed_model_resolver"
 
@@ -310,3 +310,38 @@ def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job):
         local_step.executor_input(kfp_job, "StatisticsGen", "/r", {})
     with pytest.raises(KeyError, match="no parameter"):
         local_step.executor_input(kfp_job, "ImageExampleGen", "/r", {}, {"nope": "1"})
+
+
+def test_every_artifact_type_resolves_in_the_container_entrypoint(kfp_job, tmp_path):
+    """TFX's v2 executor imports a custom artifact class from its schema title; RunReport's
+    KFP `system.HTML` / `system.Metrics` titles resolve only through pipeline.kubeflow_entrypoint."""
+    _, spec, _ = protos(kfp_job)
+    schemas = {}
+    for component in spec.components.values():
+        for output in component.output_definitions.artifacts.values():
+            schemas[output.artifact_type.instance_schema.split("\n", 1)[0]] = json_format.MessageToDict(
+                output.artifact_type)
+    assert {"title: system.HTML", "title: system.Metrics"} <= set(schemas)
+    probe = tmp_path / "types.json"
+    probe.write_text(json.dumps(list(schemas.values())))
+    script = (
+        "import json, sys\n"
+        "from google.protobuf import json_format\n"
+        "from kfp.pipeline_spec import pipeline_spec_pb2\n"
+        "from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as u\n"
+        "from tfx.utils import import_utils\n"
+        "if sys.argv[2] == 'entrypoint':\n"
+        "    from pipeline.kubeflow_entrypoint import register_system_types\n"
+        "    register_system_types()\n"
+        "for raw in json.load(open(sys.argv[1])):\n"
+        "    schema = json_format.ParseDict(raw, pipeline_spec_pb2.ArtifactTypeSchema())\n"
+        "    cls = import_utils.import_class_by_path(u._retrieve_class_path(schema))\n"
+        "    print(cls.TYPE_NAME)\n")
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+    plain = subprocess.run([sys.executable, "-c", script, str(probe), "plain"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert plain.returncode != 0 and "No module named 'system'" in plain.stderr  # TFX alone
+    fixed = subprocess.run([sys.executable, "-c", script, str(probe), "entrypoint"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    assert {"system.HTML", "system.Metrics", "Examples", "Model"} <= set(fixed.stdout.split())

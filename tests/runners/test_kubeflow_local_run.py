@@ -82,11 +82,6 @@ def test_known_exit_crash_is_exact():
 
 
 @pytest.mark.e2e
-# Known bug, found when the RunReport step joined the DAG: TFX's KFP v2 container executor
-# cannot import RunReport's `system.HTML` output type ("No module named 'system'"), so the
-# compiled run fails at its last step. strict: this test starts failing once it is fixed.
-@pytest.mark.xfail(raises=local_step.StepFailed, strict=True,
-                   reason="RunReport's system.HTML artifact breaks TFX's KFP v2 executor")
 def test_compiled_json_runs_task_by_task_to_a_pushed_model(tmp_path):
     from pipeline import digits  # pylint: disable=import-outside-toplevel
 

@@ -59,7 +59,7 @@ def test_executor_input_is_what_the_launcher_passes(steps, kfp_job):
     assert output["type"]["instanceSchema"].startswith("title: tfx.Examples")
     container = local_step.container_spec(kfp_job, "ImageExampleGen")
     command = local_step.command_line(container, invocation)
-    assert command[1:3] == ["-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+    assert command[1:3] == ["-m", "pipeline.kubeflow_entrypoint"]
     assert json.loads(command[command.index("--json_serialized_invocation_args") + 1]) == invocation
     # StatisticsGen got ExampleGen's artifact as the executor reported it (with split names).
     examples_in = results["StatisticsGen"].executor_input["inputs"]["artifacts"]["examples"]["artifacts"][0]
