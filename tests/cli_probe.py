@@ -5,7 +5,7 @@ import sys
 from typing import List, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HEAVY = ("tensorflow", "tf_keras", "keras")
+HEAVY = ("tensorflow", "tf_keras", "keras", "apache_beam")
 # The console script's main; at exit (sys.exit included) one line naming the heavy
 # modules in sys.modules.
 PROBE = ("import atexit, sys\n"

@@ -4,7 +4,10 @@ Writes into ``dataset_dir``:
   <name>_<split>-00000-of-00005.tfrecord ...   (uncompressed, slim's reader reads them)
   labels.txt                                   ``N:name`` lines
   <name>_rejects.jsonl, <name>_summary.json    the accounting of every input
-using the same plan and Beam transforms as the ImageExampleGen component.
+using the same plan and shard writer as the ImageExampleGen component. Without Beam flags a
+conversion below MULTI_PROCESSING_ITEMS images runs in this process without Beam
+(``local_convert``: no `import apache_beam`, same bytes); any Beam flag (--runner,
+--direct_running_mode, ...) or a larger dataset runs the Beam pipeline (``transforms``).
 """
 from __future__ import annotations
 
@@ -14,17 +17,17 @@ import json
 import os
 import time
 import uuid
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
-import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
-
-from components.image_example_gen import download, planning, transforms, workdirs
+from components.image_example_gen import download, local_convert, planning, workdirs
 from schemas import fileio, labels as labels_lib, layout as layout_lib
 from components.image_example_gen.progress import ProgressMonitor
 from components.image_example_gen.sources import SOURCES, make_source, source_names
 from components.image_example_gen.sources.base import Source
 from components.image_example_gen.sources.flowers import RANDOM_SEED, VALIDATION_SIZE
+
+if TYPE_CHECKING:  # Beam is imported only when a conversion runs on it
+    from apache_beam.options.pipeline_options import PipelineOptions
 
 DEFAULT_NUM_SHARDS = 5
 DEFAULT_VALIDATION_FRACTION = 0.1
@@ -92,9 +95,17 @@ def _remove_stale_shards(layout: layout_lib.ShardLayout, plan: planning.Plan) ->
             fileio.remove(path)
 
 
-def beam_options(beam_args: Optional[Sequence[str]], num_items: int = 0) -> PipelineOptions:
+def uses_beam(beam_args: Optional[Sequence[str]], num_items: int) -> bool:
+    """Beam runs the conversion when Beam flags are given or the dataset is large enough
+    for worker processes to pay off; otherwise it runs in this process without Beam."""
+    return bool(beam_args) or num_items >= MULTI_PROCESSING_ITEMS
+
+
+def beam_options(beam_args: Optional[Sequence[str]], num_items: int = 0) -> "PipelineOptions":
     """Pass-through Beam args. Without --runner: the DirectRunner, with the local default
     (by ``num_items``) for each --direct_* flag not given."""
+    from apache_beam.options.pipeline_options import PipelineOptions  # pylint: disable=import-outside-toplevel
+
     args = list(beam_args or [])
     if not any(a.startswith("--runner") for a in args):
         defaults = MULTI_PROCESS_ARGS if num_items >= MULTI_PROCESSING_ITEMS else IN_PROCESS_ARGS
@@ -153,13 +164,27 @@ def _run(request: ConvertRequest, source: Source, paths: Dict[str, str],
         fileio.makedirs(progress_dir)
         with ProgressMonitor(progress_dir, plan.num_items, enabled=request.progress,
                              description=f"{request.dataset_name}"):
-            with beam.Pipeline(options=beam_options(beam_args, plan.num_items)) as pipeline:
-                _ = pipeline | "ConvertDataset" >> transforms.ConvertDataset(  # pylint: disable=no-value-for-parameter
-                    plan, layout, paths["rejects"], paths["summary"], run_dir, progress_dir)
+            if uses_beam(beam_args, plan.num_items):
+                _run_beam(plan, layout, paths, run_dir, progress_dir, beam_args)
+            else:
+                local_convert.convert_dataset(plan, layout, paths["rejects"], paths["summary"],
+                                              progress_dir)
     finally:
         workdir.cleanup()
         fileio.rmtree(run_dir)
     return plan, layout
+
+
+def _run_beam(plan: planning.Plan, layout: layout_lib.ShardLayout, paths: Dict[str, str],
+              run_dir: str, progress_dir: str, beam_args: Optional[Sequence[str]]) -> None:
+    """The conversion as a Beam pipeline (the ImageExampleGen component's transforms)."""
+    import apache_beam as beam  # pylint: disable=import-outside-toplevel
+
+    from components.image_example_gen import transforms  # pylint: disable=import-outside-toplevel
+
+    with beam.Pipeline(options=beam_options(beam_args, plan.num_items)) as pipeline:
+        _ = pipeline | "ConvertDataset" >> transforms.ConvertDataset(  # pylint: disable=no-value-for-parameter
+            plan, layout, paths["rejects"], paths["summary"], run_dir, progress_dir)
 
 
 def format_summary(summary: Dict[str, Any]) -> str:

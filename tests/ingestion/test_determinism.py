@@ -1,4 +1,4 @@
-"""Byte-identical shards across reruns, worker counts and Beam running modes."""
+"""Byte-identical shards across reruns, worker counts, Beam running modes and the Beam-free path."""
 import pytest
 
 from components.image_example_gen import convert as convert_lib
@@ -32,6 +32,12 @@ def test_rerun_same_dir_is_identical(tree, reference, tmp_path):
     first = _convert(tree, out, ["--direct_running_mode=in_memory", "--direct_num_workers=1"])
     second = _convert(tree, out, ["--direct_running_mode=in_memory", "--direct_num_workers=1"])
     assert first == second == reference
+
+
+def test_without_beam_flags_it_runs_without_beam_and_writes_the_same_bytes(tree, reference, tmp_path):
+    # No Beam flags and a small dataset: local_convert, in this process (dedupe included).
+    assert not convert_lib.uses_beam([], 61)
+    assert _convert(tree, tmp_path, []) == reference
 
 
 def test_threads_and_workers_do_not_change_bytes(tree, reference, tmp_path):

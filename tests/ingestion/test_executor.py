@@ -8,7 +8,6 @@ from tfx.components.example_gen import base_example_gen_executor
 from tfx.proto import example_gen_pb2
 
 from schemas import labels as labels_lib
-from components.image_example_gen import planning
 from components.image_example_gen.component import ImageExampleGen
 from tests.ingestion import fixtures, helpers
 

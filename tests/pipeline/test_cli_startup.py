@@ -1,4 +1,4 @@
-"""`tfslim` commands that do not need TensorFlow never import it (it costs seconds)."""
+"""`tfslim` commands that do not need TensorFlow (or Beam) never import it (it costs seconds)."""
 import pytest
 
 from tests.cli_probe import run_probed

@@ -13,7 +13,7 @@ small inputs), a 1x1x1 conv with biases, then the mean over time.
 from __future__ import annotations
 
 import functools
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence
 
 import tensorflow as tf
 import tf_keras
