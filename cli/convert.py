@@ -31,7 +31,8 @@ flags.DEFINE_string("dataset_dir", None, "Where the TFRecords, labels.txt and re
                     "(and where slim's archives are looked for / downloaded to).")
 flags.DEFINE_string("source", None, "Input: an image folder, an archive or extracted dataset "
                     "directory, or TFRecord files (default: --dataset_dir).")
-flags.DEFINE_integer("num_shards", 5, "TFRecord files per split.")
+flags.DEFINE_integer("num_shards", None, "TFRecord files per split (default 5; 1 for cifar10 and "
+                     "mnist, slim's single cifar10_train.tfrecord).")
 flags.DEFINE_integer("validation_size", None, "Validation images, picked like slim's flowers "
                      "(seed-0 shuffle of the sorted paths). Re-splits every input.")
 flags.DEFINE_float("validation_fraction", None, "Validation fraction, by a hash of each relative "

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import List, Optional, Sequence
 
 from schemas import dataset_check
 
-# slim naming for `tfslim convert`: flowers_train-00000-of-00005.tfrecord
-SLIM_PATTERN = "{name}_{split}-{index:05d}-of-{num:05d}.tfrecord"
+# How `tfslim convert` names shards (``convert_pattern``). slim's own datasets get the
+# names slim's converters write, so slim's readers (flowers_%s_*.tfrecord,
+# cifar10_%s.tfrecord, imagenet's %s-*) read them; any other dataset gets
+# folder_train-00000-of-00005.tfrecord, whose <name>_summary.json marks it complete.
+CONVERT_PATTERN = "{name}_{split}-{index:05d}-of-{num:05d}.tfrecord"
+SLIM_CONVERTER_PATTERNS = {
+    "flowers": "{name}_{split}_{index:05d}-of-{num:05d}.tfrecord",  # download_and_convert_flowers.py
+    "imagenet": "{split}-{index:05d}-of-{num:05d}",                  # build_imagenet_data.py
+}
+# download_and_convert_cifar10.py / _mnist.py write one file per split.
+SINGLE_FILE_PATTERN = "{name}_{split}.tfrecord"
+SINGLE_FILE_DATASETS = ("cifar10", "mnist")
 # TFX Examples artifact layout: Split-train/data_tfrecord-00000-of-00001.gz
 SPLIT_DIR_PREFIX = "Split-"
 TFX_PATTERN = SPLIT_DIR_PREFIX + "{split}/data_tfrecord-{index:05d}-of-{num:05d}.gz"
@@ -30,6 +41,27 @@ SPLIT_PATTERNS = (
     "{dataset}_{split}.tfrecord*",   # slim's cifar10/mnist: cifar10_train.tfrecord
     "{split}-*",                     # slim's imagenet: train-00000-of-01024
 )
+
+
+def convert_pattern(dataset_name: str, num_shards: int) -> str:
+    """The shard name pattern `tfslim convert` writes for ``dataset_name``."""
+    if dataset_name in SINGLE_FILE_DATASETS and num_shards == 1:
+        return SINGLE_FILE_PATTERN
+    return SLIM_CONVERTER_PATTERNS.get(dataset_name, CONVERT_PATTERN)
+
+
+def is_convert_shard(dataset_name: str, basename: str, split: Optional[str] = None) -> bool:
+    """Whether ``basename`` is a shard `tfslim convert` may have written for ``dataset_name``
+    (one ``split``, or any split without an underscore), under any of its namings or
+    shard counts, finished or ``.incomplete``. A rerun removes them all, so old files
+    never mix into the new dataset; another dataset's files ('flowers_small_train-…'
+    beside 'flowers') are never matched."""
+    split_re = re.escape(split) if split is not None else r"[^_/]+"
+    alternatives = [rf"{re.escape(dataset_name)}_{split_re}(?:[-_]\d{{5}}-of-\d{{5}})?\.tfrecord"]
+    if dataset_name == "imagenet":  # no dataset prefix: only imagenet claims these names
+        alternatives.append(rf"{split_re}-\d{{5}}-of-\d{{5}}")
+    return re.fullmatch(rf"(?:{'|'.join(alternatives)})(?:{re.escape(INCOMPLETE_SUFFIX)})?",
+                        basename) is not None
 
 
 def gfile():

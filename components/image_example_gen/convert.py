@@ -12,7 +12,6 @@ conversion below MULTI_PROCESSING_ITEMS images runs in this process without Beam
 from __future__ import annotations
 
 import dataclasses
-import glob
 import json
 import os
 import time
@@ -30,6 +29,8 @@ if TYPE_CHECKING:  # Beam is imported only when a conversion runs on it
     from apache_beam.options.pipeline_options import PipelineOptions
 
 DEFAULT_NUM_SHARDS = 5
+# slim's converters write cifar10/mnist as one file per split (cifar10_train.tfrecord).
+SLIM_NUM_SHARDS = {"cifar10": 1, "mnist": 1}
 DEFAULT_VALIDATION_FRACTION = 0.1
 # Local default: the DirectRunner in one process (in_memory) below MULTI_PROCESSING_ITEMS
 # images, worker processes on every core above. Measured on 2 cores (docs/ingestion.md,
@@ -52,7 +53,7 @@ class ConvertRequest:
     dataset_name: str
     dataset_dir: str
     source: Optional[str] = None
-    num_shards: int = DEFAULT_NUM_SHARDS
+    num_shards: Optional[int] = None  # default_num_shards(dataset_name)
     validation_size: Optional[int] = None
     validation_fraction: Optional[float] = None
     dedupe: Optional[bool] = None
@@ -61,6 +62,11 @@ class ConvertRequest:
     source_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     download: bool = True
     progress: bool = True
+
+
+def default_num_shards(dataset_name: str) -> int:
+    """slim's shard count for its datasets (one file for cifar10/mnist), else 5."""
+    return SLIM_NUM_SHARDS.get(dataset_name, DEFAULT_NUM_SHARDS)
 
 
 def split_strategy(source: Source, validation_size: Optional[int],
@@ -86,12 +92,11 @@ def output_paths(dataset_dir: str, name: str) -> Dict[str, str]:
             "summary": os.path.join(dataset_dir, f"{name}_summary.json")}
 
 
-def _remove_stale_shards(layout: layout_lib.ShardLayout, plan: planning.Plan) -> None:
-    """Shards of an earlier run with another shard count would mix into the dataset."""
-    keep = {layout.shard_path(s.split, s.index, s.num_shards) for s in plan.shards}
-    pattern = os.path.join(layout.directory, f"{glob.escape(plan.dataset_name)}_*-?????-of-?????.tfrecord")
-    for path in fileio.glob(pattern) + fileio.glob(pattern + ".incomplete"):
-        if path not in keep:
+def _remove_earlier_shards(layout: layout_lib.ShardLayout, plan: planning.Plan) -> None:
+    """Every shard an earlier convert of this dataset wrote (any shard count, any naming):
+    slim-named shards have no completion marker, so old files must never mix with new."""
+    for path in fileio.glob(os.path.join(layout.directory, "*")):
+        if layout_lib.is_convert_shard(plan.dataset_name, os.path.basename(path)):
             fileio.remove(path)
 
 
@@ -120,6 +125,8 @@ def convert(request: ConvertRequest, beam_args: Optional[Sequence[str]] = None) 
     """Runs the conversion; returns the summary (also written to <name>_summary.json)."""
     if request.dataset_name not in SOURCES and request.dataset_name not in source_names():
         raise ValueError(f"--dataset_name must be one of {source_names()}")
+    if request.num_shards is None:
+        request = dataclasses.replace(request, num_shards=default_num_shards(request.dataset_name))
     if request.num_shards < 1:
         raise ValueError("--num_shards must be >= 1")
     source_cls = SOURCES[request.dataset_name]
@@ -157,9 +164,10 @@ def _run(request: ConvertRequest, source: Source, paths: Dict[str, str],
                                                          request.validation_fraction),
                                   num_shards=request.num_shards, dataset_name=request.dataset_name,
                                   dedupe=request.dedupe)
-        layout = layout_lib.ShardLayout(request.dataset_dir, layout_lib.SLIM_PATTERN,
-                                        dataset_name=request.dataset_name)
-        _remove_stale_shards(layout, plan)
+        layout = layout_lib.ShardLayout(
+            request.dataset_dir, layout_lib.convert_pattern(request.dataset_name, request.num_shards),
+            dataset_name=request.dataset_name)
+        _remove_earlier_shards(layout, plan)
         labels_lib.write_label_file(plan.labels, paths["labels"])
         fileio.makedirs(progress_dir)
         with ProgressMonitor(progress_dir, plan.num_items, enabled=request.progress,
@@ -212,5 +220,7 @@ def format_summary(summary: Dict[str, Any]) -> str:
 
 
 def list_shards(dataset_dir: str, name: str, split: str) -> List[str]:
-    """The slim-named shard files of one split, in order."""
-    return sorted(fileio.glob(os.path.join(dataset_dir, f"{glob.escape(name)}_{split}-?????-of-?????.tfrecord")))
+    """The shard files `tfslim convert` wrote for one split (any of its namings), in order."""
+    return sorted(path for path in fileio.glob(os.path.join(dataset_dir, "*"))
+                  if layout_lib.is_convert_shard(name, os.path.basename(path), split)
+                  and layout_lib.is_record_file(path))

@@ -39,7 +39,10 @@ def read_split(examples_uri: str, split: str) -> List[tf.train.Example]:
 
 
 def read_tfrecords(pattern: str) -> List[tf.train.Example]:
-    files = sorted(glob.glob(pattern))
+    return read_tfrecords_files(sorted(glob.glob(pattern)))
+
+
+def read_tfrecords_files(files: List[str]) -> List[tf.train.Example]:
     return [tf.train.Example.FromString(r.numpy()) for r in tf.data.TFRecordDataset(files)]
 
 

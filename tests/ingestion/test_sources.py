@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from components.image_example_gen import convert as convert_lib
-from schemas import labels as labels_lib
+from schemas import labels as labels_lib, layout
 from tests.ingestion import dataset_fixtures, fixtures, helpers
 
 IN_MEMORY = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
@@ -19,8 +19,19 @@ def _run(name, out, **kwargs):
     return convert_lib.convert(request, IN_MEMORY)
 
 
-def _split(out, name, split):
-    return helpers.read_tfrecords(os.path.join(str(out), f"{name}_{split}-*-of-*.tfrecord"))
+# The file names slim's own converters write (so slim's readers read them), by dataset.
+SLIM_NAMES = {"flowers": "flowers_{split}_{i:05d}-of-{n:05d}.tfrecord",
+              "cifar10": "cifar10_{split}.tfrecord", "mnist": "mnist_{split}.tfrecord",
+              "imagenet": "{split}-{i:05d}-of-{n:05d}", "tfrecord": "tfrecord_{split}-{i:05d}-of-{n:05d}.tfrecord"}
+
+
+def _split(out, name, split, num_shards=None):
+    """A split's records, read through the one split-finder; the files carry slim's names."""
+    files = layout.find_split_files(str(out), name, split)
+    n = num_shards or convert_lib.default_num_shards(name)
+    assert [os.path.basename(f) for f in files] == sorted(
+        SLIM_NAMES[name].format(split=split, i=i, n=n) for i in range(n))
+    return helpers.read_tfrecords_files(files)
 
 
 def _decode(example):
@@ -30,6 +41,12 @@ def _decode(example):
 def test_flowers_tgz_uses_slims_split(tmp_path):
     written = dataset_fixtures.make_flowers_tgz(str(tmp_path / "dl"), per_class=80)
     out = tmp_path / "out"
+    # Files of earlier converts (this project's older names, another count, a partial
+    # shard): all removed, since slim-named shards have no completion marker.
+    out.mkdir()
+    for old in ("flowers_train-00000-of-00003.tfrecord", "flowers_validation_00001-of-00007.tfrecord",
+                "flowers_train_00002-of-00005.tfrecord.incomplete", "flowers_test.tfrecord"):
+        (out / old).write_bytes(b"old")
     summary = _run("flowers", out, source=str(tmp_path / "dl" / "flower_photos.tgz"))
     assert summary["splits"]["validation"]["count"] == 350
     assert summary["splits"]["train"]["count"] == 50
@@ -67,7 +84,7 @@ def test_cifar10_pickles(tmp_path):
 def test_mnist_idx(tmp_path):
     arrays = dataset_fixtures.make_mnist(str(tmp_path / "raw"), train=12, test=7)
     out = tmp_path / "out"
-    summary = _run("mnist", out, source=str(tmp_path / "raw"), num_shards=2)
+    summary = _run("mnist", out, source=str(tmp_path / "raw"))
     assert {k: v["count"] for k, v in summary["splits"].items()} == {"train": 12, "test": 7}
     train = helpers.by_filename(_split(out, "mnist", "train"))
     images, labels = arrays["train"]
@@ -118,8 +135,8 @@ def test_tfrecord_revalidates_and_resplits(tmp_path):
     summary = _run("tfrecord", out, source=str(first), validation_fraction=0.5, num_shards=1)
     assert summary["converted"] == 12
     assert summary["rejected_by_reason"] == {"invalid record": 1, "label out of range": 1}
-    again = helpers.by_filename(_split(out, "tfrecord", "train") + _split(out, "tfrecord", "validation"))
-    original = helpers.by_filename(_split(first, "folder", "train") + _split(first, "folder", "validation"))
+    again = helpers.by_filename(_split(out, "tfrecord", "train", 1) + _split(out, "tfrecord", "validation", 1))
+    original = helpers.by_filename(helpers.read_tfrecords(str(first / "folder_*-*-of-*.tfrecord")))
     assert set(again) == set(original)
     for key, example in again.items():
         assert helpers.feature(example, "image/encoded") == helpers.feature(original[key], "image/encoded")

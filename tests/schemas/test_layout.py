@@ -1,4 +1,5 @@
 """The one split-finder and the labels.txt contract (schemas/)."""
+import fnmatch
 import subprocess
 import sys
 
@@ -65,3 +66,34 @@ def test_schemas_import_without_tensorflow():
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# The _FILE_PATTERN of slim's dataset readers (datasets/flowers.py, cifar10.py, mnist.py, imagenet.py).
+SLIM_READERS = {"flowers": "flowers_%s_*.tfrecord", "cifar10": "cifar10_%s.tfrecord",
+                "mnist": "mnist_%s.tfrecord", "imagenet": "%s-*"}
+
+
+@pytest.mark.parametrize("dataset,num_shards", [("flowers", 5), ("cifar10", 1), ("mnist", 1), ("imagenet", 1024)])
+def test_convert_writes_names_slims_readers_read(dataset, num_shards):
+    pattern = layout.convert_pattern(dataset, num_shards)
+    for split in ("train", "validation"):
+        names = [pattern.format(name=dataset, split=split, index=i, num=num_shards) for i in range(num_shards)]
+        assert all(fnmatch.fnmatch(n, SLIM_READERS[dataset] % split) for n in names)
+        assert not any(fnmatch.fnmatch(n, SLIM_READERS[dataset] % "test") for n in names)
+        # Every name is one the rerun clean-up knows.
+        assert all(layout.is_convert_shard(dataset, n, split) and layout.is_convert_shard(dataset, n)
+                   for n in names)
+        assert not any(layout.is_convert_shard(dataset, n, "test") for n in names)
+    # Any other dataset: this project's names, with the completion marker beside them.
+    assert layout.convert_pattern("folder", 5) == layout.CONVERT_PATTERN
+    assert layout.convert_pattern("cifar10", 3) == layout.CONVERT_PATTERN
+
+
+def test_rerun_clean_up_never_matches_another_datasets_files():
+    assert layout.is_convert_shard("flowers", "flowers_train-00000-of-00003.tfrecord")  # older naming
+    assert layout.is_convert_shard("flowers", "flowers_test.tfrecord.incomplete")
+    for other in ("flowers_small_train-00000-of-00005.tfrecord", "flowers_summary.json", "labels.txt",
+                  "flowers_train-00000-of-00005.tfrecord.bak", "train-00000-of-01024"):
+        assert not layout.is_convert_shard("flowers", other), other
+    assert layout.is_convert_shard("imagenet", "validation-00007-of-00128")
+    assert not layout.is_convert_shard("imagenet", "flowers_train_00000-of-00005.tfrecord")
