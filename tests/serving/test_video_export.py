@@ -172,7 +172,7 @@ def test_s3dg_video_saved_model_in_process(tmp_path):
     pytest.param(["--model_name=i3d", "--is_video_model", "--num_frames=2", "--tflite"],
                  "--tflite converts 4-D image models only", marks=pytest.mark.slow),
 ])
-def test_video_flags_without_their_partner_stop_before_loading_anything(flags, message):
+def test_video_flags_without_their_partner_stop_with_the_reason(flags, message):
     result = run_tfslim("export", *flags)
     assert result.returncode == 1 and f"tfslim export: {message}" in result.stderr
     assert "Traceback" not in result.stderr
