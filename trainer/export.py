@@ -37,13 +37,11 @@ from serving.signatures import (EXAMPLES_INPUT, IMAGE_INPUT, LABELS_ASSET, LABEL
 
 # Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
 _IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
-NOT_AN_IMAGE_MESSAGE = ("image_bytes: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
-                        "base64 only inside a REST b64 object) at batch index(es):")
-
-
-EMPTY_BATCH_MESSAGE = "image_bytes: the batch is empty; send at least one image"
-TRUNCATED_MESSAGE = ("image_bytes: JPEG/PNG without its end marker (EOI/IEND), so cut short, at "
-                     "batch index(es):")
+# Templates: {input} is the signature input, {where} names the positions reported.
+NOT_AN_IMAGE_MESSAGE = ("{input}: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
+                        "base64 only inside a REST b64 object) at {where}:")
+EMPTY_BATCH_MESSAGE = "{input}: the batch is empty; send at least one image"
+TRUNCATED_MESSAGE = "{input}: JPEG/PNG without its end marker (EOI/IEND), so cut short, at {where}:"
 # The end marker is looked for in this many trailing bytes (cameras may pad after EOI).
 _TAIL = 4096
 
@@ -68,24 +66,29 @@ def _has_end_marker(image: tf.Tensor) -> tf.Tensor:
     return tf.where(is_jpeg, has(b"\xff\xd9"), tf.where(is_png, has(b"IEND"), True))
 
 
-def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
-    """Returns ``image_bytes`` after asserting the batch is not empty and every element
-    starts like a decodable image and (JPEG/PNG) still has its end marker.
+def check_image_bytes(image_bytes: tf.Tensor, input_name: str = IMAGE_INPUT,
+                      where: str = "batch index(es)") -> tf.Tensor:
+    """Returns ``image_bytes`` flattened after asserting the batch is not empty and every
+    element starts like a decodable image and (JPEG/PNG) still has its end marker.
 
     Decoding would fail anyway, but ``decode_image`` inside ``map_fn`` reports neither which
     element failed nor that an empty or base64-encoded string was sent; this says both.
+    ``input_name`` and ``where`` (what the reported flat positions are) go into the messages.
     """
+    names = {"input": input_name, "where": where}
     image_bytes = tf.reshape(image_bytes, [-1])
-    not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE])
+    not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE.format(**names)])
     known = tf.zeros_like(image_bytes, dtype=tf.bool)
     for magic in _IMAGE_MAGICS:
         known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
     bad = tf.reshape(tf.where(tf.logical_not(known)), [-1])
-    check = tf.debugging.Assert(tf.reduce_all(known), [NOT_AN_IMAGE_MESSAGE, bad], summarize=16)
+    check = tf.debugging.Assert(tf.reduce_all(known), [NOT_AN_IMAGE_MESSAGE.format(**names), bad],
+                                summarize=16)
     with tf.control_dependencies([not_empty, check]):
         complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
     cut = tf.reshape(tf.where(tf.logical_not(complete)), [-1])
-    check_end = tf.debugging.Assert(tf.reduce_all(complete), [TRUNCATED_MESSAGE, cut], summarize=16)
+    check_end = tf.debugging.Assert(tf.reduce_all(complete), [TRUNCATED_MESSAGE.format(**names), cut],
+                                    summarize=16)
     with tf.control_dependencies([check_end]):
         return tf.identity(image_bytes)
 
@@ -97,14 +100,13 @@ class _Untracked:
         self.value = value
 
 
-class ServingModule(tf.Module):
-    """Holds the net, the preprocessing (Transform layer or image_ops) and class names."""
+class NetServingModule(tf.Module):
+    """The net's variables, class names and the outputs every serving signature returns;
+    subclasses add the signatures (images here, videos in trainer/video_export.py)."""
 
-    def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
-                 tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None,
-                 labels_offset: int = 0, training: bool = False):
+    def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str], top_k: int = 5,
+                 training: bool = False):
         super().__init__()
-        self.labels_offset = labels_offset
         # slim's --is_training: dropout/BatchNorm in training mode in the served graph.
         self._training = training
         # The SavedModel needs the net's variables, not the Keras object: tracking the
@@ -112,31 +114,15 @@ class ServingModule(tf.Module):
         # metadata (most of the export time). The holder is invisible to tracking.
         self._net_holder = _Untracked(net)
         self.net_variables = list(net.variables)
-        self.tft_layer = tft_layer
         self.image_spec_dict = image_spec.to_dict()
         self._image_spec = image_spec
         self.class_names = tf.constant(list(class_names), dtype=tf.string)
         self.top_k = min(top_k, len(class_names))
-        size, channels = image_spec.image_size, image_spec.channels
         # AutoGraph is off for the signatures: converting every Keras layer's call costs
         # tens of seconds per export and the net has no tensor-dependent Python control
         # flow. The slim preprocessing may have some, so it keeps AutoGraph (inner function).
         self._preprocess_images = tf.function(
             lambda encoded: preprocess_encoded_batch(encoded, self._image_spec), autograph=True)
-        # slim's --batch_size: None keeps the batch dimension dynamic.
-        self.serve_images = tf.function(self._serve_images, autograph=False, input_signature=[
-            tf.TensorSpec([batch_size], tf.string, name=IMAGE_INPUT)])
-        self.serve_examples = tf.function(self._serve_examples, autograph=False, input_signature=[
-            tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
-        self.serve_tensors = tf.function(self._serve_tensors, autograph=False, input_signature=[
-            tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
-
-    def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
-        encoded = check_image_bytes(encoded)
-        if self.tft_layer is not None:
-            raw = {features.ENCODED: tf.reshape(encoded, [-1, 1])}
-            return self.tft_layer(raw)[features.IMAGE_XF]
-        return self._preprocess_images(encoded)
 
     @property
     def net(self):
@@ -156,6 +142,38 @@ class ServingModule(tf.Module):
             "top_k_labels": tf.gather(self.class_names, top_classes),
         }
 
+    def _outputs_of_tensor(self, inputs: tf.Tensor, empty_message: str) -> Dict[str, tf.Tensor]:
+        """The outputs for already preprocessed input, after refusing an empty batch."""
+        check = tf.debugging.Assert(tf.shape(inputs)[0] > 0, [empty_message])
+        with tf.control_dependencies([check]):
+            return self._outputs(tf.identity(inputs))
+
+
+class ServingModule(NetServingModule):
+    """Holds the net, the preprocessing (Transform layer or image_ops) and class names."""
+
+    def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
+                 tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None,
+                 labels_offset: int = 0, training: bool = False):
+        super().__init__(net, image_spec, class_names, top_k=top_k, training=training)
+        self.labels_offset = labels_offset
+        self.tft_layer = tft_layer
+        size, channels = image_spec.image_size, image_spec.channels
+        # slim's --batch_size: None keeps the batch dimension dynamic.
+        self.serve_images = tf.function(self._serve_images, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=IMAGE_INPUT)])
+        self.serve_examples = tf.function(self._serve_examples, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
+        self.serve_tensors = tf.function(self._serve_tensors, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
+
+    def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
+        encoded = check_image_bytes(encoded)
+        if self.tft_layer is not None:
+            raw = {features.ENCODED: tf.reshape(encoded, [-1, 1])}
+            return self.tft_layer(raw)[features.IMAGE_XF]
+        return self._preprocess_images(encoded)
+
     def _serve_images(self, image_bytes):
         return self._outputs(self._preprocess(image_bytes))
 
@@ -166,10 +184,7 @@ class ServingModule(tf.Module):
         return outputs
 
     def _serve_tensors(self, images):
-        check = tf.debugging.Assert(tf.shape(images)[0] > 0,
-                                    ["images: the batch is empty; send at least one image"])
-        with tf.control_dependencies([check]):
-            return self._outputs(tf.identity(images))
+        return self._outputs_of_tensor(images, f"{TENSOR_INPUT}: the batch is empty; send at least one image")
 
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,
@@ -188,24 +203,32 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
       labels_offset: dataset label - model class (the ``dataset_scores`` padding).
       training: serve the net in training mode (slim's --is_training; default False).
     """
-    if len(class_names) != _num_outputs(net, image_spec):
-        raise ValueError(f"{len(class_names)} class names for a net with "
-                         f"{_num_outputs(net, image_spec)} outputs; check --num_classes/--labels_offset.")
+    size, channels = image_spec.image_size, image_spec.channels
+    check_num_outputs(net, [1, size, size, channels], class_names)
     module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer, batch_size=batch_size,
                            labels_offset=labels_offset, training=training)
     signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
                   SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
                   SERVING_TENSORS: module.serve_tensors.get_concrete_function()}
+    return save_with_labels(module, signatures, class_names, export_dir)
+
+
+def check_num_outputs(net, input_shape: Sequence[int], class_names: Sequence[str]) -> None:
+    """Raises ValueError unless the net (called on zeros of ``input_shape``) has one output
+    per class name."""
+    logits, _ = net(tf.zeros(input_shape), training=False)
+    if len(class_names) != int(logits.shape[-1]):
+        raise ValueError(f"{len(class_names)} class names for a net with "
+                         f"{int(logits.shape[-1])} outputs; check --num_classes/--labels_offset.")
+
+
+def save_with_labels(module: tf.Module, signatures: Dict, class_names: Sequence[str],
+                     export_dir: str) -> str:
+    """tf.saved_model.save + the class names as ``assets.extra/labels.txt``; returns export_dir."""
     tf.saved_model.save(module, export_dir, signatures=signatures)
     labels_lib.write_label_file(dict(enumerate(class_names)),
                                 os.path.join(export_dir, LABELS_ASSET_DIR, LABELS_ASSET))
     return export_dir
-
-
-def _num_outputs(net, image_spec: ImageSpec) -> int:
-    size, channels = image_spec.image_size, image_spec.channels
-    logits, _ = net(tf.zeros([1, size, size, channels]), training=False)
-    return int(logits.shape[-1])
 
 
 def read_class_names(saved_model_dir: str) -> List[str]:
