@@ -29,6 +29,11 @@ RUN_FN = "trainer.task.run_fn"
 PER_CLASS_METRICS = "components.evaluation.per_class"
 
 
+def _overall(threshold: tfma.MetricThreshold) -> tfma.PerSliceMetricThreshold:
+    """``threshold`` on the whole eval split (the unsliced slice) only."""
+    return tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)
+
+
 def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
     """TFMA config of the Evaluator (candidate vs the latest blessed baseline).
 
@@ -36,24 +41,26 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
     by its change vs the baseline), top-k (SparseTopKCategoricalAccuracy, gated by
     ``config.top5_threshold`` when set), per-class
     argmax precision/recall and the multi-class confusion matrix (a TFMA plot);
-    sliced overall and by label. Inputs go through ``serving_examples``, i.e. the
+    sliced overall and by label; the gates apply to the overall slice. Inputs go through ``serving_examples``, i.e. the
     same Transform-graph preprocessing as serving; its ``dataset_scores`` are indexed
     by dataset label (model class + labels_offset), so the raw label is scored right.
     """
+    # The gates apply to the overall slice only: a `threshold` would also gate every
+    # per-label slice, where a class with one or two held-out images blocks the push.
     top1 = tfma.MetricConfig(
         class_name="SparseCategoricalAccuracy",
-        threshold=tfma.MetricThreshold(
+        per_slice_thresholds=[_overall(tfma.MetricThreshold(
             value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.accuracy_threshold}),
             # Ignored on the first run (no blessed baseline yet).
             change_threshold=tfma.GenericChangeThreshold(
                 direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                absolute={"value": config.change_threshold})))
+                absolute={"value": config.change_threshold})))])
     top_k = tfma.MetricConfig(
         class_name="SparseTopKCategoricalAccuracy",
         config=f'{{"k": {num_top_k}, "name": "top_{num_top_k}_accuracy"}}')
     if config.top5_threshold is not None:
-        top_k.threshold.CopyFrom(tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(
-            lower_bound={"value": config.top5_threshold})))
+        top_k.per_slice_thresholds.append(_overall(tfma.MetricThreshold(
+            value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.top5_threshold}))))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_examples",
                                     label_key=features.LABEL,

@@ -34,3 +34,13 @@ def test_no_top5_bar_by_default():
     config = PipelineConfig(accuracy_threshold=0.7)
     assert config.top5_threshold is None
     assert _blessed(config, 0.80, 0.0)
+
+
+def test_only_the_overall_slice_is_gated():
+    """A class with one held-out image scoring 0 must not block a model whose overall
+    top-1 clears the bar; the same numbers on the overall slice do block it."""
+    config = PipelineConfig(accuracy_threshold=0.5, top5_threshold=0.9)
+    class_slice = (("image/class/label", 2),)
+    bad = {_TOP1: 0.0, _TOP5: 0.0, _TOP1_CHANGE: 0.0}
+    assert metrics_validator.validate_metrics((class_slice, bad), eval_config(config)).validation_ok
+    assert not metrics_validator.validate_metrics(((), bad), eval_config(config)).validation_ok
