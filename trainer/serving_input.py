@@ -1,0 +1,104 @@
+"""Checks and decoding of a serving request's ``image_bytes`` batch, in the graph.
+
+Every way a batch can be unusable ends in one InvalidArgumentError whose message says
+what is wrong and names the batch index(es) at fault:
+
+- an empty batch;
+- an element that does not start like a JPEG/PNG/GIF/BMP file (text, base64, b"");
+- a JPEG/PNG without its end marker (a cut file);
+- any other element that fails to decode (corrupt pixel data, a broken GIF/BMP, a
+  header too large to decode, an unsupported variant).
+
+TF graphs cannot catch an op's error, but ``tf.data`` can drop the elements whose
+map function failed (``ignore_errors``). So each element is decoded in a dataset of
+(index, bytes) pairs; the indices that come out are compared with the batch and the
+missing ones are named in an assertion. The decode itself is the one
+``trainer.image_ops`` function, so good images give exactly the previous outputs.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import tensorflow as tf
+
+# Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
+_IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+NOT_AN_IMAGE_MESSAGE = ("image_bytes: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
+                        "base64 only inside a REST b64 object) at batch index(es):")
+EMPTY_BATCH_MESSAGE = "image_bytes: the batch is empty; send at least one image"
+TRUNCATED_MESSAGE = ("image_bytes: JPEG/PNG without its end marker (EOI/IEND), so cut short, at "
+                     "batch index(es):")
+UNDECODABLE_MESSAGE = ("image_bytes: the image could not be decoded (corrupt or cut pixel data, "
+                       "a broken header, or an unsupported variant); re-encode it as JPEG or PNG. "
+                       "At batch index(es):")
+# The end marker is looked for in this many trailing bytes (cameras may pad after EOI).
+_TAIL = 4096
+# At most this many failing indices are printed (the count of them is not limited).
+_SUMMARIZE = 16
+
+
+def _has_end_marker(image: tf.Tensor) -> tf.Tensor:
+    """False for a JPEG without FF D9 or a PNG without IEND near its end (a cut file)."""
+    length = tf.strings.length(image)
+    tail = tf.io.decode_raw(tf.strings.substr(image, tf.maximum(length - _TAIL, 0), _TAIL), tf.uint8)
+    tail = tf.cast(tail, tf.int32)
+
+    def has(pattern):
+        n = len(pattern)
+        if_long = tf.shape(tail)[0] >= n
+        pad = tf.concat([tail, tf.fill([n], -1)], 0)
+        found = tf.ones_like(pad[:-n], dtype=tf.bool)
+        for i, byte in enumerate(pattern):
+            found = tf.logical_and(found, tf.equal(pad[i:tf.shape(pad)[0] - n + i], byte))
+        return tf.logical_and(if_long, tf.reduce_any(found))
+
+    is_jpeg = tf.equal(tf.strings.substr(image, 0, 3), _IMAGE_MAGICS[0])
+    is_png = tf.equal(tf.strings.substr(image, 0, 4), _IMAGE_MAGICS[1])
+    return tf.where(is_jpeg, has(b"\xff\xd9"), tf.where(is_png, has(b"IEND"), True))
+
+
+def _assert_all(ok: tf.Tensor, message: str) -> tf.Operation:
+    """An assertion that every element of the bool vector ``ok`` holds, naming the others."""
+    bad = tf.reshape(tf.where(tf.logical_not(ok)), [-1])
+    return tf.debugging.Assert(tf.reduce_all(ok), [message, bad], summarize=_SUMMARIZE)
+
+
+def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
+    """Returns ``image_bytes`` as a [B] vector after asserting the batch is not empty and
+    every element starts like a decodable image and (JPEG/PNG) still has its end marker.
+
+    These cheap checks give the specific messages; ``map_decodable`` catches the rest.
+    """
+    image_bytes = tf.reshape(image_bytes, [-1])
+    not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE])
+    known = tf.zeros_like(image_bytes, dtype=tf.bool)
+    for magic in _IMAGE_MAGICS:
+        known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
+    with tf.control_dependencies([not_empty, _assert_all(known, NOT_AN_IMAGE_MESSAGE)]):
+        complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
+    with tf.control_dependencies([_assert_all(complete, TRUNCATED_MESSAGE)]):
+        return tf.identity(image_bytes)
+
+
+def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
+                  output_spec: tf.TensorSpec) -> tf.Tensor:
+    """``fn`` (one encoded image → a tensor of ``output_spec``) applied to every element of
+    the [B] ``image_bytes``, stacked to [B, ...]; when ``fn`` fails on any element (a
+    decode error), raises InvalidArgumentError naming every failing batch index.
+
+    Elements run in parallel, in order (deterministic), like ``tf.map_fn`` did.
+    """
+    image_bytes = tf.reshape(image_bytes, [-1])
+    count = tf.size(image_bytes)
+    pairs = tf.data.Dataset.from_tensor_slices((tf.range(count), image_bytes))
+    done = (pairs.map(lambda index, encoded: (index, fn(encoded)),
+                      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .ignore_errors()
+            .batch(tf.cast(tf.maximum(count, 1), tf.int64)))
+    # When every element failed the batched dataset is empty; this empty batch stands in.
+    nothing = tf.data.Dataset.from_tensors((tf.zeros([0], tf.int32),
+                                            tf.zeros([0] + output_spec.shape.as_list(), output_spec.dtype)))
+    indices, outputs = done.concatenate(nothing).take(1).get_single_element()
+    decoded = tf.scatter_nd(tf.reshape(indices, [-1, 1]), tf.ones_like(indices, tf.bool), [count])
+    with tf.control_dependencies([_assert_all(decoded, UNDECODABLE_MESSAGE)]):
+        return tf.identity(outputs)
