@@ -5,14 +5,15 @@ what is wrong and names the batch index(es) at fault:
 
 - an empty batch;
 - an element that does not start like a JPEG/PNG/GIF/BMP file (text, base64, b"");
+- a PNG/GIF/BMP whose header claims more pixels than ``MAX_SIDE`` / ``MAX_PIXELS``;
 - a JPEG/PNG without its end marker (a cut file);
 - any other element that fails to decode (corrupt pixel data, a broken GIF/BMP, a
   header too large to decode, an unsupported variant).
 
 TF graphs cannot catch an op's error, but ``tf.data`` can drop the elements whose
-map function failed (``ignore_errors``). So each element is decoded in a dataset of
-(index, bytes) pairs; the indices that come out are compared with the batch and the
-missing ones are named in an assertion. The decode itself is the one
+map function failed (``ignore_errors``). So the batch is decoded inside a dataset; when
+that failed, each element is decoded alone in a dataset of (index, bytes) pairs, and the
+indices that did not come out are named in an assertion. The decode itself is the one
 ``trainer.image_ops`` function, so good images give exactly the previous outputs.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Callable
 import tensorflow as tf
 
 # Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
-_IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+_IMAGE_MAGICS = _JPEG, _PNG, _GIF, _BMP = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
 NOT_AN_IMAGE_MESSAGE = ("image_bytes: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
                         "base64 only inside a REST b64 object) at batch index(es):")
 EMPTY_BATCH_MESSAGE = "image_bytes: the batch is empty; send at least one image"
@@ -31,6 +32,15 @@ TRUNCATED_MESSAGE = ("image_bytes: JPEG/PNG without its end marker (EOI/IEND), s
 UNDECODABLE_MESSAGE = ("image_bytes: the image could not be decoded (corrupt or cut pixel data, "
                        "a broken header, or an unsupported variant); re-encode it as JPEG or PNG. "
                        "At batch index(es):")
+TOO_LARGE_MESSAGE = ("image_bytes: the PNG/GIF/BMP header claims more than {side} px a side or {pixels} "
+                     "pixels (a decompression bomb?); send a smaller image. At batch index(es):")
+# The same bounds as ingestion's defaults: checked before decoding, so a small file claiming
+# a huge image never makes the server allocate it. (TF's JPEG decoder refuses outputs over
+# 2^29 bytes by itself, before allocating; that error is named by ``map_decodable``.)
+MAX_SIDE = 16384
+MAX_PIXELS = 100_000_000
+# The sizes read from the headers lie in these first bytes.
+_HEADER = 26
 # The end marker is looked for in this many trailing bytes (cameras may pad after EOI).
 _TAIL = 4096
 # At most this many failing indices are printed (the count of them is not limited).
@@ -52,8 +62,8 @@ def _has_end_marker(image: tf.Tensor) -> tf.Tensor:
             found = tf.logical_and(found, tf.equal(pad[i:tf.shape(pad)[0] - n + i], byte))
         return tf.logical_and(if_long, tf.reduce_any(found))
 
-    is_jpeg = tf.equal(tf.strings.substr(image, 0, 3), _IMAGE_MAGICS[0])
-    is_png = tf.equal(tf.strings.substr(image, 0, 4), _IMAGE_MAGICS[1])
+    is_jpeg = tf.equal(tf.strings.substr(image, 0, len(_JPEG)), _JPEG)
+    is_png = tf.equal(tf.strings.substr(image, 0, len(_PNG)), _PNG)
     return tf.where(is_jpeg, has(b"\xff\xd9"), tf.where(is_png, has(b"IEND"), True))
 
 
@@ -63,9 +73,36 @@ def _assert_all(ok: tf.Tensor, message: str) -> tf.Operation:
     return tf.debugging.Assert(tf.reduce_all(ok), [message, bad], summarize=_SUMMARIZE)
 
 
+def _header_ints(image_bytes: tf.Tensor, start: int, count: int, size: int, big_endian: bool) -> tf.Tensor:
+    """``count`` unsigned ints of ``size`` bytes at ``start`` of each element → int64 [B, count]
+    (missing bytes read as 0)."""
+    raw = tf.io.decode_raw(tf.strings.substr(image_bytes, start, count * size), tf.uint8,
+                           fixed_length=count * size)
+    raw = tf.reshape(tf.cast(raw, tf.int64), [-1, count, size])
+    weights = [256 ** (size - 1 - i if big_endian else i) for i in range(size)]
+    return tf.reduce_sum(raw * tf.constant(weights, tf.int64), axis=-1)
+
+
+def _claimed_size(image_bytes: tf.Tensor) -> tf.Tensor:
+    """Width and height (int64 [B, 2]) from PNG IHDR, the GIF screen or the BMP info header;
+    0 for JPEG and anything else."""
+    # substr fails on a start past a string's end: read from the zero-padded first bytes.
+    head = tf.strings.join([tf.strings.substr(image_bytes, 0, _HEADER), tf.fill(tf.shape(image_bytes), b"\0" * _HEADER)])
+    png = _header_ints(head, 16, 2, 4, big_endian=True)
+    gif = _header_ints(head, 6, 2, 2, big_endian=False)
+    bmp = _header_ints(head, 18, 2, 4, big_endian=False)
+    bmp = tf.where(bmp >= 2 ** 31, 2 ** 32 - bmp, bmp)  # signed: a negative height is top-down
+
+    def starts(magic):
+        return tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic)[:, None]
+
+    return tf.where(starts(_PNG), png, tf.where(starts(_GIF), gif, tf.where(starts(_BMP), bmp, tf.zeros_like(png))))
+
+
 def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
     """Returns ``image_bytes`` as a [B] vector after asserting the batch is not empty and
-    every element starts like a decodable image and (JPEG/PNG) still has its end marker.
+    every element starts like a decodable image, claims no more than ``MAX_SIDE`` /
+    ``MAX_PIXELS`` in its header and (JPEG/PNG) still has its end marker.
 
     These cheap checks give the specific messages; ``map_decodable`` catches the rest.
     """
@@ -74,7 +111,11 @@ def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
     known = tf.zeros_like(image_bytes, dtype=tf.bool)
     for magic in _IMAGE_MAGICS:
         known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
-    with tf.control_dependencies([not_empty, _assert_all(known, NOT_AN_IMAGE_MESSAGE)]):
+    size = _claimed_size(image_bytes)
+    small = tf.logical_and(tf.reduce_all(size <= MAX_SIDE, axis=1), tf.reduce_prod(size, axis=1) <= MAX_PIXELS)
+    too_large = TOO_LARGE_MESSAGE.format(side=MAX_SIDE, pixels=MAX_PIXELS)
+    with tf.control_dependencies([not_empty, _assert_all(known, NOT_AN_IMAGE_MESSAGE),
+                                  _assert_all(small, too_large)]):
         complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
     with tf.control_dependencies([_assert_all(complete, TRUNCATED_MESSAGE)]):
         return tf.identity(image_bytes)
@@ -86,9 +127,24 @@ def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
     the [B] ``image_bytes``, stacked to [B, ...]; when ``fn`` fails on any element (a
     decode error), raises InvalidArgumentError naming every failing batch index.
 
-    Elements run in parallel, in order (deterministic), like ``tf.map_fn`` did.
+    The whole batch is first mapped at once (``tf.map_fn``) inside a one-element dataset
+    whose failure is dropped; only when it failed is each element run alone, to learn which
+    ones fail. A good batch pays for one dataset iterator, not a per-element one
+    (bench/serving_latency.py measures it).
     """
     image_bytes = tf.reshape(image_bytes, [-1])
+    whole = (tf.data.Dataset.from_tensors(image_bytes)
+             .map(lambda batch: (True, tf.map_fn(fn, batch, fn_output_signature=output_spec)))
+             .ignore_errors())
+    failed = tf.data.Dataset.from_tensors((False, tf.zeros([0] + output_spec.shape.as_list(), output_spec.dtype)))
+    decoded, outputs = whole.concatenate(failed).take(1).get_single_element()
+    return tf.cond(decoded, lambda: outputs, lambda: _map_each_naming_failures(fn, image_bytes, output_spec))
+
+
+def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
+                              output_spec: tf.TensorSpec) -> tf.Tensor:
+    """``map_decodable`` one element at a time: the indices whose ``fn`` failed do not come
+    out of the dataset, and are named in an assertion."""
     count = tf.size(image_bytes)
     pairs = tf.data.Dataset.from_tensor_slices((tf.range(count), image_bytes))
     done = (pairs.map(lambda index, encoded: (index, fn(encoded)),

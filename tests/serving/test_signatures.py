@@ -12,7 +12,7 @@ from tests.ingestion import fixtures
 from tests.pipeline import helpers
 from tests.serving.conftest import CLASS_NAMES
 from serving import predict
-from trainer import export, nets
+from trainer import export, nets, serving_input
 from trainer.image_ops import decode_image, preprocess_encoded_batch
 
 
@@ -71,14 +71,35 @@ UNDECODABLE = {
     "png-short-idat": corpus.short_stream_png,
     "png-bad-filter": corpus.bad_filter_png,
     "png-crc": fixtures.corrupt_png_bytes,
-    "png-bomb": corpus.bomb_png,  # header claims 60000x60000
     "jpeg-no-dqt": corpus.jpeg_without_quantization_tables,
+    "jpeg-bomb": lambda: _jpeg_claiming(60000),  # TF's decoder refuses it before allocating
     "gif-cut": lambda: _cut(fixtures.gif_bytes()),
-    "gif-bomb": corpus.bomb_gif,
     "bmp-cut": lambda: _cut(fixtures.bmp_bytes()),
     "bmp-bad-depth": lambda: fixtures.bmp_bytes()[:28] + struct.pack("<H", 7) + fixtures.bmp_bytes()[30:],
-    "bmp-bomb": lambda: fixtures.bmp_bytes()[:18] + struct.pack("<ii", 60000, 60000) + fixtures.bmp_bytes()[26:],
 }
+# Small files whose header claims a huge image: refused before any decode.
+TOO_LARGE = {
+    "png-bomb": corpus.bomb_png,
+    "png-wide": lambda: corpus.bomb_png(side=serving_input.MAX_SIDE + 1),
+    "gif-bomb": corpus.bomb_gif,
+    "bmp-bomb": lambda: fixtures.bmp_bytes()[:18] + struct.pack("<ii", 20000, -20000) + fixtures.bmp_bytes()[26:],
+}
+
+
+def _jpeg_claiming(side: int) -> bytes:
+    """A valid JPEG whose frame header (SOF0) says side x side."""
+    data = bytearray(fixtures.jpeg_bytes(16, 16))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", side, side)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("make", TOO_LARGE.values(), ids=TOO_LARGE.keys())
+def test_header_too_large_is_refused_naming_its_batch_index(loaded, digit_pngs, make):
+    good = digit_pngs[0][0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="header claims more than 16384 px") as err:
+        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([good, make(), good]))
+    assert "batch index(es):] [1]" in err.value.message
 
 
 @pytest.mark.parametrize("make", UNDECODABLE.values(), ids=UNDECODABLE.keys())
@@ -93,7 +114,7 @@ def test_undecodable_image_names_its_batch_index(loaded, digit_pngs, make):
 
 def test_every_undecodable_index_is_named_in_one_message(loaded, digit_pngs):
     good = digit_pngs[0][0]
-    batch = [corpus.garbage_pixels_png(), good, corpus.bomb_gif(), good, _cut(fixtures.bmp_bytes())]
+    batch = [corpus.garbage_pixels_png(), good, _jpeg_claiming(60000), good, _cut(fixtures.bmp_bytes())]
     with pytest.raises(tf.errors.InvalidArgumentError) as err:
         loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(batch))
     assert err.value.message.count("could not be decoded") == 1
