@@ -6,7 +6,7 @@ what is wrong and names the batch index(es) at fault:
 - an empty batch;
 - an element that does not start like a JPEG/PNG/GIF/BMP file (text, base64, b"");
 - a PNG/GIF/BMP whose header claims more pixels than ``MAX_SIDE`` / ``MAX_PIXELS``;
-- a JPEG/PNG without its end marker (a cut file);
+- a JPEG/PNG that fails to decode and lacks its end marker (a cut file);
 - any other element that fails to decode (corrupt pixel data, a broken GIF/BMP, a
   header too large to decode, an unsupported variant).
 
@@ -101,10 +101,10 @@ def _claimed_size(image_bytes: tf.Tensor) -> tf.Tensor:
 
 def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
     """Returns ``image_bytes`` as a [B] vector after asserting the batch is not empty and
-    every element starts like a decodable image, claims no more than ``MAX_SIDE`` /
-    ``MAX_PIXELS`` in its header and (JPEG/PNG) still has its end marker.
+    every element starts like a decodable image and claims no more than ``MAX_SIDE`` /
+    ``MAX_PIXELS`` in its header (vectorized, before any decode).
 
-    These cheap checks give the specific messages; ``map_decodable`` catches the rest.
+    ``map_decodable`` catches everything else the decoder refuses.
     """
     image_bytes = tf.reshape(image_bytes, [-1])
     not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE])
@@ -116,8 +116,6 @@ def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
     too_large = TOO_LARGE_MESSAGE.format(side=MAX_SIDE, pixels=MAX_PIXELS)
     with tf.control_dependencies([not_empty, _assert_all(known, NOT_AN_IMAGE_MESSAGE),
                                   _assert_all(small, too_large)]):
-        complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
-    with tf.control_dependencies([_assert_all(complete, TRUNCATED_MESSAGE)]):
         return tf.identity(image_bytes)
 
 
@@ -128,8 +126,9 @@ def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
     decode error), raises InvalidArgumentError naming every failing batch index.
 
     The whole batch is first mapped at once (``tf.map_fn``) inside a one-element dataset
-    whose failure is dropped; only when it failed is each element run alone, to learn which
-    ones fail. A good batch pays for one dataset iterator, not a per-element one
+    whose failure is dropped; only when it failed are the diagnoses run: JPEG/PNG without
+    their end marker are named as cut, then each element is run alone, to learn which ones
+    fail. A good batch pays for one dataset iterator and nothing per element
     (bench/serving_latency.py measures it).
     """
     image_bytes = tf.reshape(image_bytes, [-1])
@@ -144,7 +143,8 @@ def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
 def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
                               output_spec: tf.TensorSpec) -> tf.Tensor:
     """``map_decodable`` one element at a time: the indices whose ``fn`` failed do not come
-    out of the dataset, and are named in an assertion."""
+    out of the dataset, and are named in an assertion: first those that are cut JPEG/PNG
+    files (no end marker), then the others."""
     count = tf.size(image_bytes)
     pairs = tf.data.Dataset.from_tensor_slices((tf.range(count), image_bytes))
     done = (pairs.map(lambda index, encoded: (index, fn(encoded)),
@@ -156,5 +156,7 @@ def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes:
                                             tf.zeros([0] + output_spec.shape.as_list(), output_spec.dtype)))
     indices, outputs = done.concatenate(nothing).take(1).get_single_element()
     decoded = tf.scatter_nd(tf.reshape(indices, [-1, 1]), tf.ones_like(indices, tf.bool), [count])
-    with tf.control_dependencies([_assert_all(decoded, UNDECODABLE_MESSAGE)]):
-        return tf.identity(outputs)
+    complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
+    with tf.control_dependencies([_assert_all(tf.logical_or(decoded, complete), TRUNCATED_MESSAGE)]):
+        with tf.control_dependencies([_assert_all(decoded, UNDECODABLE_MESSAGE)]):
+            return tf.identity(outputs)
