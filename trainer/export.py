@@ -84,8 +84,8 @@ class ServingModule(tf.Module):
         encoded = check_image_bytes(encoded)
         spec = self._image_spec
         if self.tft_layer is not None:
-            # The Transform graph decodes the whole batch in one op and cannot name an
-            # element, so each one is first decoded alone (a second, cheap decode).
+            # The Transform graph's decode cannot name a failing element: the batch is first
+            # decoded by map_decodable (a second decode), which names it.
             checked = map_decodable(lambda one: tf.size(decode_image(one, spec.channels)), encoded,
                                     tf.TensorSpec([], tf.int32))
             with tf.control_dependencies([checked]):

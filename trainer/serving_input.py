@@ -35,8 +35,8 @@ UNDECODABLE_MESSAGE = ("image_bytes: the image could not be decoded (corrupt or 
 TOO_LARGE_MESSAGE = ("image_bytes: the PNG/GIF/BMP header claims more than {side} px a side or {pixels} "
                      "pixels (a decompression bomb?); send a smaller image. At batch index(es):")
 # The same bounds as ingestion's defaults: checked before decoding, so a small file claiming
-# a huge image never makes the server allocate it. (TF's JPEG decoder refuses outputs over
-# 2^29 bytes by itself, before allocating; that error is named by ``map_decodable``.)
+# a huge image never makes the server allocate it. (TF's JPEG decoder refuses over 2^29
+# pixels by itself, before allocating; that error is named by ``map_decodable``.)
 MAX_SIDE = 16384
 MAX_PIXELS = 100_000_000
 # The sizes read from the headers lie in these first bytes.
