@@ -13,6 +13,12 @@ trainer/export.py (``serving_default`` on encoded image bytes, ``serving_example
 ``<output_dir>/tflite/model_float.tflite`` and, calibrated on
 ``--representative_split`` of ``--dataset_dir``, ``model_int8.tflite``. ``--output_file``
 also writes a frozen GraphDef for TF1 consumers (trainer/frozen_graph.py).
+
+The video nets (i3d, s3dg) need slim's ``--is_video_model --num_frames=N``; their SavedModel
+takes clips of N frames (trainer/video_export.py):
+
+    tfslim export --model_name=i3d --is_video_model --num_frames=16 --checkpoint_path=i3d.ckpt \
+        --num_classes=400 --output_dir=/models/i3d/1
 """
 from __future__ import annotations
 
@@ -47,20 +53,19 @@ flags.DEFINE_boolean("is_training", False, "Serve the net in training mode (drop
                      "slim's export_inference_graph --is_training.")
 flags.DEFINE_string("output_file", None, "Also write a frozen GraphDef (.pb, weights as constants) of the "
                     "serving_tensors signature for TF1 consumers (label_image): input 'images' "
-                    "(preprocessed float images), outputs 'scores', 'classes', ...")
+                    "(preprocessed float images; 'frames' for a video model), outputs 'scores', "
+                    "'classes', ...")
 flags.DEFINE_boolean("write_text_graphdef", False, "With --output_file: write the GraphDef as text.")
+flags.DEFINE_boolean("is_video_model", False, "The net is a video net (i3d, s3dg): the SavedModel takes "
+                     "clips of --num_frames frames (encoded frames string[B, N] or preprocessed "
+                     "float32[B, N, S, S, 3]).")
+flags.DEFINE_integer("num_frames", None, "With --is_video_model: frames per clip (fixed in the signatures).")
 # slim export_inference_graph flags that cannot mean anything here: they stop with the reason.
 flags.DEFINE_boolean("quantize", False, "Not in TF2 (tf.contrib.quantize); see --tflite.")
-flags.DEFINE_boolean("is_video_model", False, "Not supported: the video nets are zoo only.")
-flags.DEFINE_integer("num_frames", None, "Not supported: the video nets are zoo only.")
 
 _UNSUPPORTED = {
     "quantize": (False, "tf.contrib.quantize's fake-quant eval graph does not exist in TF2; "
                         "use --tflite for a post-training int8 model"),
-    "is_video_model": (False, "the video nets (i3d, s3dg) are in the zoo API only; export "
-                              "serves 4-D image batches"),
-    "num_frames": (None, "the video nets (i3d, s3dg) are in the zoo API only; export serves "
-                         "4-D image batches"),
 }
 
 TFLITE_SUBDIR = "tflite"
@@ -79,11 +84,40 @@ def _class_names(num_classes_hint) -> List[str]:
     return export.class_names_for(labels, num_classes, FLAGS.labels_offset)
 
 
+def _check_video_flags() -> None:
+    """slim's --is_video_model needs --num_frames and the reverse; no TFLite for clips."""
+    if FLAGS.num_frames is not None and not FLAGS.is_video_model:
+        raise SystemExit("tfslim export: --num_frames is for video nets; add --is_video_model "
+                         "(with --model_name=i3d or s3dg).")
+    if FLAGS.is_video_model and (FLAGS.num_frames is None or FLAGS.num_frames < 1):
+        raise SystemExit("tfslim export: --is_video_model needs --num_frames=N (N >= 1, the frames "
+                         "per clip the SavedModel takes).")
+    if FLAGS.is_video_model and FLAGS.tflite:
+        raise SystemExit("tfslim export: --tflite converts 4-D image models only; drop --tflite "
+                         "for a video model.")
+
+
+def _check_video_net(nets) -> None:
+    """--is_video_model exactly when --model_name is a video net."""
+    try:
+        is_video = nets.get_spec(FLAGS.model_name).video
+    except ValueError as err:
+        raise SystemExit(f"tfslim export: --model_name: {err}") from err
+    video_nets = ", ".join(name for name in nets.list_models() if nets.get_spec(name).video)
+    if FLAGS.is_video_model and not is_video:
+        raise SystemExit(f"tfslim export: --is_video_model: {FLAGS.model_name} is not a video net "
+                         f"(the video nets: {video_nets}); drop --is_video_model and --num_frames.")
+    if is_video and not FLAGS.is_video_model:
+        raise SystemExit(f"tfslim export: {FLAGS.model_name} is a video net (input [batch, frames, "
+                         "height, width, 3]); add --is_video_model --num_frames=N.")
+
+
 def main(argv) -> None:
     del argv
     for name, (default, why) in _UNSUPPORTED.items():
         if FLAGS[name].value != default:
             raise SystemExit(f"tfslim export: --{name}: {why}.")
+    _check_video_flags()
     if not FLAGS.checkpoint_path or not FLAGS.output_dir:
         raise SystemExit("tfslim export: --checkpoint_path and --output_dir are required.")
     if FLAGS.write_text_graphdef and not FLAGS.output_file:
@@ -96,6 +130,7 @@ def main(argv) -> None:
     from trainer import export, model_io, nets  # pylint: disable=import-outside-toplevel
     from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
+    _check_video_net(nets)
     class_names = _class_names(nets.get_spec(FLAGS.model_name).num_classes)
     image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.image_size,
                                     channels=1 if FLAGS.use_grayscale else 3)
@@ -106,10 +141,18 @@ def main(argv) -> None:
                                                 use_moving_averages=bool(FLAGS.moving_average_decay))
     except (FileNotFoundError, ValueError) as err:
         raise SystemExit(f"tfslim export: {err}") from err
-    export.export_saved_model(net, image_spec, class_names, FLAGS.output_dir, batch_size=FLAGS.batch_size,
-                              training=FLAGS.is_training)
-    print(f"SavedModel ({len(class_names)} classes, {image_spec.image_size}x{image_spec.image_size}x"
-          f"{image_spec.channels}, from {source}) -> {FLAGS.output_dir}")
+    shape = f"{image_spec.image_size}x{image_spec.image_size}x{image_spec.channels}"
+    if FLAGS.is_video_model:
+        from trainer import video_export  # pylint: disable=import-outside-toplevel
+
+        video_export.export_video_saved_model(net, image_spec, class_names, FLAGS.output_dir,
+                                              FLAGS.num_frames, batch_size=FLAGS.batch_size,
+                                              training=FLAGS.is_training)
+        shape = f"clips of {FLAGS.num_frames} frames {shape}"
+    else:
+        export.export_saved_model(net, image_spec, class_names, FLAGS.output_dir, batch_size=FLAGS.batch_size,
+                                  training=FLAGS.is_training)
+    print(f"SavedModel ({len(class_names)} classes, {shape}, from {source}) -> {FLAGS.output_dir}")
     if FLAGS.output_file:
         from trainer import frozen_graph  # pylint: disable=import-outside-toplevel
 

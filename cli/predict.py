@@ -3,16 +3,20 @@
     tfslim predict cat.jpg dog.png --model_dir outputs/serving/lenet      # newest version, in-process
     tfslim predict cat.jpg --server localhost:8501 --model_name lenet      # REST :predict, b64
     tfslim predict cat.jpg --server localhost:8500 --protocol grpc --model_name lenet
+    tfslim predict clip1/ clip2/ --model_dir outputs/serving/i3d         # a video model: folders
 
 Prints the top-k labels with scores per image. Each image is its own request, so a
 file that is missing or not an image is reported by name (the server's error
 message included) while the others are still labelled; the exit status is 1 if
-any image failed.
+any image failed. A video SavedModel (`tfslim export --is_video_model`) labels
+folders instead (--model_dir only): each folder is one clip, its files the frames
+in name order, exactly as many as the export's --num_frames.
 """
 from __future__ import annotations
 
+import os
 import sys
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from absl import flags
 
@@ -22,13 +26,23 @@ flags.DEFINE_string("server", None, "host:port of a TF Serving model server (ins
 flags.DEFINE_enum("protocol", "rest", ["rest", "grpc"], "With --server: REST (:8501) or gRPC (:8500).")
 flags.DEFINE_string("model_name", None, "With --server: the served model's name.")
 flags.DEFINE_integer("model_version", None, "With --server: a specific version (default: the served one).")
-flags.DEFINE_string("signature_name", "serving_default", "Signature taking encoded image bytes.")
+flags.DEFINE_string("signature_name", "serving_default", "Signature taking encoded image bytes (or, "
+                    "for a video model, clips of encoded frames).")
 flags.DEFINE_integer("top_k", 5, "Labels printed per image.")
 flags.DEFINE_float("request_timeout", 30.0, "Seconds per request (--server).")
 
 
-def _runner() -> Callable[[bytes], Dict]:
-    """A function: encoded image → output dict, for the chosen backend."""
+# One request's input: an encoded image, or a clip's encoded frames for a video model.
+Item = Union[bytes, List[bytes]]
+
+
+class _NotLabelled(Exception):
+    """An input refused before any request; the message is the reason."""
+
+
+def _runner() -> Tuple[Callable[[Item], Dict], Optional[int]]:
+    """(a function: one input → output dict, for the chosen backend; the frames per clip
+    of a local video model, else None)."""
     if bool(FLAGS.model_dir) == bool(FLAGS.server):
         raise SystemExit("tfslim predict: give exactly one of --model_dir or --server.")
     if FLAGS.model_dir:
@@ -38,14 +52,47 @@ def _runner() -> Callable[[bytes], Dict]:
             fn = predict.load_serving_fn(FLAGS.model_dir, FLAGS.signature_name)
         except (FileNotFoundError, KeyError, OSError) as err:
             raise SystemExit(f"tfslim predict: cannot load {FLAGS.model_dir}: {err}") from err
-        return lambda image: predict.run_images(fn, [image])
+        num_frames = predict.clip_frames(fn)
+        if num_frames:
+            return (lambda clip: predict.run_clips(fn, [clip])), num_frames
+        return (lambda image: predict.run_images(fn, [image])), None
     if not FLAGS.model_name:
         raise SystemExit("tfslim predict: --server needs --model_name (the served model's name).")
     from serving import client as serving_client  # pylint: disable=import-outside-toplevel
 
     call = serving_client.rest_predict if FLAGS.protocol == "rest" else serving_client.grpc_predict
-    return lambda image: call(FLAGS.server, FLAGS.model_name, [image], signature_name=FLAGS.signature_name,
-                              version=FLAGS.model_version, timeout=FLAGS.request_timeout)
+    return (lambda image: call(FLAGS.server, FLAGS.model_name, [image], signature_name=FLAGS.signature_name,
+                               version=FLAGS.model_version, timeout=FLAGS.request_timeout)), None
+
+
+def _read_clip(folder: str, num_frames: int) -> List[bytes]:
+    """The frames of a clip folder in name order; exactly ``num_frames`` files."""
+    names = sorted(os.listdir(folder))
+    if len(names) != num_frames:
+        raise _NotLabelled(f"{len(names)} frame files; the model takes clips of exactly {num_frames} "
+                           "frames (its export's --num_frames)")
+    frames = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if os.path.isdir(path):
+            raise _NotLabelled(f"{name} is a folder, not a frame image")
+        with open(path, "rb") as f:
+            frames.append(f.read())
+    return frames
+
+
+def _read_input(path: str, num_frames: Optional[int]) -> Item:
+    """An image file's bytes, or a clip folder's frames for a video model (``num_frames``)."""
+    if num_frames is None:
+        if os.path.isdir(path):
+            raise _NotLabelled("a folder (a clip of frames), but the model takes images; clips need "
+                               "a video model (tfslim export --is_video_model) and --model_dir")
+        with open(path, "rb") as f:
+            return f.read()
+    if os.path.isfile(path):
+        raise _NotLabelled(f"not a folder; this video model labels folders of {num_frames} frame "
+                           "images (one clip each, frames in name order)")
+    return _read_clip(path, num_frames)
 
 
 def _error_text(err: Exception) -> str:
@@ -57,8 +104,10 @@ def _error_text(err: Exception) -> str:
     return " ".join(lines)[:500]
 
 
-def label_images(paths: Sequence[str], run: Callable[[bytes], Dict], top_k: int) -> List[str]:
-    """Prints top-k per image; returns 'path: reason' for every image that failed."""
+def label_images(paths: Sequence[str], run: Callable[[Item], Dict], top_k: int,
+                 num_frames: Optional[int] = None) -> List[str]:
+    """Prints top-k per image (per clip folder when ``num_frames`` is given: a video model);
+    returns 'path: reason' for every input that failed."""
     from serving import client as serving_client, predict  # pylint: disable=import-outside-toplevel
 
     # A bad image fails as the server's error, or locally as TF's InvalidArgumentError;
@@ -70,13 +119,15 @@ def label_images(paths: Sequence[str], run: Callable[[bytes], Dict], top_k: int)
     failures = []
     for path in paths:
         try:
-            with open(path, "rb") as f:
-                image = f.read()
+            item = _read_input(path, num_frames)
+        except _NotLabelled as err:
+            failures.append(f"{path}: not labelled: {err}")
+            continue
         except OSError as err:
             failures.append(f"{path}: cannot read: {err.strerror or err}")
             continue
         try:
-            ranked = predict.ranked(run(image))[0][:top_k]
+            ranked = predict.ranked(run(item))[0][:top_k]
         except not_labelled as err:
             failures.append(f"{path}: not labelled: {_error_text(err)}")
             continue
@@ -89,8 +140,10 @@ def label_images(paths: Sequence[str], run: Callable[[bytes], Dict], top_k: int)
 def main(argv) -> None:
     paths = argv[1:]
     if not paths:
-        raise SystemExit("usage: tfslim predict IMAGE... (--model_dir DIR | --server HOST:PORT --model_name M)")
-    failures = label_images(paths, _runner(), FLAGS.top_k)
+        raise SystemExit("usage: tfslim predict IMAGE... (--model_dir DIR | --server HOST:PORT --model_name M); "
+                         "a video model: tfslim predict FRAME_FOLDER... --model_dir DIR")
+    run, num_frames = _runner()
+    failures = label_images(paths, run, FLAGS.top_k, num_frames)
     for failure in failures:
         print(f"tfslim predict: error: {failure}", file=sys.stderr)
     if failures:

@@ -1,4 +1,5 @@
-"""Run a serving SavedModel locally on encoded image bytes (what TF Serving would do).
+"""Run a serving SavedModel locally on encoded image bytes or clips of them (what TF Serving
+would do).
 
 ``load_serving_fn`` + ``top_k`` are the local path of ``tfslim predict``; the
 remote paths (TF Serving REST and gRPC) live in serving/client.py and
@@ -8,11 +9,11 @@ path (`tfslim predict --server`) without it.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from serving.signatures import IMAGE_INPUT, SERVING_DEFAULT
+from serving.signatures import FRAMES_INPUT, IMAGE_INPUT, SERVING_DEFAULT
 from serving.versions import latest_version_dir  # noqa: F401  (predict's API)
 
 
@@ -29,14 +30,32 @@ def load_serving_fn(model_dir: str, signature_name: str = SERVING_DEFAULT):
     return fn
 
 
+def _call(serving_fn, input_name: str, value) -> Dict[str, np.ndarray]:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    outputs = serving_fn(**{input_name: tf.constant(value, dtype=tf.string)})
+    return {name: value.numpy() for name, value in outputs.items()}
+
+
 def run_images(serving_fn, images: Sequence[bytes]) -> Dict[str, np.ndarray]:
     """Calls ``serving_default`` on encoded image bytes; numpy outputs by name.
 
     Raises tf.errors.InvalidArgumentError (from the graph) for bytes that are not an image.
     """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    outputs = serving_fn(**{IMAGE_INPUT: tf.constant(list(images), dtype=tf.string)})
-    return {name: value.numpy() for name, value in outputs.items()}
+    return _call(serving_fn, IMAGE_INPUT, list(images))
+
+
+def clip_frames(serving_fn) -> Optional[int]:
+    """Frames per clip of a video model's signature (input ``frames_bytes`` [B, N]);
+    None for an image signature."""
+    _, inputs = serving_fn.structured_input_signature
+    spec = inputs.get(FRAMES_INPUT)
+    return None if spec is None else int(spec.shape[1])
+
+
+def run_clips(serving_fn, clips: Sequence[Sequence[bytes]]) -> Dict[str, np.ndarray]:
+    """Calls a video model's ``serving_default`` on clips of encoded frames (each as long
+    as :func:`clip_frames` says); numpy outputs by name, one row per clip."""
+    return _call(serving_fn, FRAMES_INPUT, [list(clip) for clip in clips])
 
 
 def _text(value) -> str:

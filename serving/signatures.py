@@ -9,6 +9,10 @@ SERVING_TENSORS = "serving_tensors"
 IMAGE_INPUT = "image_bytes"
 EXAMPLES_INPUT = "examples"
 TENSOR_INPUT = "images"
+# Video SavedModels (--is_video_model: i3d, s3dg): serving_default takes encoded frames
+# string[B, num_frames], serving_tensors preprocessed frames float32[B, num_frames, H, W, C].
+FRAMES_INPUT = "frames_bytes"
+FRAMES_TENSOR_INPUT = "frames"
 # Class names beside the SavedModel: ``<export_dir>/assets.extra/labels.txt`` (``N:name`` lines).
 LABELS_ASSET = LABELS_FILENAME
 LABELS_ASSET_DIR = "assets.extra"

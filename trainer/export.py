@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from schemas import features, labels as labels_lib
 from trainer.image_ops import ImageSpec, decode_image, preprocess_encoded
-from trainer.serving_input import check_image_bytes, map_decodable
+from trainer.serving_input import BATCH_INDEX, check_image_bytes, map_decodable
 
 from serving.signatures import (EXAMPLES_INPUT, IMAGE_INPUT, LABELS_ASSET, LABELS_ASSET_DIR,  # noqa: F401
                                 DATASET_SCORES, OUTPUT_KEYS, SERVING_DEFAULT, SERVING_EXAMPLES, SERVING_TENSORS,
@@ -44,14 +44,13 @@ class _Untracked:
         self.value = value
 
 
-class ServingModule(tf.Module):
-    """Holds the net, the preprocessing (Transform layer or image_ops) and class names."""
+class NetServingModule(tf.Module):
+    """The net's variables, class names and the outputs every serving signature returns;
+    subclasses add the signatures (images here, videos in trainer/video_export.py)."""
 
-    def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
-                 tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None,
-                 labels_offset: int = 0, training: bool = False):
+    def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str], top_k: int = 5,
+                 training: bool = False):
         super().__init__()
-        self.labels_offset = labels_offset
         # slim's --is_training: dropout/BatchNorm in training mode in the served graph.
         self._training = training
         # The SavedModel needs the net's variables, not the Keras object: tracking the
@@ -59,40 +58,16 @@ class ServingModule(tf.Module):
         # metadata (most of the export time). The holder is invisible to tracking.
         self._net_holder = _Untracked(net)
         self.net_variables = list(net.variables)
-        self.tft_layer = tft_layer
         self.image_spec_dict = image_spec.to_dict()
         self._image_spec = image_spec
         self.class_names = tf.constant(list(class_names), dtype=tf.string)
         self.top_k = min(top_k, len(class_names))
-        size, channels = image_spec.image_size, image_spec.channels
         # AutoGraph is off for the signatures: converting every Keras layer's call costs
         # tens of seconds per export and the net has no tensor-dependent Python control
         # flow. The slim preprocessing may have some, so it keeps AutoGraph (inner function;
         # a dataset map inside a signature would inherit the signature's "off").
         self._preprocess_one = tf.function(
             lambda encoded: preprocess_encoded(encoded, self._image_spec, is_training=False), autograph=True)
-        # slim's --batch_size: None keeps the batch dimension dynamic.
-        self.serve_images = tf.function(self._serve_images, autograph=False, input_signature=[
-            tf.TensorSpec([batch_size], tf.string, name=IMAGE_INPUT)])
-        self.serve_examples = tf.function(self._serve_examples, autograph=False, input_signature=[
-            tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
-        self.serve_tensors = tf.function(self._serve_tensors, autograph=False, input_signature=[
-            tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
-
-    def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
-        """Checked request bytes → net input; a bad element fails naming its batch index."""
-        encoded = check_image_bytes(encoded)
-        spec = self._image_spec
-        if self.tft_layer is not None:
-            # The Transform graph's decode cannot name a failing element: the batch is first
-            # decoded by map_decodable (a second decode), which names it.
-            checked = map_decodable(lambda one: tf.size(decode_image(one, spec.channels)), encoded,
-                                    tf.TensorSpec([], tf.int32))
-            with tf.control_dependencies([checked]):
-                encoded = tf.identity(encoded)
-            return self.tft_layer({features.ENCODED: tf.reshape(encoded, [-1, 1])})[features.IMAGE_XF]
-        return map_decodable(self._preprocess_one, encoded,
-                             tf.TensorSpec([spec.image_size, spec.image_size, spec.channels], tf.float32))
 
     @property
     def net(self):
@@ -112,6 +87,53 @@ class ServingModule(tf.Module):
             "top_k_labels": tf.gather(self.class_names, top_classes),
         }
 
+    def _preprocess_images(self, encoded: tf.Tensor, input_name: str = IMAGE_INPUT,
+                           where: str = BATCH_INDEX) -> tf.Tensor:
+        """Encoded images (any shape, flattened) → checked, decoded and preprocessed
+        [B, size, size, C]; a bad element fails naming its position (trainer/serving_input.py)."""
+        spec = self._image_spec
+        return map_decodable(self._preprocess_one, check_image_bytes(encoded, input_name, where),
+                             tf.TensorSpec([spec.image_size, spec.image_size, spec.channels], tf.float32),
+                             input_name, where)
+
+    def _outputs_of_tensor(self, inputs: tf.Tensor, empty_message: str) -> Dict[str, tf.Tensor]:
+        """The outputs for already preprocessed input, after refusing an empty batch."""
+        check = tf.debugging.Assert(tf.shape(inputs)[0] > 0, [empty_message])
+        with tf.control_dependencies([check]):
+            return self._outputs(tf.identity(inputs))
+
+
+class ServingModule(NetServingModule):
+    """Holds the net, the preprocessing (Transform layer or image_ops) and class names."""
+
+    def __init__(self, net, image_spec: ImageSpec, class_names: Sequence[str],
+                 tft_layer=None, top_k: int = 5, batch_size: Optional[int] = None,
+                 labels_offset: int = 0, training: bool = False):
+        super().__init__(net, image_spec, class_names, top_k=top_k, training=training)
+        self.labels_offset = labels_offset
+        self.tft_layer = tft_layer
+        size, channels = image_spec.image_size, image_spec.channels
+        # slim's --batch_size: None keeps the batch dimension dynamic.
+        self.serve_images = tf.function(self._serve_images, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=IMAGE_INPUT)])
+        self.serve_examples = tf.function(self._serve_examples, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
+        self.serve_tensors = tf.function(self._serve_tensors, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
+
+    def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
+        """Request bytes → net input; a bad element fails naming its batch index."""
+        if self.tft_layer is None:
+            return self._preprocess_images(encoded)
+        # The Transform graph's decode cannot name a failing element: the batch is first
+        # decoded by map_decodable (a second decode), which names it.
+        encoded = check_image_bytes(encoded)
+        checked = map_decodable(lambda one: tf.size(decode_image(one, self._image_spec.channels)), encoded,
+                                tf.TensorSpec([], tf.int32))
+        with tf.control_dependencies([checked]):
+            encoded = tf.identity(encoded)
+        return self.tft_layer({features.ENCODED: tf.reshape(encoded, [-1, 1])})[features.IMAGE_XF]
+
     def _serve_images(self, image_bytes):
         return self._outputs(self._preprocess(image_bytes))
 
@@ -122,10 +144,7 @@ class ServingModule(tf.Module):
         return outputs
 
     def _serve_tensors(self, images):
-        check = tf.debugging.Assert(tf.shape(images)[0] > 0,
-                                    ["images: the batch is empty; send at least one image"])
-        with tf.control_dependencies([check]):
-            return self._outputs(tf.identity(images))
+        return self._outputs_of_tensor(images, f"{TENSOR_INPUT}: the batch is empty; send at least one image")
 
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,
@@ -144,24 +163,32 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
       labels_offset: dataset label - model class (the ``dataset_scores`` padding).
       training: serve the net in training mode (slim's --is_training; default False).
     """
-    if len(class_names) != _num_outputs(net, image_spec):
-        raise ValueError(f"{len(class_names)} class names for a net with "
-                         f"{_num_outputs(net, image_spec)} outputs; check --num_classes/--labels_offset.")
+    size, channels = image_spec.image_size, image_spec.channels
+    check_num_outputs(net, [1, size, size, channels], class_names)
     module = ServingModule(net, image_spec, class_names, tft_layer=tft_layer, batch_size=batch_size,
                            labels_offset=labels_offset, training=training)
     signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
                   SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
                   SERVING_TENSORS: module.serve_tensors.get_concrete_function()}
+    return save_with_labels(module, signatures, class_names, export_dir)
+
+
+def check_num_outputs(net, input_shape: Sequence[int], class_names: Sequence[str]) -> None:
+    """Raises ValueError unless the net (called on zeros of ``input_shape``) has one output
+    per class name."""
+    logits, _ = net(tf.zeros(input_shape), training=False)
+    if len(class_names) != int(logits.shape[-1]):
+        raise ValueError(f"{len(class_names)} class names for a net with "
+                         f"{int(logits.shape[-1])} outputs; check --num_classes/--labels_offset.")
+
+
+def save_with_labels(module: tf.Module, signatures: Dict, class_names: Sequence[str],
+                     export_dir: str) -> str:
+    """tf.saved_model.save + the class names as ``assets.extra/labels.txt``; returns export_dir."""
     tf.saved_model.save(module, export_dir, signatures=signatures)
     labels_lib.write_label_file(dict(enumerate(class_names)),
                                 os.path.join(export_dir, LABELS_ASSET_DIR, LABELS_ASSET))
     return export_dir
-
-
-def _num_outputs(net, image_spec: ImageSpec) -> int:
-    size, channels = image_spec.image_size, image_spec.channels
-    logits, _ = net(tf.zeros([1, size, size, channels]), training=False)
-    return int(logits.shape[-1])
 
 
 def read_class_names(saved_model_dir: str) -> List[str]:

@@ -22,18 +22,20 @@ from typing import Callable
 
 import tensorflow as tf
 
+from serving.signatures import IMAGE_INPUT
+
 # Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
 _IMAGE_MAGICS = _JPEG, _PNG, _GIF, _BMP = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
-NOT_AN_IMAGE_MESSAGE = ("image_bytes: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
-                        "base64 only inside a REST b64 object) at batch index(es):")
-EMPTY_BATCH_MESSAGE = "image_bytes: the batch is empty; send at least one image"
-TRUNCATED_MESSAGE = ("image_bytes: JPEG/PNG without its end marker (EOI/IEND), so cut short, at "
-                     "batch index(es):")
-UNDECODABLE_MESSAGE = ("image_bytes: the image could not be decoded (corrupt or cut pixel data, "
-                       "a broken header, or an unsupported variant); re-encode it as JPEG or PNG. "
-                       "At batch index(es):")
-TOO_LARGE_MESSAGE = ("image_bytes: the PNG/GIF/BMP header claims more than {side} px a side or {pixels} "
-                     "pixels (a decompression bomb?); send a smaller image. At batch index(es):")
+# Templates: {input} is the signature input, {where} names the positions reported.
+NOT_AN_IMAGE_MESSAGE = ("{input}: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
+                        "base64 only inside a REST b64 object) at {where}:")
+EMPTY_BATCH_MESSAGE = "{input}: the batch is empty; send at least one image"
+TRUNCATED_MESSAGE = "{input}: JPEG/PNG without its end marker (EOI/IEND), so cut short, at {where}:"
+UNDECODABLE_MESSAGE = ("{input}: the image could not be decoded (corrupt or cut pixel data, a broken "
+                       "header, or an unsupported variant); re-encode it as JPEG or PNG. At {where}:")
+TOO_LARGE_MESSAGE = ("{input}: the PNG/GIF/BMP header claims more than {side} px a side or {pixels} "
+                     "pixels (a decompression bomb?); send a smaller image. At {where}:")
+BATCH_INDEX = "batch index(es)"
 # The same bounds as ingestion's defaults: checked before decoding, so a small file claiming
 # a huge image never makes the server allocate it. (TF's JPEG decoder refuses over 2^29
 # pixels by itself, before allocating; that error is named by ``map_decodable``.)
@@ -99,28 +101,32 @@ def _claimed_size(image_bytes: tf.Tensor) -> tf.Tensor:
     return tf.where(starts(_PNG), png, tf.where(starts(_GIF), gif, tf.where(starts(_BMP), bmp, tf.zeros_like(png))))
 
 
-def check_image_bytes(image_bytes: tf.Tensor) -> tf.Tensor:
-    """Returns ``image_bytes`` as a [B] vector after asserting the batch is not empty and
-    every element starts like a decodable image and claims no more than ``MAX_SIDE`` /
+def check_image_bytes(image_bytes: tf.Tensor, input_name: str = IMAGE_INPUT,
+                      where: str = BATCH_INDEX) -> tf.Tensor:
+    """Returns ``image_bytes`` flattened after asserting the batch is not empty and every
+    element starts like a decodable image and claims no more than ``MAX_SIDE`` /
     ``MAX_PIXELS`` in its header (vectorized, before any decode).
 
-    ``map_decodable`` catches everything else the decoder refuses.
+    ``map_decodable`` catches everything else the decoder refuses. ``input_name`` and
+    ``where`` (what the reported flat positions are) go into the messages.
     """
+    names = {"input": input_name, "where": where}
     image_bytes = tf.reshape(image_bytes, [-1])
-    not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE])
+    not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE.format(**names)])
     known = tf.zeros_like(image_bytes, dtype=tf.bool)
     for magic in _IMAGE_MAGICS:
         known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
     size = _claimed_size(image_bytes)
     small = tf.logical_and(tf.reduce_all(size <= MAX_SIDE, axis=1), tf.reduce_prod(size, axis=1) <= MAX_PIXELS)
-    too_large = TOO_LARGE_MESSAGE.format(side=MAX_SIDE, pixels=MAX_PIXELS)
-    with tf.control_dependencies([not_empty, _assert_all(known, NOT_AN_IMAGE_MESSAGE),
+    too_large = TOO_LARGE_MESSAGE.format(side=MAX_SIDE, pixels=MAX_PIXELS, **names)
+    with tf.control_dependencies([not_empty, _assert_all(known, NOT_AN_IMAGE_MESSAGE.format(**names)),
                                   _assert_all(small, too_large)]):
         return tf.identity(image_bytes)
 
 
 def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
-                  output_spec: tf.TensorSpec) -> tf.Tensor:
+                  output_spec: tf.TensorSpec, input_name: str = IMAGE_INPUT,
+                  where: str = BATCH_INDEX) -> tf.Tensor:
     """``fn`` (one encoded image → a tensor of ``output_spec``) applied to every element of
     the [B] ``image_bytes``, stacked to [B, ...]; when ``fn`` fails on any element (a
     decode error), raises InvalidArgumentError naming every failing batch index.
@@ -129,7 +135,8 @@ def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
     whose failure is dropped; only when it failed are the diagnoses run: JPEG/PNG without
     their end marker are named as cut, then each element is run alone, to learn which ones
     fail. A good batch pays for one dataset iterator and nothing per element
-    (bench/serving_latency.py measures it).
+    (bench/serving_latency.py measures it). ``input_name`` and ``where`` as for
+    ``check_image_bytes``.
     """
     image_bytes = tf.reshape(image_bytes, [-1])
     whole = (tf.data.Dataset.from_tensors(image_bytes)
@@ -137,11 +144,12 @@ def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
              .ignore_errors())
     failed = tf.data.Dataset.from_tensors((False, tf.zeros([0] + output_spec.shape.as_list(), output_spec.dtype)))
     decoded, outputs = whole.concatenate(failed).take(1).get_single_element()
-    return tf.cond(decoded, lambda: outputs, lambda: _map_each_naming_failures(fn, image_bytes, output_spec))
+    names = {"input": input_name, "where": where}
+    return tf.cond(decoded, lambda: outputs, lambda: _map_each_naming_failures(fn, image_bytes, output_spec, names))
 
 
 def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
-                              output_spec: tf.TensorSpec) -> tf.Tensor:
+                              output_spec: tf.TensorSpec, names: dict) -> tf.Tensor:
     """``map_decodable`` one element at a time: the indices whose ``fn`` failed do not come
     out of the dataset, and are named in an assertion: first those that are cut JPEG/PNG
     files (no end marker), then the others."""
@@ -157,6 +165,7 @@ def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes:
     indices, outputs = done.concatenate(nothing).take(1).get_single_element()
     decoded = tf.scatter_nd(tf.reshape(indices, [-1, 1]), tf.ones_like(indices, tf.bool), [count])
     complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
-    with tf.control_dependencies([_assert_all(tf.logical_or(decoded, complete), TRUNCATED_MESSAGE)]):
-        with tf.control_dependencies([_assert_all(decoded, UNDECODABLE_MESSAGE)]):
+    cut = _assert_all(tf.logical_or(decoded, complete), TRUNCATED_MESSAGE.format(**names))
+    with tf.control_dependencies([cut]):
+        with tf.control_dependencies([_assert_all(decoded, UNDECODABLE_MESSAGE.format(**names))]):
             return tf.identity(outputs)

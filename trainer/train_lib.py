@@ -204,6 +204,10 @@ def _agree_fn(strategy: tf.distribute.Strategy):
 
 
 def _sample_images(dataset: tf.data.Dataset, count: int) -> Optional[tf.Tensor]:
+    """The first ``count`` training images, for the summary. ``dataset`` must be its own
+    copy: iterating the training dataset itself would advance its reshuffle seed, so the
+    chief (the only one writing summaries) would train on another order than the other
+    workers, and the order would depend on --summary_images."""
     if count <= 0:
         return None
     images, _ = next(iter(dataset.take(1)))
@@ -311,13 +315,16 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
     history: dict = {}
     if remaining > 0:
         num_train_files = len(data.list_files(train_files))
-        dataset = data.make_dataset(
-            train_files, image_spec, config.batch_size, is_training=True,
-            labels_offset=config.labels_offset, num_readers=config.num_readers,
-            shuffle_buffer=config.shuffle_buffer, seed=resume_seed(config.seed, state.step),
-            num_parallel_calls=config.num_preprocessing_threads,
-            shard=distribute.input_shard(num_train_files, strategy))
-        dataset = distribute.shard_inputs(dataset, num_train_files, strategy)
+
+        def train_dataset() -> tf.data.Dataset:
+            return data.make_dataset(
+                train_files, image_spec, config.batch_size, is_training=True,
+                labels_offset=config.labels_offset, num_readers=config.num_readers,
+                shuffle_buffer=config.shuffle_buffer, seed=resume_seed(config.seed, state.step),
+                num_parallel_calls=config.num_preprocessing_threads,
+                shard=distribute.input_shard(num_train_files, strategy))
+
+        dataset = distribute.shard_inputs(train_dataset(), num_train_files, strategy)
         _, task_id = distribute.task_of(strategy)
         callbacks = [saver, cb.ProgressLogger(
             state.optimizer, config.log_every_n_steps, config.max_number_of_steps,
@@ -325,7 +332,7 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
         if chief:
             callbacks.append(cb.SummaryWriter(
                 config.train_dir, state.optimizer, config.save_summaries_secs,
-                config.max_number_of_steps, _sample_images(dataset, config.summary_images)))
+                config.max_number_of_steps, _sample_images(train_dataset(), config.summary_images)))
         fit = state.classifier.fit(dataset, epochs=1, steps_per_epoch=remaining,
                                    callbacks=callbacks, verbose=0)
         history = {k: [float(x) for x in v] for k, v in fit.history.items()}

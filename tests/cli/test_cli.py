@@ -46,8 +46,6 @@ def test_every_subcommand_help_names_itself():
 
 @pytest.mark.parametrize("command,flag,message", [
     ("export", "--quantize", "fake-quant eval graph does not exist in TF2"),
-    ("export", "--is_video_model", "video nets (i3d, s3dg) are in the zoo API only"),
-    ("export", "--num_frames=16", "video nets (i3d, s3dg) are in the zoo API only"),
     ("eval", "--quantize", "fake-quant eval graph does not exist in TF2"),
     ("eval", "--master=grpc://10.0.0.1:2222", "TF2 has no session master"),
     ("eval", "--num_preprocessing_threads=8", "AUTOTUNE chooses the preprocessing parallelism"),

@@ -206,6 +206,14 @@ def test_inception_v4_golden_end_points_and_names():
     assert shapes["InceptionV4/AuxLogits/Aux_logits/weights"] == [768, 10]
     assert shapes["InceptionV4/Logits/Logits/weights"] == [1536, 10]
     assert not [n for n in shapes if n.endswith(("gamma", "Conv2d_0a_1x1/biases"))]
+    # slim's tests and the paper give no parameter count. Intel's Open Model Zoo lists slim's
+    # inception_v4 checkpoint (frozen to Predictions, so without the aux head; BN folded, so
+    # conv weights + beta) at 42.648 MParams, which is the 1000-class count: the 10-class
+    # trainable variables without AuxLogits plus 990 more logits rows (1536 weights + bias).
+    trainable = sum(int(np.prod(v.shape)) for n, v in model.slim_variables().items()
+                    if v.trainable and "/AuxLogits/" not in n)
+    assert trainable == 42_649_769 - 991 * 1537  # the 1001-class figure the README gives
+    assert round((trainable + 990 * 1537) / 1e6, 3) == 42.648
 
 
 IRV2_SHAPES = {  # slim inception_resnet_v2_test (batch 1, 10 classes)
