@@ -121,6 +121,16 @@ def test_every_undecodable_index_is_named_in_one_message(loaded, digit_pngs):
     assert "batch index(es):] [0 2 4]" in err.value.message
 
 
+def test_known_limit_corrupt_jpeg_scan_that_libjpeg_accepts_is_answered(loaded):
+    """README known limit: libjpeg decodes some broken entropy streams (with a warning), so
+    there is no decode failure to name and the request is answered."""
+    data = bytearray(fixtures.jpeg_bytes(64, 64, seed=3))
+    middle = (data.index(b"\xff\xda") + len(data)) // 2
+    data[middle:middle + 8] = bytes(0x55 if b != 0xFF else b for b in data[middle:middle + 8])
+    out = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([bytes(data)]))
+    assert out["scores"].shape == (1, 10)
+
+
 def test_good_images_of_every_format_score_as_the_decoded_path(loaded, digit_pngs):
     """Outputs on good bytes equal the net on image_ops' batch decode (the previous path)."""
     pixels = [p for p, _ in helpers.digit_images(4, start=1780)]
