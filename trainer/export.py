@@ -17,9 +17,10 @@ PredictRequest whose inputs['image_bytes'] is a DT_STRING tensor of the bytes.
 The image preprocessing inside is the Transform graph when there is one
 (pipeline) or the same trainer.image_ops function (CLI export).
 
-Bytes that are not an image fail fast with InvalidArgumentError naming the batch
-positions and the accepted formats; a request never changes model state, so the
-next request is answered normally.
+Any element of image_bytes that cannot be decoded (not an image, cut short, corrupt
+pixel data, ...) fails the request with one InvalidArgumentError naming what is wrong
+and the batch index(es) (trainer/serving_input.py); an empty batch is refused by name.
+A request never changes model state, so the next request is answered normally.
 """
 from __future__ import annotations
 
@@ -29,69 +30,12 @@ from typing import Dict, List, Optional, Sequence
 import tensorflow as tf
 
 from schemas import features, labels as labels_lib
-from trainer.image_ops import ImageSpec, preprocess_encoded_batch
+from trainer.image_ops import ImageSpec, decode_image, preprocess_encoded
+from trainer.serving_input import BATCH_INDEX, check_image_bytes, map_decodable
 
 from serving.signatures import (EXAMPLES_INPUT, IMAGE_INPUT, LABELS_ASSET, LABELS_ASSET_DIR,  # noqa: F401
                                 DATASET_SCORES, OUTPUT_KEYS, SERVING_DEFAULT, SERVING_EXAMPLES, SERVING_TENSORS,
                                 TENSOR_INPUT)
-
-# Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
-_IMAGE_MAGICS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
-# Templates: {input} is the signature input, {where} names the positions reported.
-NOT_AN_IMAGE_MESSAGE = ("{input}: not a JPEG/PNG/GIF/BMP image (send the raw file bytes, "
-                        "base64 only inside a REST b64 object) at {where}:")
-EMPTY_BATCH_MESSAGE = "{input}: the batch is empty; send at least one image"
-TRUNCATED_MESSAGE = "{input}: JPEG/PNG without its end marker (EOI/IEND), so cut short, at {where}:"
-# The end marker is looked for in this many trailing bytes (cameras may pad after EOI).
-_TAIL = 4096
-
-
-def _has_end_marker(image: tf.Tensor) -> tf.Tensor:
-    """False for a JPEG without FF D9 or a PNG without IEND near its end (a cut file)."""
-    length = tf.strings.length(image)
-    tail = tf.io.decode_raw(tf.strings.substr(image, tf.maximum(length - _TAIL, 0), _TAIL), tf.uint8)
-    tail = tf.cast(tail, tf.int32)
-
-    def has(pattern):
-        n = len(pattern)
-        if_long = tf.shape(tail)[0] >= n
-        pad = tf.concat([tail, tf.fill([n], -1)], 0)
-        found = tf.ones_like(pad[:-n], dtype=tf.bool)
-        for i, byte in enumerate(pattern):
-            found = tf.logical_and(found, tf.equal(pad[i:tf.shape(pad)[0] - n + i], byte))
-        return tf.logical_and(if_long, tf.reduce_any(found))
-
-    is_jpeg = tf.equal(tf.strings.substr(image, 0, 3), _IMAGE_MAGICS[0])
-    is_png = tf.equal(tf.strings.substr(image, 0, 4), _IMAGE_MAGICS[1])
-    return tf.where(is_jpeg, has(b"\xff\xd9"), tf.where(is_png, has(b"IEND"), True))
-
-
-def check_image_bytes(image_bytes: tf.Tensor, input_name: str = IMAGE_INPUT,
-                      where: str = "batch index(es)") -> tf.Tensor:
-    """Returns ``image_bytes`` flattened after asserting the batch is not empty and every
-    element starts like a decodable image and (JPEG/PNG) still has its end marker.
-
-    Decoding would fail anyway, but ``decode_image`` inside ``map_fn`` reports neither which
-    element failed nor that an empty or base64-encoded string was sent; this says both.
-    ``input_name`` and ``where`` (what the reported flat positions are) go into the messages.
-    """
-    names = {"input": input_name, "where": where}
-    image_bytes = tf.reshape(image_bytes, [-1])
-    not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE.format(**names)])
-    known = tf.zeros_like(image_bytes, dtype=tf.bool)
-    for magic in _IMAGE_MAGICS:
-        known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
-    bad = tf.reshape(tf.where(tf.logical_not(known)), [-1])
-    check = tf.debugging.Assert(tf.reduce_all(known), [NOT_AN_IMAGE_MESSAGE.format(**names), bad],
-                                summarize=16)
-    with tf.control_dependencies([not_empty, check]):
-        complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
-    cut = tf.reshape(tf.where(tf.logical_not(complete)), [-1])
-    check_end = tf.debugging.Assert(tf.reduce_all(complete), [TRUNCATED_MESSAGE.format(**names), cut],
-                                    summarize=16)
-    with tf.control_dependencies([check_end]):
-        return tf.identity(image_bytes)
-
 
 class _Untracked:
     """A plain reference that tf.Module attribute tracking does not follow."""
@@ -120,9 +64,10 @@ class NetServingModule(tf.Module):
         self.top_k = min(top_k, len(class_names))
         # AutoGraph is off for the signatures: converting every Keras layer's call costs
         # tens of seconds per export and the net has no tensor-dependent Python control
-        # flow. The slim preprocessing may have some, so it keeps AutoGraph (inner function).
-        self._preprocess_images = tf.function(
-            lambda encoded: preprocess_encoded_batch(encoded, self._image_spec), autograph=True)
+        # flow. The slim preprocessing may have some, so it keeps AutoGraph (inner function;
+        # a dataset map inside a signature would inherit the signature's "off").
+        self._preprocess_one = tf.function(
+            lambda encoded: preprocess_encoded(encoded, self._image_spec, is_training=False), autograph=True)
 
     @property
     def net(self):
@@ -141,6 +86,15 @@ class NetServingModule(tf.Module):
             "top_k_scores": top_scores,
             "top_k_labels": tf.gather(self.class_names, top_classes),
         }
+
+    def _preprocess_images(self, encoded: tf.Tensor, input_name: str = IMAGE_INPUT,
+                           where: str = BATCH_INDEX) -> tf.Tensor:
+        """Encoded images (any shape, flattened) → checked, decoded and preprocessed
+        [B, size, size, C]; a bad element fails naming its position (trainer/serving_input.py)."""
+        spec = self._image_spec
+        return map_decodable(self._preprocess_one, check_image_bytes(encoded, input_name, where),
+                             tf.TensorSpec([spec.image_size, spec.image_size, spec.channels], tf.float32),
+                             input_name, where)
 
     def _outputs_of_tensor(self, inputs: tf.Tensor, empty_message: str) -> Dict[str, tf.Tensor]:
         """The outputs for already preprocessed input, after refusing an empty batch."""
@@ -168,11 +122,17 @@ class ServingModule(NetServingModule):
             tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
 
     def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
+        """Request bytes → net input; a bad element fails naming its batch index."""
+        if self.tft_layer is None:
+            return self._preprocess_images(encoded)
+        # The Transform graph's decode cannot name a failing element: the batch is first
+        # decoded by map_decodable (a second decode), which names it.
         encoded = check_image_bytes(encoded)
-        if self.tft_layer is not None:
-            raw = {features.ENCODED: tf.reshape(encoded, [-1, 1])}
-            return self.tft_layer(raw)[features.IMAGE_XF]
-        return self._preprocess_images(encoded)
+        checked = map_decodable(lambda one: tf.size(decode_image(one, self._image_spec.channels)), encoded,
+                                tf.TensorSpec([], tf.int32))
+        with tf.control_dependencies([checked]):
+            encoded = tf.identity(encoded)
+        return self.tft_layer({features.ENCODED: tf.reshape(encoded, [-1, 1])})[features.IMAGE_XF]
 
     def _serve_images(self, image_bytes):
         return self._outputs(self._preprocess(image_bytes))

@@ -69,8 +69,17 @@ def decode_image(encoded: tf.Tensor, channels: int) -> tf.Tensor:
     Raises InvalidArgumentError (at run time) naming the problem for bytes that are
     not a supported image.
     """
-    image = tf.io.decode_image(encoded, channels=channels, expand_animations=False,
-                               dtype=tf.uint8)
+    def decode(wanted: int) -> tf.Tensor:
+        return tf.io.decode_image(encoded, channels=wanted, expand_animations=False, dtype=tf.uint8)
+
+    if channels == 1:
+        # GIF and BMP have no grayscale decode (channels=1 is an error there): decode RGB
+        # and convert. JPEG/PNG keep libjpeg/libpng's own grayscale output.
+        rgb_only = tf.logical_or(tf.equal(tf.strings.substr(encoded, 0, 4), b"GIF8"),
+                                 tf.equal(tf.strings.substr(encoded, 0, 2), b"BM"))
+        image = tf.cond(rgb_only, lambda: tf.image.rgb_to_grayscale(decode(3)), lambda: decode(1))
+    else:
+        image = decode(channels)
     image.set_shape([None, None, channels])
     return image
 

@@ -22,10 +22,10 @@ from typing import Dict, Optional, Sequence
 import tensorflow as tf
 
 from serving.signatures import FRAMES_INPUT, FRAMES_TENSOR_INPUT, SERVING_DEFAULT, SERVING_TENSORS
-from trainer.export import NetServingModule, check_image_bytes, check_num_outputs, save_with_labels
+from trainer.export import NetServingModule, check_num_outputs, save_with_labels
 from trainer.image_ops import ImageSpec
 
-# check_image_bytes sees the [B, N] frames flattened; its messages say what the positions are.
+# The checks see the [B, N] frames flattened; their messages say what the positions are.
 _FLAT_POSITIONS = "flat frame index(es) (clip * num_frames + frame)"
 
 
@@ -45,8 +45,7 @@ class VideoServingModule(NetServingModule):
 
     def _serve_frames(self, frames_bytes):
         spec = self._image_spec
-        flat = check_image_bytes(frames_bytes, FRAMES_INPUT, _FLAT_POSITIONS)
-        clips = tf.reshape(self._preprocess_images(flat),
+        clips = tf.reshape(self._preprocess_images(frames_bytes, FRAMES_INPUT, _FLAT_POSITIONS),
                            [-1, self.num_frames, spec.image_size, spec.image_size, spec.channels])
         return self._outputs(clips)
 

@@ -67,3 +67,20 @@ def test_labels_asset_written(exported):
     path = os.path.join(exported.serving_model_dir, "assets.extra", "labels.txt")
     with open(path) as f:
         assert f.read().splitlines()[:2] == ["0:0", "1:1"]
+
+
+def test_undecodable_image_names_its_batch_index_through_the_transform_graph(exported):
+    """The Transform layer decodes the batch in one op; the per-element check still names
+    the index, for image bytes and for tf.Examples (the Evaluator's signature)."""
+    from components.image_example_gen import example as example_lib, image_codec
+    from tests.hostile import corpus
+    loaded = tf.saved_model.load(exported.serving_model_dir)
+    png = helpers.encode(helpers.digit_images(1, start=1500)[0][0])
+    bad = corpus.garbage_pixels_png()
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"could not be decoded.*\] \[1\]"):
+        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([png, bad]))
+    examples = [example_lib.encode_example(image_codec.EncodedImage(data, "png", 8, 8, False), 0, "0", f"{i}.png")
+                for i, data in enumerate([png, bad])]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"could not be decoded.*\] \[1\]"):
+        loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(examples))
+    assert loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([png]))["scores"].shape == (1, 10)

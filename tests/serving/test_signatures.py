@@ -1,15 +1,19 @@
 """The serving SavedModel's three signatures agree, and bad bytes get a clear, harmless error."""
+import struct
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from components.image_example_gen import example as example_lib
 from components.image_example_gen import image_codec
+from tests.hostile import corpus
+from tests.ingestion import fixtures
 from tests.pipeline import helpers
 from tests.serving.conftest import CLASS_NAMES
 from serving import predict
-from trainer import export, nets
-from trainer.image_ops import preprocess_encoded_batch
+from trainer import export, nets, serving_input
+from trainer.image_ops import decode_image, preprocess_encoded_batch
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +59,90 @@ def test_bad_bytes_are_invalid_argument_and_next_request_works(loaded, digit_png
     assert "batch index(es):] [1]" in err.value.message  # names the offending position
     out = fn(image_bytes=tf.constant([good]))
     assert out["scores"].shape == (1, 10)
+
+
+def _cut(data: bytes) -> bytes:
+    return data[:len(data) // 2]
+
+
+# Images with a valid start (and JPEG/PNG end marker) that still cannot be decoded.
+UNDECODABLE = {
+    "png-garbage-idat": corpus.garbage_pixels_png,  # valid chunk CRCs, IDAT not a zlib stream
+    "png-short-idat": corpus.short_stream_png,
+    "png-bad-filter": corpus.bad_filter_png,
+    "png-crc": fixtures.corrupt_png_bytes,
+    "jpeg-no-dqt": corpus.jpeg_without_quantization_tables,
+    "jpeg-bomb": lambda: _jpeg_claiming(60000),  # TF's decoder refuses it before allocating
+    "gif-cut": lambda: _cut(fixtures.gif_bytes()),
+    "bmp-cut": lambda: _cut(fixtures.bmp_bytes()),
+    "bmp-bad-depth": lambda: fixtures.bmp_bytes()[:28] + struct.pack("<H", 7) + fixtures.bmp_bytes()[30:],
+}
+# Small files whose header claims a huge image: refused before any decode.
+TOO_LARGE = {
+    "png-bomb": corpus.bomb_png,
+    "png-wide": lambda: corpus.bomb_png(side=serving_input.MAX_SIDE + 1),
+    "gif-bomb": corpus.bomb_gif,
+    "bmp-bomb": lambda: fixtures.bmp_bytes()[:18] + struct.pack("<ii", 20000, -20000) + fixtures.bmp_bytes()[26:],
+}
+
+
+def _jpeg_claiming(side: int) -> bytes:
+    """A valid JPEG whose frame header (SOF0) says side x side."""
+    data = bytearray(fixtures.jpeg_bytes(16, 16))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", side, side)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("make", TOO_LARGE.values(), ids=TOO_LARGE.keys())
+def test_header_too_large_is_refused_naming_its_batch_index(loaded, digit_pngs, make):
+    good = digit_pngs[0][0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="header claims more than 16384 px") as err:
+        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([good, make(), good]))
+    assert "batch index(es):] [1]" in err.value.message
+
+
+@pytest.mark.parametrize("make", UNDECODABLE.values(), ids=UNDECODABLE.keys())
+def test_undecodable_image_names_its_batch_index(loaded, digit_pngs, make):
+    fn = loaded.signatures[export.SERVING_DEFAULT]
+    good = digit_pngs[0][0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="could not be decoded") as err:
+        fn(image_bytes=tf.constant([good, good, make()]))
+    assert "batch index(es):] [2]" in err.value.message
+    assert fn(image_bytes=tf.constant([good]))["scores"].shape == (1, 10)
+
+
+def test_every_undecodable_index_is_named_in_one_message(loaded, digit_pngs):
+    good = digit_pngs[0][0]
+    batch = [corpus.garbage_pixels_png(), good, _jpeg_claiming(60000), good, _cut(fixtures.bmp_bytes())]
+    with pytest.raises(tf.errors.InvalidArgumentError) as err:
+        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(batch))
+    assert err.value.message.count("could not be decoded") == 1
+    assert "batch index(es):] [0 2 4]" in err.value.message
+
+
+def test_known_limit_corrupt_jpeg_scan_that_libjpeg_accepts_is_answered(loaded):
+    """README known limit: libjpeg decodes some broken entropy streams (with a warning), so
+    there is no decode failure to name and the request is answered."""
+    data = bytearray(fixtures.jpeg_bytes(64, 64, seed=3))
+    middle = (data.index(b"\xff\xda") + len(data)) // 2
+    data[middle:middle + 8] = bytes(0x55 if b != 0xFF else b for b in data[middle:middle + 8])
+    out = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([bytes(data)]))
+    assert out["scores"].shape == (1, 10)
+
+
+def test_good_images_of_every_format_score_as_the_decoded_path(loaded, digit_pngs):
+    """Outputs on good bytes equal the net on image_ops' batch decode (the previous path)."""
+    pixels = [p for p, _ in helpers.digit_images(4, start=1780)]
+    images = [helpers.encode(p, fmt) for p, fmt in zip(pixels, ["PNG", "JPEG", "GIF", "BMP"])]
+    images += [png for png, _ in digit_pngs[:4]]
+    by_bytes = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(images))
+    tensors = preprocess_encoded_batch(tf.constant(images), helpers.LENET_GRAY)
+    by_tensor = loaded.signatures[export.SERVING_TENSORS](images=tensors)
+    np.testing.assert_array_equal(by_bytes["scores"].numpy(), by_tensor["scores"].numpy())
+    # GIF/BMP have no grayscale decoder: decoded RGB and converted, they give the digit back.
+    for index in (2, 3):
+        np.testing.assert_array_equal(decode_image(tf.constant(images[index]), 1).numpy()[..., 0], pixels[index])
 
 
 def test_empty_batch_gets_a_clear_error(loaded):

@@ -98,6 +98,11 @@ def test_video_saved_model_serves_clips_of_encoded_frames_like_the_net(i3d_expor
     np.testing.assert_allclose(tensors["scores"].numpy(), outputs["scores"], rtol=1e-5, atol=1e-6)
     with pytest.raises(tf.errors.InvalidArgumentError, match="frames_bytes: not a JPEG/PNG"):
         predict.run_clips(fn, [[clips[0][0], b"not an image"]])
+    corrupt = bytearray(clips[1][1])
+    corrupt[corrupt.index(b"IDAT") + 10:corrupt.index(b"IDAT") + 30] = bytes(20)  # garbage pixel stream
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"frames_bytes: the image could not be decoded.*flat frame index\(es\).*\] \[3\]"):
+        predict.run_clips(fn, [clips[0], [clips[1][0], bytes(corrupt)]])
 
     graph_def = tf.compat.v1.GraphDef()
     with open(frozen, "rb") as f:
