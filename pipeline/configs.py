@@ -22,6 +22,8 @@ class PipelineConfig:
       serving_dir: Pusher's base; models land in ``<serving_dir>/<model_name>/<version>/``.
       serving_model_name: the TF Serving model name (directory under serving_dir).
       source: ImageExampleGen source kind ('folder', 'flowers', 'cifar10', 'mnist', 'imagenet', 'tfrecord').
+      verify_decode: ImageExampleGen fully decodes every kept image (besides the
+        structural checks), so no undecodable image reaches the Evaluator; slower.
       eval_buckets / train_buckets: hash split of the relative path (train:eval).
       train: slim training options (model_name, optimizer, ...); steps below.
       train_steps / eval_steps: Trainer TrainArgs/EvalArgs.
@@ -52,6 +54,7 @@ class PipelineConfig:
     serving_dir: str = "outputs/serving"
     serving_model_name: str = "lenet"
     source: str = "folder"
+    verify_decode: bool = False
     train_buckets: int = 4
     eval_buckets: int = 1
     train: TrainConfig = TrainConfig()

@@ -108,7 +108,8 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=config.eval_buckets),
     ], partition_feature_name=features.FILENAME))
     example_gen = ImageExampleGen(input_base=config.data_root, output_config=output_config,
-                                  source=config.source)
+                                  source=config.source,
+                                  source_options={"verify_decode": True} if config.verify_decode else None)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_file or SLIM_IMAGE_SCHEMA)
     example_validator = tfx.components.ExampleValidator(

@@ -33,3 +33,19 @@ def test_dataset_schema_bounds_the_label(tmp_path):
     assert (label.int_domain.min, label.int_domain.max) == (0, 9)
     unknown = configs.preset("smoke", pipeline_root=str(tmp_path), data_root=str(tmp_path / "none"))
     assert unknown.num_classes is None and with_dataset_schema(unknown).schema_file is None
+
+
+def test_verify_decode_reaches_the_example_gen(tmp_path):
+    """`verify_decode: true` in a run config makes ImageExampleGen decode every kept image."""
+    from components.image_example_gen import config as ingest_config  # pylint: disable=import-outside-toplevel
+    from components.image_example_gen.integrity import Limits  # pylint: disable=import-outside-toplevel
+    from pipeline.pipeline import create_pipeline  # pylint: disable=import-outside-toplevel
+
+    def limits(verify):
+        config = configs.preset("smoke", pipeline_root=str(tmp_path), data_root=_digits_tree(tmp_path / "d"),
+                                verify_decode=verify)
+        (example_gen,) = [c for c in create_pipeline(config).components if c.id == "ImageExampleGen"]
+        options = ingest_config.from_exec_properties(example_gen.exec_properties)
+        return Limits.from_options(options.source_options)
+
+    assert limits(True).verify_decode and not limits(False).verify_decode
