@@ -119,10 +119,17 @@ def overall_metrics(evaluation_uri: str, model_name: Optional[str] = None) -> Di
     """Metric name → value on the overall slice of a TFMA evaluation ({} when absent)."""
     import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
 
+    from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
+
+    # TFMA warns once per plot when the model is absent (the first run has no baseline).
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)
     try:
         result = tfma.load_eval_result(evaluation_uri, model_name=model_name)
     except Exception:  # pylint: disable=broad-except  # no such model in the result (no baseline)
         return {}
+    finally:
+        absl_logging.set_verbosity(verbosity)
     out: Dict[str, float] = {}
     for slice_key, by_output in result.slicing_metrics:
         if slice_key != ():
