@@ -21,3 +21,8 @@ def train_feature_spec() -> Dict[str, Any]:
 
     return {ENCODED: tf.io.FixedLenFeature([], tf.string),
             LABEL: tf.io.FixedLenFeature([], tf.int64)}
+
+# The largest image the project takes, by its header: ingestion rejects larger ones as
+# 'too large' (its default caps) and the serving signature refuses them before decoding.
+MAX_IMAGE_SIDE = 16384
+MAX_IMAGE_PIXELS = 100_000_000

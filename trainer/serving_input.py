@@ -22,6 +22,7 @@ from typing import Callable
 
 import tensorflow as tf
 
+from schemas import features
 from serving.signatures import IMAGE_INPUT
 
 # Leading bytes of the formats tf.io.decode_image reads (JPEG SOI, PNG signature, GIF, BMP).
@@ -39,8 +40,8 @@ BATCH_INDEX = "batch index(es)"
 # The same bounds as ingestion's defaults: checked before decoding, so a small file claiming
 # a huge image never makes the server allocate it. (TF's JPEG decoder refuses over 2^29
 # pixels by itself, before allocating; that error is named by ``map_decodable``.)
-MAX_SIDE = 16384
-MAX_PIXELS = 100_000_000
+MAX_SIDE = features.MAX_IMAGE_SIDE
+MAX_PIXELS = features.MAX_IMAGE_PIXELS
 # The sizes read from the headers lie in these first bytes.
 _HEADER = 26
 # The end marker is looked for in this many trailing bytes (cameras may pad after EOI).

@@ -17,9 +17,10 @@ import zlib
 from typing import Iterator, List, Tuple
 
 from components.image_example_gen import records
+from schemas import features
 
-DEFAULT_MAX_SIDE = 16384
-DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_SIDE = features.MAX_IMAGE_SIDE
+DEFAULT_MAX_PIXELS = features.MAX_IMAGE_PIXELS
 # Inflate in pieces of this size, so a bomb never allocates its claimed size.
 _INFLATE_PIECE = 1 << 20
 # PNG samples per pixel by colour type (gray, -, RGB, palette, gray+alpha, -, RGBA).
