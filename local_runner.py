@@ -14,5 +14,5 @@ flags.adopt_module_key_flags(run)  # --help lists the run flags
 if __name__ == "__main__":
     from pipeline.quiet import silence_startup_noise  # noqa: E402
 
-    silence_startup_noise()
+    silence_startup_noise(import_tensorflow=False)  # main imports it once the flags are checked
     app.run(main)

@@ -43,10 +43,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(2)
     from pipeline.quiet import silence_startup_noise  # pylint: disable=import-outside-toplevel
 
-    # Commands that run without TensorFlow keep it out of their start-up.
-    tf_free = command in ("models", "convert") or (command == "predict" and "--model_dir" not in
-                                                    " ".join(argv[2:]))
-    silence_startup_noise(import_tensorflow=not tf_free)
+    # No command imports TensorFlow before its flags are checked: a bad flag is answered at
+    # once, and the commands that need TensorFlow import it quietly where their work starts.
+    silence_startup_noise(import_tensorflow=False)
     module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
     from absl import app, flags  # pylint: disable=import-outside-toplevel
     # absl's --help prints __main__'s docstring and the key flags of the module named

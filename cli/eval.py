@@ -152,6 +152,9 @@ def main(argv) -> None:
     for name, (default, why) in _UNSUPPORTED.items():
         if FLAGS[name].value != default:
             raise SystemExit(f"tfslim eval: --{name}: {why}.")
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    quiet_import_tensorflow()
     from schemas import layout  # pylint: disable=import-outside-toplevel
     from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
 

@@ -125,6 +125,9 @@ def main(argv) -> None:
     if os.path.exists(os.path.join(FLAGS.output_dir, "saved_model.pb")):
         raise SystemExit(f"tfslim export: {FLAGS.output_dir} already holds a SavedModel; "
                          "exports never overwrite (pick a new version directory).")
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    quiet_import_tensorflow()
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     from trainer import export, model_io, nets  # pylint: disable=import-outside-toplevel

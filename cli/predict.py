@@ -46,6 +46,9 @@ def _runner() -> Tuple[Callable[[Item], Dict], Optional[int]]:
     if bool(FLAGS.model_dir) == bool(FLAGS.server):
         raise SystemExit("tfslim predict: give exactly one of --model_dir or --server.")
     if FLAGS.model_dir:
+        from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+        quiet_import_tensorflow()
         from serving import predict  # pylint: disable=import-outside-toplevel
 
         try:

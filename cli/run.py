@@ -71,6 +71,11 @@ def config_from_flags():
 def main(argv) -> None:
     del argv
     from pipeline import run_config  # pylint: disable=import-outside-toplevel
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    # A config's checks may load TensorFlow (a checkpoint named by the table is fetched and
+    # read), so it is imported first, quietly; --help and flag errors never get here.
+    quiet_import_tensorflow()
 
     if FLAGS.runner not in ("local", "beam"):
         raise app.UsageError(f"--runner must be local or beam, got {FLAGS.runner!r}")

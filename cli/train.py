@@ -164,6 +164,9 @@ def main(argv: List[str]) -> None:
         config = config_from_flags()
     except ValueError as err:
         sys.exit(f"tfslim train: {err}")
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    quiet_import_tensorflow()
     # The strategy comes first: logical CPU devices and the multi-worker runtime
     # can only be set up before TensorFlow runs an op.
     from trainer import data, distribute, export, train_lib  # pylint: disable=import-outside-toplevel

@@ -160,6 +160,9 @@ def main(argv: List[str]) -> None:
         settings.pipeline_config()  # the run config's checks, before compiling
     except ValueError as error:  # includes run_config.ConfigError (one line)
         raise app.UsageError(str(error)) from error
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    quiet_import_tensorflow()
     job = compile_pipeline(settings, FLAGS.output_file)
     tasks = sorted(job["pipelineSpec"]["root"]["dag"]["tasks"])
     print(f"Wrote {FLAGS.output_file}: {len(tasks)} tasks ({', '.join(tasks)}), image {settings.image}, "
@@ -169,6 +172,6 @@ def main(argv: List[str]) -> None:
 if __name__ == "__main__":
     from pipeline.quiet import silence_startup_noise  # noqa: E402
 
-    silence_startup_noise()
+    silence_startup_noise(import_tensorflow=False)  # main imports it once the flags are checked
     define_flags()
     app.run(main)

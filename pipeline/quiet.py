@@ -25,13 +25,20 @@ def silence_startup_noise(import_tensorflow: bool = True) -> None:
     """Filters the Python 3.10 FutureWarnings and imports TensorFlow without the CUDA noise.
 
     Args:
-      import_tensorflow: False for the commands that never need TensorFlow (``tfslim models``,
-        ``convert``, ``predict --server``): importing it would cost them ~7.5 s of start-up.
+      import_tensorflow: False where TensorFlow is imported later or never: ``tfslim`` checks a
+        command's flags first, so a bad flag costs no ~7.5 s TensorFlow import; its commands
+        call :func:`quiet_import_tensorflow` where their work starts.
     """
     warnings.filterwarnings("ignore", message=PYTHON_VERSION_WARNING, category=FutureWarning)
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.cloud\.aiplatform")
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    if not import_tensorflow or "tensorflow" in sys.modules:
+    if import_tensorflow:
+        quiet_import_tensorflow()
+
+
+def quiet_import_tensorflow() -> None:
+    """Imports TensorFlow once, with file descriptor 2 captured and the CUDA factory lines dropped."""
+    if "tensorflow" in sys.modules:
         return
     sys.stderr.flush()
     saved = os.dup(2)

@@ -1,4 +1,5 @@
-"""`tfslim` commands that do not need TensorFlow (or Beam) never import it (it costs seconds)."""
+"""`tfslim` commands that do not need TensorFlow (or Beam) never import it (it costs seconds), and
+the commands that need it check their flags first."""
 import pytest
 
 from tests.cli_probe import run_probed
@@ -33,4 +34,19 @@ def test_convert_does_not_import_tensorflow(tmp_path):
                           f"--dataset_dir={tmp_path / 'out'}", "--num_shards=2", "--noprogress")
     assert out.returncode == 0, out.stderr[-3000:]
     assert "folder: 6 of 7 inputs converted, 1 rejected" in out.stdout
+    assert loaded == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--master=grpc://10.0.0.1:2222"], "tfslim train: --master: TF2 has no session master"),
+    (["train", "--dataset_dir=d"], "--max_number_of_steps is required"),
+    (["eval", "--quantize"], "tfslim eval: --quantize:"),
+    (["export", "--num_frames=8"], "tfslim export: --num_frames is for video nets"),
+    (["run", "--help"], "--runner"),
+    (["predict", "x.jpg"], "give exactly one of --model_dir or --server"),
+])
+def test_bad_flags_are_answered_before_tensorflow_loads(args, message):
+    out, loaded = run_probed(*args)
+    assert out.returncode != 0
+    assert message in out.stdout + out.stderr, out.stderr[-2000:]
     assert loaded == []

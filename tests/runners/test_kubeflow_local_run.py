@@ -7,20 +7,14 @@ executor wrote its output; any other crash fails it.
 """
 from __future__ import annotations
 
-import json
 import os
 import textwrap
 
 import pytest
 
-from absl import flags
-
 from pipeline import kubeflow_local_step as local_step
-from pipeline import kubeflow_runner as runner
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A stand-in executor: writes its ExecutorOutput (or not), then ends as told in $END.
 FAKE_EXECUTOR = textwrap.dedent("""
@@ -82,26 +76,8 @@ def test_known_exit_crash_is_exact():
 
 
 @pytest.mark.e2e
-def test_compiled_json_runs_task_by_task_to_a_pushed_model(tmp_path):
-    from pipeline import digits  # pylint: disable=import-outside-toplevel
-
-    data = str(tmp_path / "digits")
-    digits.write_digits(data, per_class=10)
-    job_path = tmp_path / "tfslim-digits.json"
-    # `python -m pipeline.kubeflow_runner` with these flags, in this process (one TFX import less).
-    fv = flags.FlagValues()
-    runner.define_flags(fv)
-    fv(["pipeline.kubeflow_runner", f"--output_file={job_path}", "--pipeline_root=gs://b/root",
-        "--data_root=gs://b/digits", "--serving_dir=gs://b/serving", "--image=registry.example/tfslim-tfx:1",
-        "--target=kfp", "--config=smoke", "--train_steps=100", f"--image_project_dir={REPO}"])
-    runner.compile_pipeline(runner.settings_from_flags(fv), fv.output_file)
-    job = local_step.load_job(str(job_path))
-    serving = tmp_path / "serving"
-    overrides = {"ImageExampleGen": {"input_base": data},
-                 "Pusher": {"push_destination": json.dumps(
-                     {"filesystem": {"base_directory": str(serving / "lenet")}})}}
-    root = str(tmp_path / "root")
-    results = local_step.run_pipeline(job, root, overrides, timeout=1200)
+def test_compiled_json_runs_task_by_task_to_a_pushed_model(kfp_local_run):
+    job, root, serving, results = (kfp_local_run[key] for key in ("job", "root", "serving", "results"))
     assert list(results) == local_step.task_order(job)
     assert set(results) == set(job["pipelineSpec"]["root"]["dag"]["tasks"])
     assert all(result.succeeded for result in results.values())

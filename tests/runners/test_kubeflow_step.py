@@ -15,31 +15,19 @@ import pytest
 from schemas.labels import labels_path, read_label_file
 from pipeline import kubeflow_local_step as local_step
 
-pytestmark = [pytest.mark.xdist_group("kubeflow"), pytest.mark.slow]
-
-PER_CLASS = 6  # 60 PNGs, 6 per digit
+pytestmark = [pytest.mark.xdist_group("kubeflow"), pytest.mark.e2e]
 
 
 @pytest.fixture(scope="module")
-def steps(kfp_job, tmp_path_factory):
-    """ImageExampleGen (its driver hook, then the executor) → StatisticsGen, in subprocesses."""
-    from pipeline import digits  # pylint: disable=import-outside-toplevel
-
-    data = str(tmp_path_factory.mktemp("digits") / "raw")
-    written = digits.write_digits(data, per_class=PER_CLASS)
-    root = str(tmp_path_factory.mktemp("kfp-local"))
-    upstream = {}
-    results = {}
-    # The compiled input_base is gs://...; the launcher would pass it as is, here it is local.
-    results["ImageExampleGen"] = local_step.run_step(
-        kfp_job, "ImageExampleGen", root, upstream, overrides={"input_base": data}, pre_cache_check=True)
-    upstream["ImageExampleGen"] = results["ImageExampleGen"].outputs
-    results["StatisticsGen"] = local_step.run_step(kfp_job, "StatisticsGen", root, upstream)
+def steps(kfp_local_run):
+    """ImageExampleGen (its driver hook, then the executor) → StatisticsGen, from the one run of
+    the compiled pipeline (tests/runners/conftest.py), each step a subprocess as KFP runs it."""
+    results = kfp_local_run["results"]
     for result in results.values():
         if result.crashed_at_exit:  # TFX 1.16's known shutdown abort, after the work was written
             warnings.warn(f"{result.task} exited {result.returncode} at interpreter shutdown "
                           f"({local_step.KNOWN_EXIT_CRASH!r}) after writing its outputs")
-    return written, results
+    return kfp_local_run["written"], results
 
 
 def count_records(pattern: str) -> int:
@@ -50,14 +38,14 @@ def count_records(pattern: str) -> int:
     return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP"))
 
 
-def test_executor_input_is_what_the_launcher_passes(steps, kfp_job):
+def test_executor_input_is_what_the_launcher_passes(steps, kfp_local_run):
     _, results = steps
     invocation = results["ImageExampleGen"].executor_input
     # Spec 2.1: typed parameterValues (the OSS driver's form), ints as numbers.
     assert invocation["inputs"]["parameterValues"]["output_file_format"] == 5
     output = invocation["outputs"]["artifacts"]["examples"]["artifacts"][0]
     assert output["type"]["instanceSchema"].startswith("title: tfx.Examples")
-    container = local_step.container_spec(kfp_job, "ImageExampleGen")
+    container = local_step.container_spec(kfp_local_run["job"], "ImageExampleGen")
     command = local_step.command_line(container, invocation)
     assert command[1:3] == ["-m", "pipeline.kubeflow_entrypoint"]
     assert json.loads(command[command.index("--json_serialized_invocation_args") + 1]) == invocation
@@ -78,7 +66,7 @@ def test_example_gen_writes_splits_and_labels(steps):
     uri = examples["uri"]
     train = count_records(os.path.join(uri, "Split-train", "*.gz"))
     eval_ = count_records(os.path.join(uri, "Split-eval", "*.gz"))
-    assert train + eval_ == written == 10 * PER_CLASS
+    assert train + eval_ == written == 100
     assert 0 < eval_ < train  # 4:1 hash buckets
     labels = read_label_file(labels_path(uri))
     assert labels == {d: str(d) for d in range(10)}
