@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from components.image_example_gen import example as example_lib
+from components.image_example_gen import image_codec
 from schemas import labels as labels_lib
 from report import ReportInputs, sources, write_report
+from tests.hostile import corpus
 from tests.pipeline import helpers
 from trainer import export, train_lib
 from trainer.config import TrainConfig
@@ -17,6 +20,7 @@ from trainer.config import TrainConfig
 def artifacts(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     examples = helpers.write_examples_artifact(str(root / "examples"), train=10, eval_=40)
+    _add_undecodable_eval_record(examples)
     with open(labels_lib.rejects_path(examples), "w") as f:
         f.write(json.dumps({"path": "3/truncated.png", "reason": "decode_error",
                             "detail": "Truncated PNG"}) + "\n")
@@ -45,6 +49,21 @@ def artifacts(tmp_path_factory):
     return root, examples, model_dir, logdir
 
 
+UNDECODABLE_NAME = "3/no-dqt.jpg"
+
+
+def _add_undecodable_eval_record(examples: str) -> None:
+    """Inserts a JPEG that ingestion keeps (verify_decode off) but TF cannot decode into
+    the eval shard: the report skips it, counted and named, like the Evaluator."""
+    (path,) = sources.eval_files(examples)
+    records = [r.numpy() for r in tf.data.TFRecordDataset(path, "GZIP")]
+    bad = example_lib.encode_example(image_codec.normalize(corpus.jpeg_without_quantization_tables()),
+                                     3, "3", UNDECODABLE_NAME)
+    with tf.io.TFRecordWriter(path, "GZIP") as writer:
+        for record in records[:7] + [bad] + records[7:]:
+            writer.write(record)
+
+
 def test_report_has_every_section_and_the_right_numbers(artifacts):
     root, examples, model_dir, logdir = artifacts
     path = str(root / "out" / "report.html")
@@ -55,7 +74,10 @@ def test_report_has_every_section_and_the_right_numbers(artifacts):
     page = open(path, encoding="utf-8").read()
     assert summary.num_eval == 40 and summary.num_rejects == 1 and summary.num_anomalies == 1
     assert np.asarray(summary.confusion).sum() == 40
+    assert summary.num_skipped == 1 and summary.metrics()["skipped"] == 1.0
+    assert "Skipped at evaluation: image could not be decoded (1)" in page and UNDECODABLE_NAME in page
     predictions = sources.predict_examples(model_dir, sources.eval_files(examples))
+    assert predictions.skipped == [UNDECODABLE_NAME] and UNDECODABLE_NAME not in predictions.filenames
     assert summary.top1 == pytest.approx(float(np.mean(predictions.labels == predictions.predicted)))
     for text in ("Confusion matrix", "Per-class precision and recall", "Worst misclassified",
                  "Training curves", "3/truncated.png", "Truncated PNG", "image/class/label",
