@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec
 from schemas import labels as labels_lib
 from report import ReportInputs, sources, write_report
-from tests.hostile import corpus
 from tests.pipeline import helpers
 from trainer import export, train_lib
 from trainer.config import TrainConfig
@@ -20,7 +17,8 @@ from trainer.config import TrainConfig
 def artifacts(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     examples = helpers.write_examples_artifact(str(root / "examples"), train=10, eval_=40)
-    _add_undecodable_eval_record(examples)
+    # Ingestion keeps it, TF cannot decode it: skipped, counted and named, like the Evaluator does.
+    helpers.add_undecodable_eval_record(examples, position=7)
     with open(labels_lib.rejects_path(examples), "w") as f:
         f.write(json.dumps({"path": "3/truncated.png", "reason": "decode_error",
                             "detail": "Truncated PNG"}) + "\n")
@@ -49,19 +47,7 @@ def artifacts(tmp_path_factory):
     return root, examples, model_dir, logdir
 
 
-UNDECODABLE_NAME = "3/no-dqt.jpg"
-
-
-def _add_undecodable_eval_record(examples: str) -> None:
-    """Inserts a JPEG that ingestion keeps (verify_decode off) but TF cannot decode into
-    the eval shard: the report skips it, counted and named, like the Evaluator."""
-    (path,) = sources.eval_files(examples)
-    records = [r.numpy() for r in tf.data.TFRecordDataset(path, "GZIP")]
-    bad = example_lib.encode_example(image_codec.normalize(corpus.jpeg_without_quantization_tables()),
-                                     3, "3", UNDECODABLE_NAME)
-    with tf.io.TFRecordWriter(path, "GZIP") as writer:
-        for record in records[:7] + [bad] + records[7:]:
-            writer.write(record)
+UNDECODABLE_NAME = helpers.UNDECODABLE_NAME
 
 
 def test_report_has_every_section_and_the_right_numbers(artifacts):
