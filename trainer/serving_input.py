@@ -137,7 +137,8 @@ def check_image_bytes(image_bytes: tf.Tensor, input_name: str = IMAGE_INPUT,
     image_bytes = tf.reshape(image_bytes, [-1])
     not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE.format(**names)])
     too_large = TOO_LARGE_MESSAGE.format(side=MAX_SIDE, pixels=MAX_PIXELS, **names)
-    with tf.control_dependencies([not_empty, _assert_all(_known(image_bytes), NOT_AN_IMAGE_MESSAGE.format(**names)),
+    not_image = NOT_AN_IMAGE_MESSAGE.format(**names)
+    with tf.control_dependencies([not_empty, _assert_all(_known(image_bytes), not_image),
                                   _assert_all(_small(image_bytes), too_large)]):
         return tf.identity(image_bytes)
 
