@@ -31,16 +31,20 @@ class RunSummary:
     report_path: Optional[str] = None
     rejects: Optional[int] = None
     anomalies: Optional[int] = None
+    # Held-out records TF could not decode, left out of the evaluation (weight 0).
+    skipped: Optional[int] = None
 
     def lines(self) -> List[str]:
-        """What `tfslim run` prints at the end: report, top-1, verdicts, rejects, anomalies."""
+        """What `tfslim run` prints at the end: report, top-1, verdicts, rejects, anomalies,
+        undecodable held-out records skipped."""
         top1 = self.metrics.get("sparse_categorical_accuracy")
         return [f"pipeline root: {self.pipeline_root}",
                 f"report:        {self.report_path or 'not written'}",
                 f"top-1:         {top1:.4f}" if top1 is not None else "top-1:         n/a",
                 f"blessed:       {self.blessed}   pushed: {self.pushed}"
                 + (f" -> {self.pushed_destination}" if self.pushed_destination else ""),
-                f"rejects:       {_count(self.rejects)}   anomalies: {_count(self.anomalies)}"]
+                f"rejects:       {_count(self.rejects)}   anomalies: {_count(self.anomalies)}",
+                f"skipped:       {_count(self.skipped)} held-out image(s) that could not be decoded"]
 
 
 def metadata_path_for(config: PipelineConfig) -> str:
@@ -108,7 +112,15 @@ def summarize(config: PipelineConfig, metadata_path: str) -> RunSummary:
                       pushed_destination=destination or None, component_seconds={},
                       report_path=_string_property(report, "report_path"),
                       rejects=_float_property(counts, "rejects"),
-                      anomalies=_float_property(counts, "anomalies"))
+                      anomalies=_float_property(counts, "anomalies"),
+                      skipped=skipped_count(metrics))
+
+
+def skipped_count(metrics: Dict[str, float]) -> Optional[int]:
+    """Held-out records the Evaluator gave weight 0 (undecodable): every record minus the weighted ones."""
+    if "example_count" not in metrics or "weighted_example_count" not in metrics:
+        return None
+    return int(round(metrics["example_count"] - metrics["weighted_example_count"]))
 
 
 def _string_property(artifact, name: str) -> Optional[str]:

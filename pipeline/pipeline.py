@@ -18,7 +18,7 @@ from components.run_report.component import RunReport
 from components.serving_smoke.component import ServingSmokeTest
 from components.serving_pusher.component import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
 from serving import models_config
-from serving.signatures import DATASET_SCORES
+from serving.signatures import DATASET_SCORES, DECODABLE, EVAL_DECODABLE, EVAL_EXAMPLES
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
 from schemas import features
@@ -41,9 +41,15 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
     by its change vs the baseline), top-k (SparseTopKCategoricalAccuracy, gated by
     ``config.top5_threshold`` when set), per-class
     argmax precision/recall and the multi-class confusion matrix (a TFMA plot);
-    sliced overall and by label; the gates apply to the overall slice. Inputs go through ``serving_examples``, i.e. the
-    same Transform-graph preprocessing as serving; its ``dataset_scores`` are indexed
+    sliced overall and by label; the gates apply to the overall slice. Inputs go through ``eval_examples``, i.e. the
+    same Transform-graph preprocessing as serving (``serving_examples``); its ``dataset_scores`` are indexed
     by dataset label (model class + labels_offset), so the raw label is scored right.
+
+    A record whose image cannot be decoded does not fail the run: ``eval_examples``
+    scores it on a stand-in image and ``eval_decodable`` (a TFMA preprocessing function)
+    gives it example weight 0, so every metric, the confusion matrix included, is the one
+    of the decodable records. ``example_count`` counts every record and
+    ``weighted_example_count`` the decodable ones: the difference is the skipped count.
     """
     # The gates apply to the overall slice only: a `threshold` would also gate every
     # per-label slice, where a class with one or two held-out images blocks the push.
@@ -62,17 +68,25 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
         top_k.per_slice_thresholds.append(_overall(tfma.MetricThreshold(
             value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.top5_threshold}))))
     return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name="serving_examples",
+        model_specs=[tfma.ModelSpec(signature_name=EVAL_EXAMPLES,
+                                    preprocessing_function_names=[EVAL_DECODABLE],
                                     label_key=features.LABEL,
-                                    prediction_key=DATASET_SCORES)],
+                                    prediction_key=DATASET_SCORES,
+                                    example_weight_key=DECODABLE)],
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LABEL])],
-        metrics_specs=[tfma.MetricsSpec(metrics=[
-            tfma.MetricConfig(class_name="ExampleCount"),
-            top1,
-            top_k,
-            tfma.MetricConfig(class_name="PerClassPrecisionRecall", module=PER_CLASS_METRICS),
-            tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
-        ])])
+        metrics_specs=[
+            # Weighted (TFMA's default with an example_weight_key): the decodable records.
+            tfma.MetricsSpec(metrics=[
+                tfma.MetricConfig(class_name="WeightedExampleCount"),
+                top1,
+                top_k,
+                tfma.MetricConfig(class_name="PerClassPrecisionRecall", module=PER_CLASS_METRICS),
+                tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+            ]),
+            # Every record, skipped ones included.
+            tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount")],
+                             example_weights=tfma.ExampleWeightOptions(unweighted=True)),
+        ])
 
 
 def serving_components(config: PipelineConfig, examples, model, blessing) -> List:

@@ -20,7 +20,7 @@ class ReportInputs:
 
     Attributes:
       title: the page heading (e.g. the pipeline name).
-      saved_model_dir: the serving SavedModel (``serving_examples`` signature).
+      saved_model_dir: the serving SavedModel (``eval_examples`` signature).
       dataset_dir: where labels.txt, summary.json and rejects.jsonl are (the ImageExampleGen
         artifact or a `tfslim convert` output directory).
       eval_files: the held-out TFRecords scored for the confusion matrix and the image grid.
@@ -61,13 +61,14 @@ class ReportSummary:
     pushed: Optional[bool]
     num_eval: int
     num_rejects: int
+    num_skipped: int
     num_anomalies: int
     confusion: List[List[int]]
     class_names: List[str]
 
     def metrics(self) -> Dict[str, float]:
         out = {"eval_examples": float(self.num_eval), "rejects": float(self.num_rejects),
-               "anomalies": float(self.num_anomalies)}
+               "skipped": float(self.num_skipped), "anomalies": float(self.num_anomalies)}
         for key in ("top1", "top5", "baseline_top1"):
             if getattr(self, key) is not None:
                 out[key] = float(getattr(self, key))
@@ -159,7 +160,7 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
 
     parts = [f"<h1>{html.escape(inputs.title)}</h1>",
              f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
-             f"{num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}; data: "
+             f"{len(predictions.skipped)} skipped (undecodable), {num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}; data: "
             f"{html.escape(inputs.dataset_dir)}</p>"]
     gate = inputs.accuracy_threshold
     cards = [("held-out top-1", _fmt(top1) if top1 is not None else "n/a"),
@@ -171,7 +172,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
         f'<div class="card">{html.escape(k)}<b>{html.escape(v)}</b></div>' for k, v in cards) + "</div>")
     parts.append(f"<p>Evaluator: {_verdict(inputs.blessed, 'blessed', 'not blessed')} &nbsp; "
                  f"Pusher: {_verdict(inputs.pushed, 'pushed', 'not pushed')} &nbsp; "
-                 f"rejects: {len(rejects)} &nbsp; anomalies: {len(anomalies)}</p>")
+                 f"rejects: {len(rejects)} &nbsp; skipped: {len(predictions.skipped)} &nbsp; "
+                 f"anomalies: {len(anomalies)}</p>")
 
     parts.append("<h2>Confusion matrix</h2>")
     parts.append(_img(plots.confusion_matrix(matrix, names), "confusion matrix"))
@@ -206,6 +208,10 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     parts.append(_table(["file", "reason", "detail"],
                         [(r.get("path", ""), r.get("reason", ""), r.get("detail", r.get("message", "")))
                          for r in rejects]) if rejects else "<p>No input was rejected.</p>")
+    # Kept by ingestion's structural checks, refused by TF's decoder: weight 0 in the Evaluator.
+    parts.append(f"<h3>Skipped at evaluation: image could not be decoded ({len(predictions.skipped)})</h3>")
+    parts.append(_table(["file"], [(name,) for name in predictions.skipped]) if predictions.skipped
+                 else "<p>Every held-out image decoded.</p>")
     parts.append(f"<h2>ExampleValidator anomalies ({len(anomalies)})</h2>")
     parts.append(_table(["split", "feature", "severity", "description"],
                         [(a["split"], a["feature"], a["severity"], a["description"]) for a in anomalies])
@@ -223,7 +229,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     return ReportSummary(path=output_path, top1=top1, top5=top5,
                          baseline_top1=baseline.get("sparse_categorical_accuracy"),
                          blessed=inputs.blessed, pushed=inputs.pushed, num_eval=count,
-                         num_rejects=len(rejects), num_anomalies=len(anomalies),
+                         num_rejects=len(rejects), num_skipped=len(predictions.skipped),
+                         num_anomalies=len(anomalies),
                          confusion=matrix.tolist(), class_names=names)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from schemas import features, layout
+from serving.signatures import DECODABLE, EVAL_EXAMPLES
 
 SCALAR_TAGS = {"loss": ("total_loss", "losses/cross_entropy"), "accuracy": ("accuracy",),
                "learning rate": ("learning_rate",)}
@@ -25,6 +26,8 @@ class Predictions:
     scores: np.ndarray  # [N, K] softmax
     images: List[bytes]
     filenames: List[str]
+    # Records whose image could not be decoded: left out of everything above.
+    skipped: List[str] = dataclasses.field(default_factory=list)
 
     @property
     def confidence(self) -> np.ndarray:
@@ -38,25 +41,30 @@ def eval_files(examples_uri: str, split: str = "eval") -> List[str]:
 
 def predict_examples(saved_model_dir: str, files: Sequence[str], labels_offset: int = 0,
                      max_examples: int = 2000, batch_size: int = 64) -> Predictions:
-    """Runs the SavedModel's ``serving_examples`` signature over up to ``max_examples`` records."""
+    """Runs the SavedModel's ``eval_examples`` signature over up to ``max_examples`` records
+    (``serving_examples``'s answers); a record whose image cannot be decoded is skipped
+    and named in ``skipped``, as the Evaluator gives it weight 0."""
     loaded = tf.saved_model.load(saved_model_dir)
-    serve = loaded.signatures["serving_examples"]
+    serve = loaded.signatures[EVAL_EXAMPLES]
     spec = {features.ENCODED: tf.io.FixedLenFeature([], tf.string),
             features.LABEL: tf.io.FixedLenFeature([], tf.int64),
             features.FILENAME: tf.io.FixedLenFeature([], tf.string, default_value="")}
     dataset = tf.data.TFRecordDataset(list(files), compression_type=layout.compression_of(files))
-    labels, scores, images, names = [], [], [], []
+    labels, scores, images, names, skipped = [], [], [], [], []
     for batch in dataset.take(max_examples).batch(batch_size):
         parsed = tf.io.parse_example(batch, spec)
         out = serve(examples=batch)
-        scores.append(out["scores"].numpy())
-        labels.extend(int(x) - labels_offset for x in parsed[features.LABEL].numpy())
-        images.extend(parsed[features.ENCODED].numpy().tolist())
-        names.extend(x.decode("utf-8", "replace") for x in parsed[features.FILENAME].numpy())
+        kept = out[DECODABLE].numpy() > 0
+        batch_names = [x.decode("utf-8", "replace") for x in parsed[features.FILENAME].numpy()]
+        skipped.extend(name for name, keep in zip(batch_names, kept) if not keep)
+        scores.append(out["scores"].numpy()[kept])
+        labels.extend(int(x) - labels_offset for x in parsed[features.LABEL].numpy()[kept])
+        images.extend(parsed[features.ENCODED].numpy()[kept].tolist())
+        names.extend(name for name, keep in zip(batch_names, kept) if keep)
     score_array = np.concatenate(scores) if scores else np.zeros([0, 1], np.float32)
     return Predictions(labels=np.asarray(labels, np.int64), predicted=score_array.argmax(-1)
                        if len(score_array) else np.zeros([0], np.int64),
-                       scores=score_array, images=images, filenames=names)
+                       scores=score_array, images=images, filenames=names, skipped=skipped)
 
 
 def read_scalars(logdir: str) -> Dict[str, List[Tuple[int, float]]]:

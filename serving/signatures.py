@@ -6,6 +6,13 @@ from schemas.labels import LABELS_FILENAME
 SERVING_DEFAULT = "serving_default"
 SERVING_EXAMPLES = "serving_examples"
 SERVING_TENSORS = "serving_tensors"
+# Evaluation only (TFMA's Evaluator, the run report, the serving smoke test): the inputs of
+# serving_examples, but a record whose image cannot be decoded does not fail the batch.
+# eval_examples scores it on a black stand-in image and says so in DECODABLE (1.0 / 0.0);
+# eval_decodable returns DECODABLE alone (TFMA's example weight, so it counts for nothing).
+EVAL_EXAMPLES = "eval_examples"
+EVAL_DECODABLE = "eval_decodable"
+DECODABLE = "decodable"
 IMAGE_INPUT = "image_bytes"
 EXAMPLES_INPUT = "examples"
 TENSOR_INPUT = "images"

@@ -5,9 +5,11 @@ recall@5 (top-5 accuracy), over one pass of the split (or ``max_num_batches``).
 
 - A checkpoint is evaluated with the zoo net and the tf.data eval pipeline
   (decode + slim eval preprocessing from trainer/image_ops.py).
-- A SavedModel is evaluated through its ``serving_examples`` signature on the
+- A SavedModel is evaluated through its ``eval_examples`` signature on the
   serialized records, i.e. exactly the graph and inputs TFMA's Evaluator uses, so
-  the numbers match the pipeline's.
+  the numbers match the pipeline's: a record whose image cannot be decoded is
+  skipped and counted, as the Evaluator weighs it 0 (``serving_examples``, where a
+  model was exported without ``eval_examples``).
 """
 from __future__ import annotations
 
@@ -34,10 +36,13 @@ class EvalResult:
     num_examples: int
     step: int = 0
     source: str = ""
+    # Records whose image could not be decoded, left out of num_examples (SavedModel path).
+    skipped: int = 0
 
     def summary(self) -> str:
+        skipped = f", {self.skipped} undecodable skipped" if self.skipped else ""
         return (f"eval/Accuracy[{self.accuracy:.4f}] eval/Recall_5[{self.recall_5:.4f}] "
-                f"on {self.num_examples} examples ({self.source} @ step {self.step})")
+                f"on {self.num_examples} examples{skipped} ({self.source} @ step {self.step})")
 
 
 class _Tally:
@@ -88,8 +93,8 @@ def progress_bar(enabled: bool, total_examples: Optional[int], batch_size: int,
 def evaluate_saved_model(saved_model_dir: str, file_patterns: Sequence[str], batch_size: int = 100,
                          labels_offset: int = 0, max_num_batches: Optional[int] = None,
                          progress: bool = False, total_examples: Optional[int] = None) -> EvalResult:
-    """Top-1/top-5 of a serving SavedModel on slim TFRecords via ``serving_examples``;
-    ``progress`` shows a bar (of ``total_examples`` when known)."""
+    """Top-1/top-5 of a serving SavedModel on slim TFRecords via ``eval_examples`` (see the
+    module doc); ``progress`` shows a bar (of ``total_examples`` when known)."""
     from serving.versions import latest_version_dir  # pylint: disable=import-outside-toplevel
 
     model_dir = latest_version_dir(saved_model_dir)
@@ -97,15 +102,18 @@ def evaluate_saved_model(saved_model_dir: str, file_patterns: Sequence[str], bat
     if export.SERVING_EXAMPLES not in loaded.signatures:
         raise ValueError(f"{model_dir} has no {export.SERVING_EXAMPLES!r} signature; "
                          f"it has {sorted(loaded.signatures)}")
-    fn = loaded.signatures[export.SERVING_EXAMPLES]
-    tally = _Tally()
+    fn = loaded.signatures.get(export.EVAL_EXAMPLES, loaded.signatures[export.SERVING_EXAMPLES])
+    tally, skipped = _Tally(), 0
     with progress_bar(progress, total_examples, batch_size, max_num_batches) as bar:
         for batch, labels in _records(file_patterns, batch_size, max_num_batches):
-            scores = fn(**{export.EXAMPLES_INPUT: batch})["scores"].numpy()
-            tally.add(scores, labels - labels_offset)
+            out = fn(**{export.EXAMPLES_INPUT: batch})
+            kept = out[export.DECODABLE].numpy() > 0 if export.DECODABLE in out else np.ones(len(labels), bool)
+            skipped += int(np.sum(~kept))
+            tally.add(out["scores"].numpy()[kept], labels[kept] - labels_offset)
             bar.update(len(labels))
     version = model_dir.rstrip("/").rsplit("/", 1)[-1]
-    return tally.result(int(version) if version.isdigit() else 0, model_dir)
+    return dataclasses.replace(tally.result(int(version) if version.isdigit() else 0, model_dir),
+                               skipped=skipped)
 
 
 def evaluate_net(net, image_spec: ImageSpec, file_patterns: Sequence[str], batch_size: int = 100,

@@ -11,6 +11,12 @@ Signatures:
   serving_tensors(images: float32[B,H,W,C])   already preprocessed images (what slim's
       export_inference_graph took as ``input``; used for TFLite parity and benchmarks)
       → the same outputs.
+  eval_examples(examples: string[B])          for evaluation only (TFMA, the run report, the
+      smoke test): serving_examples's outputs plus decodable float32[B] (1.0, or 0.0 for a
+      record whose image cannot be decoded: it is scored on a black stand-in image instead
+      of failing the batch, and the count is printed to stderr).
+  eval_decodable(examples: string[B])         → decodable float32[B] alone: TFMA's example
+      weight (a preprocessing function), so such a record counts for nothing in the metrics.
 TF Serving REST reaches serving_default with {"instances": [{"b64": "<base64>"}]}
 (the server base64-decodes; the graph gets raw bytes) and gRPC with a
 PredictRequest whose inputs['image_bytes'] is a DT_STRING tensor of the bytes.
@@ -31,11 +37,15 @@ import tensorflow as tf
 
 from schemas import features, labels as labels_lib
 from trainer.image_ops import ImageSpec, decode_image, preprocess_encoded
-from trainer.serving_input import BATCH_INDEX, check_image_bytes, map_decodable
+from trainer.serving_input import (BATCH_INDEX, check_image_bytes, decodable_mask, map_decodable,
+                                   stand_in_png)
 
 from serving.signatures import (EXAMPLES_INPUT, IMAGE_INPUT, LABELS_ASSET, LABELS_ASSET_DIR,  # noqa: F401
-                                DATASET_SCORES, OUTPUT_KEYS, SERVING_DEFAULT, SERVING_EXAMPLES, SERVING_TENSORS,
-                                TENSOR_INPUT)
+                                DATASET_SCORES, DECODABLE, EVAL_DECODABLE, EVAL_EXAMPLES, OUTPUT_KEYS,
+                                SERVING_DEFAULT, SERVING_EXAMPLES, SERVING_TENSORS, TENSOR_INPUT)
+
+SKIPPED_MESSAGE = (f"{EVAL_EXAMPLES}: records whose image could not be decoded, scored with weight 0 "
+                   "(count, batch index(es)):")
 
 class _Untracked:
     """A plain reference that tf.Module attribute tracking does not follow."""
@@ -120,6 +130,14 @@ class ServingModule(NetServingModule):
             tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
         self.serve_tensors = tf.function(self._serve_tensors, autograph=False, input_signature=[
             tf.TensorSpec([batch_size, size, size, channels], tf.float32, name=TENSOR_INPUT)])
+        self.eval_examples = tf.function(self._eval_examples, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
+        self.eval_decodable = tf.function(self._eval_decodable, autograph=False, input_signature=[
+            tf.TensorSpec([batch_size], tf.string, name=EXAMPLES_INPUT)])
+
+    def _decoded_size(self, encoded: tf.Tensor) -> tf.Tensor:
+        """The pixel count of one decoded image: what proves it decodes."""
+        return tf.size(decode_image(encoded, self._image_spec.channels))
 
     def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
         """Request bytes → net input; a bad element fails naming its batch index."""
@@ -128,8 +146,7 @@ class ServingModule(NetServingModule):
         # The Transform graph's decode cannot name a failing element: the batch is first
         # decoded by map_decodable (a second decode), which names it.
         encoded = check_image_bytes(encoded)
-        checked = map_decodable(lambda one: tf.size(decode_image(one, self._image_spec.channels)), encoded,
-                                tf.TensorSpec([], tf.int32))
+        checked = map_decodable(self._decoded_size, encoded, tf.TensorSpec([], tf.int32))
         with tf.control_dependencies([checked]):
             encoded = tf.identity(encoded)
         return self.tft_layer({features.ENCODED: tf.reshape(encoded, [-1, 1])})[features.IMAGE_XF]
@@ -138,13 +155,50 @@ class ServingModule(NetServingModule):
         return self._outputs(self._preprocess(image_bytes))
 
     def _serve_examples(self, examples):
-        parsed = tf.io.parse_example(examples, {features.ENCODED: tf.io.FixedLenFeature([], tf.string)})
-        outputs = self._outputs(self._preprocess(parsed[features.ENCODED]))
+        return self._example_outputs(_parse_encoded(examples))
+
+    def _example_outputs(self, encoded: tf.Tensor) -> Dict[str, tf.Tensor]:
+        outputs = self._outputs(self._preprocess(encoded))
         outputs[DATASET_SCORES] = tf.pad(outputs["scores"], [[0, 0], [self.labels_offset, 0]])
+        return outputs
+
+    def _decodable(self, encoded: tf.Tensor) -> tf.Tensor:
+        """bool [B]: the image passes the request checks and decodes."""
+        return decodable_mask(self._decoded_size, encoded, tf.TensorSpec([], tf.int32))
+
+    def _eval_decodable(self, examples):
+        return {DECODABLE: tf.cast(self._decodable(_parse_encoded(examples)), tf.float32)}
+
+    def _eval_examples(self, examples):
+        encoded = _parse_encoded(examples)
+        decodable = self._decodable(encoded)
+        spec = self._image_spec
+        # The stand-in goes through the same checks and preprocessing as the other records.
+        encoded = tf.where(decodable, encoded, stand_in_png(spec.image_size, spec.channels))
+        with tf.control_dependencies([_print_skipped(decodable)]):
+            outputs = self._example_outputs(tf.identity(encoded))
+        outputs[DECODABLE] = tf.cast(decodable, tf.float32)
         return outputs
 
     def _serve_tensors(self, images):
         return self._outputs_of_tensor(images, f"{TENSOR_INPUT}: the batch is empty; send at least one image")
+
+
+def _parse_encoded(examples: tf.Tensor) -> tf.Tensor:
+    """The encoded images (string [B]) of serialized slim tf.Examples."""
+    parsed = tf.io.parse_example(examples, {features.ENCODED: tf.io.FixedLenFeature([], tf.string)})
+    return parsed[features.ENCODED]
+
+
+def _print_skipped(decodable: tf.Tensor) -> tf.Tensor:
+    """Prints ``SKIPPED_MESSAGE`` to stderr when some records are not ``decodable``."""
+    bad = tf.reshape(tf.where(tf.logical_not(decodable)), [-1])
+
+    def report():
+        with tf.control_dependencies([tf.print(SKIPPED_MESSAGE, tf.size(bad), bad, summarize=16)]):
+            return tf.constant(True)
+
+    return tf.cond(tf.size(bad) > 0, report, lambda: tf.constant(False))
 
 
 def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], export_dir: str,
@@ -169,7 +223,9 @@ def export_saved_model(net, image_spec: ImageSpec, class_names: Sequence[str], e
                            labels_offset=labels_offset, training=training)
     signatures = {SERVING_DEFAULT: module.serve_images.get_concrete_function(),
                   SERVING_EXAMPLES: module.serve_examples.get_concrete_function(),
-                  SERVING_TENSORS: module.serve_tensors.get_concrete_function()}
+                  SERVING_TENSORS: module.serve_tensors.get_concrete_function(),
+                  EVAL_EXAMPLES: module.eval_examples.get_concrete_function(),
+                  EVAL_DECODABLE: module.eval_decodable.get_concrete_function()}
     return save_with_labels(module, signatures, class_names, export_dir)
 
 

@@ -15,10 +15,14 @@ map function failed (``ignore_errors``). So the batch is decoded inside a datase
 that failed, each element is decoded alone in a dataset of (index, bytes) pairs, and the
 indices that did not come out are named in an assertion. The decode itself is the one
 ``trainer.image_ops`` function, so good images give exactly the previous outputs.
+
+Evaluation must not stop at one bad record: ``decodable_mask`` runs the same checks
+and decodes without raising and says which elements pass; the evaluation signatures
+(trainer/export.py) replace the others by ``stand_in_png`` and give them weight 0.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Tuple
 
 import tensorflow as tf
 
@@ -102,6 +106,24 @@ def _claimed_size(image_bytes: tf.Tensor) -> tf.Tensor:
     return tf.where(starts(_PNG), png, tf.where(starts(_GIF), gif, tf.where(starts(_BMP), bmp, tf.zeros_like(png))))
 
 
+def well_formed(image_bytes: tf.Tensor) -> tf.Tensor:
+    """bool [B]: the element of the [B] ``image_bytes`` starts like a JPEG/PNG/GIF/BMP file
+    and claims no more than ``MAX_SIDE`` / ``MAX_PIXELS`` in its header (vectorized, no decode)."""
+    return tf.logical_and(_known(image_bytes), _small(image_bytes))
+
+
+def _known(image_bytes: tf.Tensor) -> tf.Tensor:
+    known = tf.zeros_like(image_bytes, dtype=tf.bool)
+    for magic in _IMAGE_MAGICS:
+        known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
+    return known
+
+
+def _small(image_bytes: tf.Tensor) -> tf.Tensor:
+    size = _claimed_size(image_bytes)
+    return tf.logical_and(tf.reduce_all(size <= MAX_SIDE, axis=1), tf.reduce_prod(size, axis=1) <= MAX_PIXELS)
+
+
 def check_image_bytes(image_bytes: tf.Tensor, input_name: str = IMAGE_INPUT,
                       where: str = BATCH_INDEX) -> tf.Tensor:
     """Returns ``image_bytes`` flattened after asserting the batch is not empty and every
@@ -114,14 +136,10 @@ def check_image_bytes(image_bytes: tf.Tensor, input_name: str = IMAGE_INPUT,
     names = {"input": input_name, "where": where}
     image_bytes = tf.reshape(image_bytes, [-1])
     not_empty = tf.debugging.Assert(tf.size(image_bytes) > 0, [EMPTY_BATCH_MESSAGE.format(**names)])
-    known = tf.zeros_like(image_bytes, dtype=tf.bool)
-    for magic in _IMAGE_MAGICS:
-        known = tf.logical_or(known, tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic))
-    size = _claimed_size(image_bytes)
-    small = tf.logical_and(tf.reduce_all(size <= MAX_SIDE, axis=1), tf.reduce_prod(size, axis=1) <= MAX_PIXELS)
     too_large = TOO_LARGE_MESSAGE.format(side=MAX_SIDE, pixels=MAX_PIXELS, **names)
-    with tf.control_dependencies([not_empty, _assert_all(known, NOT_AN_IMAGE_MESSAGE.format(**names)),
-                                  _assert_all(small, too_large)]):
+    not_image = NOT_AN_IMAGE_MESSAGE.format(**names)
+    with tf.control_dependencies([not_empty, _assert_all(_known(image_bytes), not_image),
+                                  _assert_all(_small(image_bytes), too_large)]):
         return tf.identity(image_bytes)
 
 
@@ -140,20 +158,49 @@ def map_decodable(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
     ``check_image_bytes``.
     """
     image_bytes = tf.reshape(image_bytes, [-1])
-    whole = (tf.data.Dataset.from_tensors(image_bytes)
-             .map(lambda batch: (True, tf.map_fn(fn, batch, fn_output_signature=output_spec)))
-             .ignore_errors())
-    failed = tf.data.Dataset.from_tensors((False, tf.zeros([0] + output_spec.shape.as_list(), output_spec.dtype)))
-    decoded, outputs = whole.concatenate(failed).take(1).get_single_element()
+    decoded, outputs = _map_whole(fn, image_bytes, output_spec)
     names = {"input": input_name, "where": where}
     return tf.cond(decoded, lambda: outputs, lambda: _map_each_naming_failures(fn, image_bytes, output_spec, names))
 
 
-def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
-                              output_spec: tf.TensorSpec, names: dict) -> tf.Tensor:
-    """``map_decodable`` one element at a time: the indices whose ``fn`` failed do not come
-    out of the dataset, and are named in an assertion: first those that are cut JPEG/PNG
-    files (no end marker), then the others."""
+def decodable_mask(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
+                   output_spec: tf.TensorSpec) -> tf.Tensor:
+    """bool [B]: which elements of the [B] ``image_bytes`` are ``well_formed`` and on which
+    ``fn`` (as for ``map_decodable``) succeeds. Never raises for a bad element.
+
+    Elements that are not well formed are not given to ``fn`` (a header claiming a huge
+    image is never decoded). The batch is tried whole first, as in ``map_decodable``, so
+    a good batch pays for one dataset iterator; elements are tried alone only after a failure.
+    """
+    image_bytes = tf.reshape(image_bytes, [-1])
+    formed = well_formed(image_bytes)
+    candidates = tf.where(formed, image_bytes, stand_in_png())
+    whole, _ = _map_whole(fn, candidates, output_spec)
+    decodes = tf.cond(whole, lambda: tf.ones_like(formed),
+                      lambda: _map_each(fn, candidates, output_spec)[0])
+    return tf.logical_and(formed, decodes)
+
+
+def stand_in_png(side: int = 1, channels: int = 1) -> tf.Tensor:
+    """A black ``side``×``side`` PNG (scalar string) that every decoder and preprocessing
+    accepts: what stands in for an element that cannot be decoded."""
+    return tf.io.encode_png(tf.zeros([side, side, channels], tf.uint8))
+
+
+def _map_whole(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
+               output_spec: tf.TensorSpec) -> Tuple[tf.Tensor, tf.Tensor]:
+    """(True, ``fn`` over the whole batch), or (False, an empty batch) when it failed anywhere."""
+    whole = (tf.data.Dataset.from_tensors(image_bytes)
+             .map(lambda batch: (True, tf.map_fn(fn, batch, fn_output_signature=output_spec)))
+             .ignore_errors())
+    failed = tf.data.Dataset.from_tensors((False, tf.zeros([0] + output_spec.shape.as_list(), output_spec.dtype)))
+    return whole.concatenate(failed).take(1).get_single_element()
+
+
+def _map_each(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
+              output_spec: tf.TensorSpec) -> Tuple[tf.Tensor, tf.Tensor]:
+    """``fn`` on each element alone: (bool [B] it succeeded, the outputs of those that did,
+    in order). The elements whose ``fn`` failed do not come out of the dataset."""
     count = tf.size(image_bytes)
     pairs = tf.data.Dataset.from_tensor_slices((tf.range(count), image_bytes))
     done = (pairs.map(lambda index, encoded: (index, fn(encoded)),
@@ -165,6 +212,14 @@ def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes:
                                             tf.zeros([0] + output_spec.shape.as_list(), output_spec.dtype)))
     indices, outputs = done.concatenate(nothing).take(1).get_single_element()
     decoded = tf.scatter_nd(tf.reshape(indices, [-1, 1]), tf.ones_like(indices, tf.bool), [count])
+    return decoded, outputs
+
+
+def _map_each_naming_failures(fn: Callable[[tf.Tensor], tf.Tensor], image_bytes: tf.Tensor,
+                              output_spec: tf.TensorSpec, names: dict) -> tf.Tensor:
+    """``map_decodable`` one element at a time: the indices whose ``fn`` failed are named
+    in an assertion: first those that are cut JPEG/PNG files (no end marker), then the others."""
+    decoded, outputs = _map_each(fn, image_bytes, output_spec)
     complete = tf.map_fn(_has_end_marker, image_bytes, fn_output_signature=tf.bool)
     cut = _assert_all(tf.logical_or(decoded, complete), TRUNCATED_MESSAGE.format(**names))
     with tf.control_dependencies([cut]):

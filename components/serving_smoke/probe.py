@@ -7,10 +7,14 @@ server loading it. The probe then sends held-out examples as real requests:
 1. REST: the JSON body ``tfslim predict --server`` sends (``{"b64": ...}`` instances),
    decoded as TF Serving decodes it, into ``serving_default``;
 2. gRPC: the client's ``PredictRequest``, serialized and parsed, into ``serving_default``;
-3. tf.Example: the serialized examples into ``serving_examples``;
+3. tf.Example: the serialized examples into ``serving_examples`` (and ``eval_examples``,
+   what the Evaluator runs, must agree with it);
 
-checks every answer (shapes, probability sums, labels, top-k), that the three paths
-agree, that a corrupt image is refused with INVALID_ARGUMENT and the next request is
+A held-out record whose image cannot be decoded (kept by ingestion's structural checks,
+refused by TF's decoder) is left out of the requests and counted (``skipped_undecodable``),
+as the Evaluator gives it weight 0: the model's own ``eval_decodable`` says which.
+The probe then checks every answer (shapes, probability sums, labels, top-k), that the
+three paths agree, that a corrupt image is refused with INVALID_ARGUMENT and the next request is
 still answered, and batch-1 latency; writes a JSON report (``blessed`` + problems).
 """
 from __future__ import annotations
@@ -50,6 +54,19 @@ def read_examples(file_patterns: Sequence[str], limit: int) -> Tuple[List[bytes]
     if not serialized:
         raise ValueError(f"no examples in {files}")
     return serialized, images, labels
+
+
+def decodable_only(loaded, serialized: List[bytes], images: List[bytes], labels: List[int]
+                   ) -> Tuple[List[bytes], List[bytes], List[int], int]:
+    """The records whose image the model's ``eval_decodable`` signature can decode, and how
+    many were left out (none are screened for a model exported without it)."""
+    if export.EVAL_DECODABLE not in loaded.signatures:
+        return serialized, images, labels, 0
+    keep = loaded.signatures[export.EVAL_DECODABLE](
+        **{export.EXAMPLES_INPUT: tf.constant(serialized)})[export.DECODABLE].numpy() > 0
+    kept = [i for i, ok in enumerate(keep) if ok]
+    return ([serialized[i] for i in kept], [images[i] for i in kept], [labels[i] for i in kept],
+            len(serialized) - len(kept))
 
 
 def _signature_problems(loaded) -> List[str]:
@@ -99,9 +116,13 @@ def probe(model_dir: str, example_patterns: Sequence[str], num_examples: int = 1
         report["blessed"] = False
         return report
     class_names = export.read_class_names(model_dir)
-    serialized, images, labels = read_examples(example_patterns, num_examples)
+    serialized, images, labels, skipped = decodable_only(loaded, *read_examples(example_patterns, num_examples))
     n, top_k = len(images), min(5, len(class_names))
-    report.update(num_examples=n, num_classes=len(class_names))
+    report.update(num_examples=n, num_classes=len(class_names), skipped_undecodable=skipped)
+    if not n:
+        problems.append(f"none of the {skipped} held-out images read could be decoded")
+        report["blessed"] = False
+        return report
     serving_default = loaded.signatures[export.SERVING_DEFAULT]
 
     status, answer = via_rest(serving_default, images)
@@ -118,6 +139,10 @@ def probe(model_dir: str, example_patterns: Sequence[str], num_examples: int = 1
         **{export.EXAMPLES_INPUT: tf.constant(serialized)}).items()}
     problems += checks.check_outputs(by_example, n, class_names, top_k, "serving_examples")
     problems += checks.check_agreement(rest, by_example, "serving_default vs serving_examples")
+    if export.EVAL_EXAMPLES in loaded.signatures:
+        by_eval = {k: v.numpy() for k, v in loaded.signatures[export.EVAL_EXAMPLES](
+            **{export.EXAMPLES_INPUT: tf.constant(serialized)}).items()}
+        problems += checks.check_agreement(by_example, by_eval, "serving_examples vs eval_examples")
     report["sample_top1"] = float(np.mean(np.asarray(rest["classes"]) == np.asarray(labels)))
 
     # A corrupt image must be refused (HTTP 400 / INVALID_ARGUMENT) without hurting the next request.

@@ -51,6 +51,23 @@ def write_examples_artifact(uri: str, train: int = 200, eval_: int = 60) -> str:
     return uri
 
 
+UNDECODABLE_NAME = "3/no-dqt.jpg"
+
+
+def add_undecodable_eval_record(examples_uri: str, position: int = 0) -> None:
+    """Inserts at ``position`` of the Examples artifact's one eval shard a record whose JPEG
+    ingestion keeps (marker walk passes, verify_decode off) but TF cannot decode (no DQT)."""
+    from tests.hostile import corpus  # pylint: disable=import-outside-toplevel
+
+    (path,) = tf.io.gfile.glob(os.path.join(examples_uri, "Split-eval", "*"))
+    records = [r.numpy() for r in tf.data.TFRecordDataset(path, "GZIP")]
+    bad = example_lib.encode_example(image_codec.normalize(corpus.jpeg_without_quantization_tables()),
+                                     3, "3", UNDECODABLE_NAME)
+    with tf.io.TFRecordWriter(path, "GZIP") as writer:
+        for record in records[:position] + [bad] + records[position:]:
+            writer.write(record)
+
+
 def transform_config(spec: ImageSpec) -> dict:
     """Transform's custom_config for a TrainConfig whose image spec is ``spec``."""
     return {TRAIN_CONFIG_KEY: TrainConfig(model_name="lenet", preprocessing_name=spec.preprocessing_name,

@@ -5,7 +5,8 @@ import os
 import pytest
 import tensorflow as tf
 
-from schemas import labels as labels_lib
+from components.image_example_gen import planning
+from schemas import features, labels as labels_lib
 from pipeline import configs, digits
 from pipeline.local import run_local
 from tests.hostile import corpus
@@ -13,6 +14,13 @@ from tests.pipeline import helpers
 from serving import predict
 
 pytestmark = pytest.mark.e2e
+
+
+def _undecodable_name(config: configs.PipelineConfig) -> str:
+    """The relative path of the undecodable JPEG: one the split hash puts into eval."""
+    total = config.train_buckets + config.eval_buckets
+    return next(key for key in (f"4/no-dqt-{index}.jpg" for index in range(1000))
+                if planning.tfx_hash_bucket(key, total) >= config.train_buckets)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +41,11 @@ def run(tmp_path_factory):
         f.write(corpus.garbage_pixels_png())
     config = configs.preset("smoke", data_root=data, pipeline_root=str(root / "pipeline_root"),
                             serving_dir=str(root / "serving"))
+    # Passes ingestion's marker walk (verify_decode is off), but TF cannot decode it: kept,
+    # and named so that it hashes into the eval split, where the Evaluator must skip it.
+    assert not config.verify_decode
+    with open(os.path.join(data, _undecodable_name(config)), "wb") as f:
+        f.write(corpus.jpeg_without_quantization_tables())
     summary = run_local(config)
     return config, summary, written
 
@@ -65,4 +78,19 @@ def test_bad_files_are_reported_not_dropped(run):
                        "7/bomb.png": "too large", "8/garbage.png": "corrupt"}, rejects
     count = sum(1 for split in ("train", "eval") for _ in tf.data.TFRecordDataset(
         tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")), "GZIP"))
-    assert count == written  # every good file converted, the four bad ones rejected
+    assert count == written + 1  # every good file converted, the four bad ones rejected
+    eval_names = {example.features.feature[features.FILENAME].bytes_list.value[0].decode()
+                  for example in map(tf.train.Example.FromString, (r.numpy() for r in tf.data.TFRecordDataset(
+                      tf.io.gfile.glob(os.path.join(examples_uri, "Split-eval", "*")), "GZIP")))}
+    assert _undecodable_name(config) in eval_names  # kept by ingestion, not rejected
+
+
+def test_the_evaluator_and_the_report_skip_the_undecodable_image(run):
+    config, summary, _ = run
+    assert summary.blessed is True and summary.pushed  # it did not stop the pipeline
+    metrics = summary.metrics
+    assert metrics["example_count"] - metrics["weighted_example_count"] == 1
+    assert summary.skipped == 1
+    assert "skipped:       1 held-out image(s) that could not be decoded" in summary.lines()
+    page = open(summary.report_path, encoding="utf-8").read()
+    assert "Skipped at evaluation: image could not be decoded (1)" in page and _undecodable_name(config) in page

@@ -6,11 +6,12 @@ from tensorflow_model_analysis.evaluators import metrics_validator
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import eval_config
 
-_TOP1 = tfma.metrics.MetricKey(name="sparse_categorical_accuracy", example_weighted=False)
-_TOP5 = tfma.metrics.MetricKey(name="top_5_accuracy", example_weighted=False)
+# Example-weighted: the Evaluator weights each record by eval_decodable (1, or 0 when undecodable).
+_TOP1 = tfma.metrics.MetricKey(name="sparse_categorical_accuracy", example_weighted=True)
+_TOP5 = tfma.metrics.MetricKey(name="top_5_accuracy", example_weighted=True)
 # The top-1 change vs the blessed baseline (0: as good as the baseline).
 _TOP1_CHANGE = tfma.metrics.MetricKey(name="sparse_categorical_accuracy", is_diff=True,
-                                      example_weighted=False)
+                                      example_weighted=True)
 
 
 def _blessed(config: PipelineConfig, top1: float, top5: float) -> bool:

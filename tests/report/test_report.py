@@ -17,6 +17,8 @@ from trainer.config import TrainConfig
 def artifacts(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     examples = helpers.write_examples_artifact(str(root / "examples"), train=10, eval_=40)
+    # Ingestion keeps it, TF cannot decode it: skipped, counted and named, like the Evaluator does.
+    helpers.add_undecodable_eval_record(examples, position=7)
     with open(labels_lib.rejects_path(examples), "w") as f:
         f.write(json.dumps({"path": "3/truncated.png", "reason": "decode_error",
                             "detail": "Truncated PNG"}) + "\n")
@@ -45,6 +47,9 @@ def artifacts(tmp_path_factory):
     return root, examples, model_dir, logdir
 
 
+UNDECODABLE_NAME = helpers.UNDECODABLE_NAME
+
+
 def test_report_has_every_section_and_the_right_numbers(artifacts):
     root, examples, model_dir, logdir = artifacts
     path = str(root / "out" / "report.html")
@@ -55,7 +60,10 @@ def test_report_has_every_section_and_the_right_numbers(artifacts):
     page = open(path, encoding="utf-8").read()
     assert summary.num_eval == 40 and summary.num_rejects == 1 and summary.num_anomalies == 1
     assert np.asarray(summary.confusion).sum() == 40
+    assert summary.num_skipped == 1 and summary.metrics()["skipped"] == 1.0
+    assert "Skipped at evaluation: image could not be decoded (1)" in page and UNDECODABLE_NAME in page
     predictions = sources.predict_examples(model_dir, sources.eval_files(examples))
+    assert predictions.skipped == [UNDECODABLE_NAME] and UNDECODABLE_NAME not in predictions.filenames
     assert summary.top1 == pytest.approx(float(np.mean(predictions.labels == predictions.predicted)))
     for text in ("Confusion matrix", "Per-class precision and recall", "Worst misclassified",
                  "Training curves", "3/truncated.png", "Truncated PNG", "image/class/label",

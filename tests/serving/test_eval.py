@@ -81,6 +81,19 @@ def test_saved_model_and_checkpoint_paths_give_the_same_metrics(lenet_model_dir,
     assert limited.num_examples == 20
 
 
+def test_saved_model_eval_skips_and_counts_an_undecodable_record(lenet_model_dir, examples_uri, tmp_path):
+    """As the Evaluator does (eval_examples, weight 0): same numbers as without the record."""
+    clean = eval_lib.evaluate_saved_model(lenet_model_dir, [os.path.join(examples_uri, "Split-eval", "*")],
+                                          batch_size=10)
+    with_bad = helpers.write_examples_artifact(str(tmp_path / "examples"), train=40, eval_=24)
+    helpers.add_undecodable_eval_record(with_bad, position=5)
+    result = eval_lib.evaluate_saved_model(lenet_model_dir, [os.path.join(with_bad, "Split-eval", "*")],
+                                           batch_size=10)
+    assert (result.num_examples, result.skipped, clean.skipped) == (24, 1, 0)
+    assert (result.accuracy, result.recall_5) == (clean.accuracy, clean.recall_5)
+    assert "on 24 examples, 1 undecodable skipped" in result.summary()
+
+
 def _write_later_checkpoint(train_dir: str, ema, step: int) -> str:
     """A checkpoint at ``step`` (slim names + EMA shadows), made the directory's latest."""
     net = _lenet()

@@ -167,3 +167,36 @@ def test_local_top_k_and_labels_asset(lenet_model_dir, digit_pngs):
     ranked = predict.top_k(predict.load_serving_fn(base_dir), [digit_pngs[0][0]])[0]
     assert len(ranked) == 5 and ranked[0][0] in CLASS_NAMES
     assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+
+
+def test_eval_signatures_skip_an_undecodable_record_that_serving_examples_refuses(loaded, digit_pngs):
+    """eval_examples scores the good records exactly as serving_examples does; the record TF
+    cannot decode (no DQT tables, past ingestion's marker walk) and a bomb header get
+    decodable 0 (TFMA's example weight, from eval_decodable) instead of failing the batch."""
+    good = [example_lib.encode_example(image_codec.normalize(png), label, str(label), f"{i}.png")
+            for i, (png, label) in enumerate(digit_pngs[:4])]
+    # Ingestion keeps the no-DQT JPEG (verify_decode off); the bomb only a hand-made record holds.
+    no_dqt = example_lib.encode_example(image_codec.normalize(corpus.jpeg_without_quantization_tables()),
+                                        3, "3", "no-dqt.jpg")
+    bomb = example_lib.encode_example(image_codec.EncodedImage(corpus.bomb_png(), "png", 60000, 60000, False),
+                                      4, "4", "bomb.png")
+    batch = good[:2] + [no_dqt] + good[2:] + [bomb]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="could not be decoded") as err:
+        loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(good[:2] + [no_dqt]))
+    assert "batch index(es):] [2]" in err.value.message
+    tolerant = loaded.signatures[export.EVAL_EXAMPLES](examples=tf.constant(batch))
+    weights = loaded.signatures[export.EVAL_DECODABLE](examples=tf.constant(batch))[export.DECODABLE]
+    expected = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
+    assert weights.numpy().tolist() == expected
+    assert tolerant[export.DECODABLE].numpy().tolist() == expected
+    # The same batch size (the net's float sums may differ between batch sizes by 1 ulp).
+    strict = loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(good[:2] + good[:1] + good[2:] + good[:1]))
+    kept = [0, 1, 3, 4]
+    for key in (export.DATASET_SCORES, "scores", "classes", "top_k_classes"):
+        np.testing.assert_array_equal(tolerant[key].numpy()[kept], strict[key].numpy()[kept])
+    assert tolerant["scores"].shape == (6, 10)  # the skipped ones are scored on a stand-in image
+    # A batch with nothing to skip is unchanged, and so is one with nothing decodable.
+    assert loaded.signatures[export.EVAL_DECODABLE](examples=tf.constant(good))[export.DECODABLE].numpy().tolist() \
+        == [1.0] * 4
+    assert loaded.signatures[export.EVAL_EXAMPLES](
+        examples=tf.constant([no_dqt, bomb]))[export.DECODABLE].numpy().tolist() == [0.0, 0.0]

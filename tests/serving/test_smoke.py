@@ -34,6 +34,16 @@ def test_probe_blesses_a_good_model(lenet_model_dir, examples_uri):
     assert report["latency_ms"]["requests"] == 5 and report["latency_ms"]["p99"] > 0
 
 
+def test_probe_leaves_out_and_counts_an_undecodable_record(lenet_model_dir, tmp_path):
+    """A held-out record TF cannot decode must not fail the REST/gRPC requests (and so the
+    push): the probe skips it, as the Evaluator does, and counts it."""
+    examples = helpers.write_examples_artifact(str(tmp_path / "examples"), train=1, eval_=6)
+    helpers.add_undecodable_eval_record(examples, position=2)
+    report = probe.probe(lenet_model_dir, _eval_pattern(examples), num_examples=7, latency_requests=2)
+    assert report["problems"] == [] and report["blessed"] is True
+    assert report["num_examples"] == 6 and report["skipped_undecodable"] == 1
+
+
 def test_probe_rejects_scores_that_are_not_probabilities(tmp_path, examples_uri):
     net = nets.create_model("lenet", num_classes=10)
     net.ensure_built(28, 1)
