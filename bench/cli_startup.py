@@ -1,9 +1,10 @@
 """Cold start of `tfslim` commands, this checkout vs another commit, whole processes.
 
 Each command runs as its own process, as a user runs it, in interleaved rounds (best
-round kept): `tfslim --help`, `tfslim models`, `tfslim convert` on 20 JPEGs, and
+round kept): `tfslim --help`, `tfslim models`, `tfslim convert` on 20 JPEGs,
 `tfslim predict IMAGE --server host:port` against a loopback REST server answering like
-TF Serving's :predict (canned top-k outputs: the client's start-up is what is timed).
+TF Serving's :predict (canned top-k outputs: the client's start-up is what is timed), a
+refused slim flag (`tfslim train --master=…`) and `tfslim run --help`.
 Prints wall and CPU seconds per command and whether TensorFlow was imported.
 
     git worktree add /tmp/before <commit>
@@ -87,6 +88,9 @@ def main() -> None:
         "tfslim convert (20 JPEGs)": ["convert", "--dataset_name=folder", f"--source={images}",
                                       f"--dataset_dir={out}", "--noprogress"],
         "tfslim predict --server (REST)": ["predict", image, f"--server={address}", "--model_name=m"],
+        # A slim flag with no TF2 meaning, answered with the reason (exit 1).
+        "tfslim train --master=… (refused)": ["train", "--master=grpc://10.0.0.1:2222"],
+        "tfslim run --help": ["run", "--help"],
     }
     repos = {"after": REPO}
     if args.before_repo:

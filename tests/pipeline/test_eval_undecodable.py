@@ -1,6 +1,5 @@
 """The Evaluator's own TFMA config on eval records that include one TF cannot decode:
 the run completes, the metrics are those of the decodable records, the skip is counted."""
-import os
 
 import pytest
 import tensorflow as tf
