@@ -4,18 +4,31 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import pytest
+
 _HEAVY_FIRST = ("e2e", "slow")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group markers
 def pytest_collection_modifyitems(config, items):
-    """Modules with e2e tests first, then modules with slow tests, then the rest.
+    """Schedules the suite for `pytest -n 2 --dist loadgroup` (a no-op without xdist).
 
-    Under `pytest -n 2 --dist loadgroup`, xdist hands out xdist_groups (largest first) and
-    then single tests in collection order; a minutes-long test collected last (the
-    trainer's accuracy tests) would run alone while the other worker idles. Modules stay
-    contiguous, so a module-scoped fixture is still set up once per worker.
+    - A module whose tests share a module-scoped fixture (a pipeline run, a trained model)
+      becomes one xdist group, so the fixture runs once, not once per worker that gets
+      one of its tests (the photos pipeline run was paid twice).
+    - Modules with e2e tests first, then modules with slow tests, then the rest: xdist hands
+      out groups (most tests first), then single tests in collection order, and a
+      minutes-long test collected last would run alone while the other worker idles.
+      Modules stay contiguous, so a module fixture is still set up once per worker.
     """
     del config
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(fixturedef[-1].scope == "module" for fixturedef in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
     def rank(item) -> int:
         return next((i for i, name in enumerate(_HEAVY_FIRST) if item.get_closest_marker(name)),

@@ -1,15 +1,23 @@
-"""`local_runner.py --runner local` and `--runner beam` end to end on a small digits subset.
+"""`local_runner.py --runner local` and `--runner beam` end to end on a digits subset with bad
+files mixed in.
 
-Both runners run the same create_pipeline on the same 100 PNGs (smoke preset, 20 steps) and
-must produce the same examples and a pushed model; the Beam run's DirectRunner flags must
-reach every Beam executor. The gate is real: the smoke runs must clear a top-1 of 0.5 (they
-measured 1.0 on the 16 eval digits; chance is 0.1), and a rerun of the local pipeline with
-an unreachable bar (cached up to the Trainer, so only the Evaluator and what follows rerun)
-must come out not blessed and not pushed.
+Both runners run the same create_pipeline on the same 300 PNGs plus five bad files (smoke
+preset, 200 steps) and must produce the same examples and a pushed model; the Beam run's
+DirectRunner flags must reach every Beam executor. The gate is real: the smoke runs must clear
+a top-1 of 0.5 (chance is 0.1), and a rerun of the local pipeline with an unreachable bar
+(cached up to the Trainer, so only the Evaluator and what follows rerun) must come out not
+blessed and not pushed.
+
+The bad files: four that ingestion rejects with their reasons (a cut PNG, a text file, a
+decompression-bomb header, garbage pixel data behind valid CRCs; the last two used to pass
+ingestion and stop the pipeline at the Trainer), and a JPEG that passes ingestion's checks
+but TF cannot decode, named so that it lands in the eval split, where the Evaluator and the
+report must skip and count it.
 """
 from __future__ import annotations
 
 import glob
+import json
 import os
 from typing import Dict, List
 
@@ -18,13 +26,17 @@ from absl import flags
 from absl.testing import flagsaver
 
 import local_runner
-from pipeline import digits
+from components.image_example_gen import planning
+from pipeline import configs, digits
 from pipeline.local import run_local
+from schemas import features, labels as labels_lib
+from tests.hostile import corpus
+from tests.pipeline import helpers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local-runners")]
 
 FLAGS = flags.FLAGS
-# Well under what the smoke run reaches (1.0 measured), well over chance (0.1).
+# Well under what the smoke run reaches, well over chance (0.1).
 ACCURACY_THRESHOLD = 0.5
 NODES = {"ImageExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform", "Trainer",
          "latest_blessed_model_resolver", "Evaluator", "ServingSmokeTest", "Pusher", "RunReport"}
@@ -55,13 +67,14 @@ def runs(tmp_path_factory, monkeypatch_module):
 
     monkeypatch_module.setattr(base_beam_executor.BaseBeamExecutor, "_make_beam_pipeline", spy)
     data = str(tmp_path_factory.mktemp("digits") / "raw")
-    written = digits.write_digits(data, per_class=10)
+    written = digits.write_digits(data, per_class=30)
+    write_bad_files(data)
     out = {}
     for runner in ("local", "beam"):
         root = tmp_path_factory.mktemp(runner)
         argv = ["--config=smoke", f"--runner={runner}", f"--data_dir={data}",
                 f"--pipeline_root={root / 'pipeline_root'}", f"--serving_dir={root / 'serving'}",
-                "--train_steps=20", f"--accuracy_threshold={ACCURACY_THRESHOLD}"]
+                f"--accuracy_threshold={ACCURACY_THRESHOLD}"]
         config = config_from_argv(argv + (BEAM_FLAGS if runner == "beam" else []))
         # Caching only matters for the local rerun below; the first runs find nothing cached.
         config = config.replace(enable_cache=True)
@@ -74,6 +87,32 @@ def runs(tmp_path_factory, monkeypatch_module):
     summary = run_local(config, runner="local")
     out["unreachable"] = (config, summary, node_states(summary.metadata_path))
     return written, out, seen
+
+
+def undecodable_name() -> str:
+    """The relative path of the undecodable JPEG: one the split hash puts into eval."""
+    config = configs.preset("smoke")
+    total = config.train_buckets + config.eval_buckets
+    return next(key for key in (f"4/no-dqt-{index}.jpg" for index in range(1000))
+                if planning.tfx_hash_bucket(key, total) >= config.train_buckets)
+
+
+def write_bad_files(data: str) -> None:
+    """The four files ingestion must reject and the one it keeps that TF cannot decode."""
+    three = os.path.join(data, "3")
+    good = open(os.path.join(three, sorted(os.listdir(three))[0]), "rb").read()
+    with open(os.path.join(three, "truncated.png"), "wb") as f:
+        f.write(good[: len(good) // 2])
+    with open(os.path.join(data, "5", "notes.png"), "w") as f:
+        f.write("this is a text file, not a PNG\n")
+    with open(os.path.join(data, "7", "bomb.png"), "wb") as f:
+        f.write(corpus.bomb_png())
+    with open(os.path.join(data, "8", "garbage.png"), "wb") as f:
+        f.write(corpus.garbage_pixels_png())
+    # Passes ingestion's marker walk (verify_decode is off), but TF cannot decode it.
+    assert not configs.preset("smoke").verify_decode
+    with open(os.path.join(data, undecodable_name()), "wb") as f:
+        f.write(corpus.jpeg_without_quantization_tables())
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +159,7 @@ def test_runner_pushes_a_model(runs, runner):
     assert destination.startswith(os.path.join(config.serving_dir, "lenet"))
     assert os.path.isfile(os.path.join(destination, "saved_model.pb"))
     counts = split_counts(config.pipeline_root)
-    assert sum(counts.values()) == written == 100
+    assert sum(counts.values()) == written + 1 == 301  # the undecodable JPEG is kept
     assert summary.metrics["example_count"] == counts["eval"]
 
 
@@ -157,3 +196,53 @@ def test_beam_args_pass_through(runs):
         assert args[:2] == ["--direct_running_mode=multi_threading", "--direct_num_workers=2"]
     for args in seen["local"].values():
         assert args[:2] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def test_pushed_model_answers_new_digits(runs):
+    _, out, _ = runs
+    config, summary, _ = out["local"]
+    from serving import predict  # pylint: disable=import-outside-toplevel
+
+    version_dir = summary.pushed_destination
+    assert os.path.dirname(version_dir) == os.path.join(config.serving_dir, "lenet")
+    assert os.path.basename(version_dir).isdigit()  # TF Serving's <model>/<version>/ layout
+    serving_fn = predict.load_serving_fn(os.path.dirname(version_dir))
+    items = helpers.digit_images(20, start=1700)
+    ranked = predict.top_k(serving_fn, [helpers.encode(p) for p, _ in items])
+    hits = sum(r[0][0] == str(label) for r, (_, label) in zip(ranked, items))
+    assert hits >= 14, ranked  # 200 steps on 300 digits
+
+
+@pytest.mark.parametrize("runner", ["local", "beam"])
+def test_bad_files_are_reported_not_dropped(runs, runner):
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    _, out, _ = runs
+    _, summary, _ = out[runner]
+    from ml_metadata.metadata_store import metadata_store  # pylint: disable=import-outside-toplevel
+    from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
+    store = metadata_store.MetadataStore(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(summary.metadata_path))
+    examples_uri = max(store.get_artifacts_by_type("Examples"), key=lambda a: a.id).uri
+    with open(labels_lib.rejects_path(examples_uri)) as f:
+        rejects = {json.loads(line)["path"]: json.loads(line)["reason"] for line in f}
+    assert rejects == {"3/truncated.png": "truncated", "5/notes.png": "not an image",
+                       "7/bomb.png": "too large", "8/garbage.png": "corrupt"}, rejects
+    records = tf.data.TFRecordDataset(
+        tf.io.gfile.glob(os.path.join(examples_uri, "Split-eval", "*")), "GZIP")
+    eval_names = {tf.train.Example.FromString(r.numpy()).features.feature[features.FILENAME]
+                  .bytes_list.value[0].decode() for r in records}
+    assert undecodable_name() in eval_names  # kept by ingestion, not rejected
+
+
+@pytest.mark.parametrize("runner", ["local", "beam"])
+def test_the_evaluator_and_the_report_skip_the_undecodable_image(runs, runner):
+    _, out, _ = runs
+    _, summary, _ = out[runner]
+    assert summary.blessed is True and summary.pushed  # it did not stop the pipeline
+    metrics = summary.metrics
+    assert metrics["example_count"] - metrics["weighted_example_count"] == 1
+    assert summary.skipped == 1
+    assert "skipped:       1 held-out image(s) that could not be decoded" in summary.lines()
+    page = open(summary.report_path, encoding="utf-8").read()
+    assert "Skipped at evaluation: image could not be decoded (1)" in page and undecodable_name() in page
