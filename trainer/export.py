@@ -139,17 +139,25 @@ class ServingModule(NetServingModule):
         """The pixel count of one decoded image: what proves it decodes."""
         return tf.size(decode_image(encoded, self._image_spec.channels))
 
-    def _preprocess(self, encoded: tf.Tensor) -> tf.Tensor:
-        """Request bytes → net input; a bad element fails naming its batch index."""
+    def _preprocess(self, encoded: tf.Tensor, decodable: bool = False) -> tf.Tensor:
+        """Request bytes → net input; a bad element fails naming its batch index.
+
+        ``decodable``: every element is already known to decode (``_eval_examples`` screened
+        the batch), so the Transform graph's input needs no second checking decode."""
         if self.tft_layer is None:
             return self._preprocess_images(encoded)
+        if not decodable:
+            encoded = self._checked(encoded)
+        return self.tft_layer({features.ENCODED: tf.reshape(encoded, [-1, 1])})[features.IMAGE_XF]
+
+    def _checked(self, encoded: tf.Tensor) -> tf.Tensor:
+        """``encoded`` once every element passed the request checks and decoded."""
         # The Transform graph's decode cannot name a failing element: the batch is first
         # decoded by map_decodable (a second decode), which names it.
         encoded = check_image_bytes(encoded)
         checked = map_decodable(self._decoded_size, encoded, tf.TensorSpec([], tf.int32))
         with tf.control_dependencies([checked]):
-            encoded = tf.identity(encoded)
-        return self.tft_layer({features.ENCODED: tf.reshape(encoded, [-1, 1])})[features.IMAGE_XF]
+            return tf.identity(encoded)
 
     def _serve_images(self, image_bytes):
         return self._outputs(self._preprocess(image_bytes))
@@ -157,8 +165,8 @@ class ServingModule(NetServingModule):
     def _serve_examples(self, examples):
         return self._example_outputs(_parse_encoded(examples))
 
-    def _example_outputs(self, encoded: tf.Tensor) -> Dict[str, tf.Tensor]:
-        outputs = self._outputs(self._preprocess(encoded))
+    def _example_outputs(self, encoded: tf.Tensor, decodable: bool = False) -> Dict[str, tf.Tensor]:
+        outputs = self._outputs(self._preprocess(encoded, decodable))
         outputs[DATASET_SCORES] = tf.pad(outputs["scores"], [[0, 0], [self.labels_offset, 0]])
         return outputs
 
@@ -173,10 +181,11 @@ class ServingModule(NetServingModule):
         encoded = _parse_encoded(examples)
         decodable = self._decodable(encoded)
         spec = self._image_spec
-        # The stand-in goes through the same checks and preprocessing as the other records.
+        # The stand-in goes through the same preprocessing as the other records; the mask
+        # above already decoded every element, so the Transform graph gets no checking decode.
         encoded = tf.where(decodable, encoded, stand_in_png(spec.image_size, spec.channels))
         with tf.control_dependencies([_print_skipped(decodable)]):
-            outputs = self._example_outputs(tf.identity(encoded))
+            outputs = self._example_outputs(tf.identity(encoded), decodable=True)
         outputs[DECODABLE] = tf.cast(decodable, tf.float32)
         return outputs
 
