@@ -42,5 +42,9 @@ if [ ! -x "$VENV/bin/uv" ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check uv
 fi
 echo "Installing the pinned stack into $VENV (uv, constraints in requirements/constraints.txt)"
-"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -c requirements/constraints.txt \
+# --compile-bytecode: write every module's .pyc now. Where PYTHONDONTWRITEBYTECODE=1 (this
+# image, many CI machines) or the venv is read-only (the pod), Python never caches bytecode
+# itself, so each process would recompile the ~20,000 modules it imports: measured here,
+# `import tensorflow` 15.3 s -> 5.4 s and `from tfx import v1` 42.0 s -> 15.0 s with it.
+"$VENV/bin/uv" pip install -q --compile-bytecode --python "$VENV/bin/python" -c requirements/constraints.txt \
   -c requirements/lock.txt "${EXTRA[@]}" -e .

@@ -181,6 +181,25 @@ def test_install_runs_the_make_setup_script_into_the_venv_on_path():
     assert "-e ." in install
 
 
+def test_every_install_compiles_bytecode_and_this_venv_has_it():
+    """With PYTHONDONTWRITEBYTECODE (the image, this machine) or a read-only venv (the pod),
+    bytecode compiled at install time is all a process gets; without it each step recompiles
+    TF/TFX on start."""
+    script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
+    installs = re.findall(r"uv\" pip install (.*?)(?<!\\)\n", script, re.S)
+    assert installs and all("--compile-bytecode" in install for install in installs)
+    (run,) = [rest for keyword, rest in instructions() if keyword == "RUN" and SETUP_SCRIPT in rest]
+    cuda = run.split('"$TF_VARIANT" = cuda', 1)[1]
+    assert "uv pip install" in cuda and "--compile-bytecode" in cuda.split("tensorflow[and-cuda]")[0]
+    makefile = open(os.path.join(REPO, "Makefile")).read()
+    assert SETUP_SCRIPT in re.search(r"^STAMP := .*$", makefile, re.M).group(0), \
+        "a changed setup script must re-run make setup"
+    import importlib.util  # pylint: disable=import-outside-toplevel
+
+    origin = importlib.util.find_spec("tensorflow").origin
+    assert os.path.isfile(importlib.util.cache_from_source(origin)), f"no bytecode for {origin}: make setup"
+
+
 def test_copy_ships_what_the_install_reads():
     sources = copied_sources(instructions())
     script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
