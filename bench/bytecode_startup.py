@@ -19,15 +19,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from typing import Dict, List, Tuple
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from bench.convert_throughput import measure_process  # noqa: E402  (whole-process wall, CPU, output)
 # What each kind of process imports before it does any work.
 IMPORTS: Dict[str, str] = {
     "import tensorflow": "import tensorflow",
@@ -48,21 +47,16 @@ def _run(code: str, hide_bytecode: str = "") -> Tuple[float, float, float]:
     args = [sys.executable, "-W", "ignore"]
     if hide_bytecode:
         args += ["-X", f"pycache_prefix={hide_bytecode}"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(args + ["-c", CHILD.format(code=code)], env=env, cwd=REPO, capture_output=True,
-                          text=True, check=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    imported = float(done.stdout.split("IMPORT_S")[-1])
-    return wall, cpu, imported
+    done = measure_process(args + ["-c", CHILD.format(code=code)], env=env)
+    return done["wall_s"], done["cpu_s"], float(done["output"].split("IMPORT_S")[-1].split()[0])
 
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="Interleaved rounds per import.")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
     origin = importlib.util.find_spec("tensorflow").origin
     if not os.path.isfile(importlib.util.cache_from_source(origin)):
         print(f"warning: {origin} has no bytecode in this venv; rerun `make setup`", file=sys.stderr)

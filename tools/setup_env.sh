@@ -36,7 +36,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   fi
   echo "Creating $VENV with $PY310"
   "$PY310" -m venv "$VENV"
-  touch "$VENV/.bytecode-compiled"  # uv compiles everything it installs into a new venv below
+  NEW_VENV=1  # uv compiles everything it installs into it below
 fi
 if [ ! -x "$VENV/bin/uv" ]; then
   "$VENV/bin/python" -m pip --version >/dev/null 2>&1 || "$VENV/bin/python" -m ensurepip >/dev/null
@@ -49,12 +49,11 @@ echo "Installing the pinned stack into $VENV (uv, constraints in requirements/co
 # `import tensorflow` 15.3 s -> 5.4 s and `from tfx import v1` 42.0 s -> 15.0 s with it.
 "$VENV/bin/uv" pip install -q --compile-bytecode --python "$VENV/bin/python" -c requirements/constraints.txt \
   -c requirements/lock.txt "${EXTRA[@]}" -e .
-# uv compiles only the packages it installs now: a venv made before this script compiled
-# bytecode gets the rest once (compileall skips files whose bytecode is current; a few
-# packages ship Python-2 templates that do not compile, hence no exit status check).
-if [ ! -e "$VENV/.bytecode-compiled" ]; then
-  echo "Compiling the bytecode of the existing $VENV (once)"
+# uv compiles only the packages it installs now: an existing venv (perhaps made before this
+# script compiled bytecode) gets the rest here; compileall skips files whose bytecode is
+# current. A few packages ship Python-2 templates that do not compile: no exit status check.
+if [ -z "${NEW_VENV:-}" ]; then
+  echo "Compiling the bytecode of the existing $VENV"
   "$VENV/bin/python" -m compileall -q -j 0 \
     "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
-  touch "$VENV/.bytecode-compiled"
 fi
