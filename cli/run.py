@@ -43,6 +43,8 @@ flags.DEFINE_float("accuracy_threshold", None, "Shortcut for --set accuracy_thre
 flags.DEFINE_integer("num_classes", None, "Class count for the schema's label range; default: "
                      "the class folders of data_dir.")
 flags.DEFINE_boolean("no_baseline", False, "Omit the latest-blessed-model Resolver.")
+flags.DEFINE_boolean("no_cache", False, "Run every step again (sets enable_cache: false); by default a "
+                     "step whose inputs and settings are unchanged reuses its last outputs.")
 
 # Shortcut flag → config key.
 _SHORTCUTS = {"model_name": "train.model_name", "train_steps": "train_steps",
@@ -65,6 +67,8 @@ def config_from_flags():
     changes = {"beam_pipeline_args": beam_args}
     if FLAGS.no_baseline:
         changes["use_baseline_resolver"] = False
+    if FLAGS.no_cache:
+        changes["enable_cache"] = False
     return run_config.load(FLAGS.config, overrides + list(FLAGS.set), **changes)
 
 

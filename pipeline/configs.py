@@ -10,6 +10,10 @@ from typing import Any, Optional, Tuple
 
 from trainer.config import TrainConfig
 
+# Run-config keys a Kubeflow run may change without a recompile (pipeline parameters); the
+# pipeline parameter is the key's last part (train.learning_rate → learning_rate).
+RUN_PARAMETER_KEYS = ("data_root", "train_steps", "train.learning_rate", "accuracy_threshold", "serving_dir")
+
 
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
@@ -34,7 +38,11 @@ class PipelineConfig:
       use_baseline_resolver: add the LatestBlessedModel Resolver (off for OSS KFP,
         which cannot run resolver nodes).
       beam_pipeline_args: passed to every Beam-based component.
-      enable_cache: TFX caching.
+      enable_cache: reuse a step's outputs when its inputs and settings are unchanged (TFX's
+        cache on the local runners, KFP's step cache on Kubeflow); ImageExampleGen's cache
+        key covers the input files' fingerprint on the local runners and Vertex.
+      run_parameters: the keys a compiled Kubeflow pipeline takes as run parameters
+        (from RUN_PARAMETER_KEYS), with this config's values as their defaults.
       serving_smoke_test: run ServingSmokeTest; Pusher then also needs its blessing.
       smoke_num_examples / smoke_max_latency_ms: its request batch size and the
         batch-1 p99 latency above which it does not bless.
@@ -66,7 +74,8 @@ class PipelineConfig:
     use_baseline_resolver: bool = True
     serving_smoke_test: bool = True
     beam_pipeline_args: Tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
-    enable_cache: bool = False
+    enable_cache: bool = True
+    run_parameters: Tuple[str, ...] = RUN_PARAMETER_KEYS
     schema_file: Optional[str] = None
     num_classes: Optional[int] = None
     smoke_num_examples: int = 16

@@ -30,7 +30,7 @@ def build_pipeline(settings: KubeflowSettings):
 
     from pipeline.pipeline import create_pipeline  # pylint: disable=import-outside-toplevel
 
-    pipeline = create_pipeline(settings.pipeline_config())
+    pipeline = create_pipeline(settings.pipeline_config(), with_run_parameters=True)
     by_id = {component.id: component for component in pipeline.components}
     if settings.heavy_beam_pipeline_args:
         for component_id in HEAVY_COMPONENTS:
@@ -68,7 +68,10 @@ def compile_pipeline(settings: KubeflowSettings, output_file: Optional[str] = No
         config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
             default_image=settings.image, default_commands=list(kubeflow_entrypoint.COMMAND),
             use_pipeline_spec_2_1=settings.uses_spec_2_1))
-    job = runner.run(build_pipeline(settings), write_out=False)
+    pipeline = build_pipeline(settings)
+    defaults = run_parameter_defaults(pipeline)
+    job = runner.run(pipeline, parameter_values=defaults, write_out=False)
+    add_parameter_defaults(job, defaults)
     add_container_env(job, settings.env())
     if output_file:
         directory = os.path.dirname(os.path.abspath(output_file))
@@ -76,6 +79,26 @@ def compile_pipeline(settings: KubeflowSettings, output_file: Optional[str] = No
         with open(output_file, "w") as f:
             json.dump(job, f, sort_keys=True, indent=1)
     return job
+
+
+def run_parameter_defaults(pipeline) -> Dict[str, Any]:
+    """Pipeline parameter name → default, from the RuntimeParameters in the components' properties."""
+    from tfx.orchestration import data_types  # pylint: disable=import-outside-toplevel
+
+    return {value.name: value.default for component in pipeline.components
+            for value in component.exec_properties.values()
+            if isinstance(value, data_types.RuntimeParameter)}
+
+
+def add_parameter_defaults(job: Dict[str, Any], defaults: Dict[str, Any]) -> None:
+    """Writes each run parameter's default into the root ``inputDefinitions`` (spec 2.1), where
+    the KFP UI and SDK read it; TFX's compiler drops RuntimeParameter defaults. The run's values
+    are also in ``runtimeConfig`` (Vertex reads them there)."""
+    parameters = job["pipelineSpec"]["root"].get("inputDefinitions", {}).get("parameters", {})
+    for name, default in defaults.items():
+        if name in parameters and "parameterType" in parameters[name]:  # spec 2.1
+            parameters[name]["defaultValue"] = default
+            parameters[name]["isOptional"] = True
 
 
 def add_container_env(job: Dict[str, Any], env: Dict[str, str]) -> None:
@@ -123,7 +146,8 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_integer("trainer_gpus", 0, "GPUs for the Trainer pod.", **kw)
     flags.DEFINE_string("trainer_gpu_type", "NVIDIA_TESLA_T4", "Accelerator type for --trainer_gpus.", **kw)
     flags.DEFINE_string("image_project_dir", IMAGE_PROJECT_DIR, "Where the image holds this project.", **kw)
-    flags.DEFINE_boolean("enable_cache", False, "KFP step caching.", **kw)
+    flags.DEFINE_boolean("no_cache", False, "Compile with KFP step caching off (default: the config's "
+                         "enable_cache, true unless set).", **kw)
     flags.DEFINE_integer("trainer_workers", 1, "Trainer replicas (chief + workers); > 1 compiles a "
                          "multi-worker Vertex training job (--target vertex).", **kw)
     flags.DEFINE_integer("trainer_gpus_per_worker", 0, "GPUs per Trainer replica in the Vertex "
@@ -148,7 +172,7 @@ def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
         container_env=tuple(fv.container_env), trainer_cpu=fv.trainer_cpu,
         trainer_memory_gb=fv.trainer_memory_gb, trainer_gpus=fv.trainer_gpus,
         trainer_gpu_type=fv.trainer_gpu_type, image_project_dir=fv.image_project_dir,
-        enable_cache=fv.enable_cache, trainer_workers=fv.trainer_workers,
+        enable_cache=False if fv.no_cache else None, trainer_workers=fv.trainer_workers,
         trainer_gpus_per_worker=fv.trainer_gpus_per_worker, trainer_machine_type=fv.trainer_machine_type,
         vertex_project=fv.vertex_project, vertex_region=fv.vertex_region)
 

@@ -18,6 +18,10 @@ TARGETS = ("kfp", "vertex")
 # Object stores the TFX executors in the image can reach with tf.io.gfile
 # (gs:// is built into TF; s3:// — also MinIO — needs the S3 plugin, see docs/kubeflow.md).
 OBJECT_STORE_SCHEMES = ("gs://", "s3://")
+# The pipeline root may also be KFP's default MinIO store: the KFP launcher copies every artifact
+# between the store and the pod's /minio/... paths, and pipeline.kubeflow_entrypoint points the
+# executors at those copies (pipeline/kubeflow_launcher_paths.py).
+PIPELINE_ROOT_SCHEMES = OBJECT_STORE_SCHEMES + ("minio://",)
 # KubeflowV2DagRunner's own rule (tfx pipeline_builder._check_name): lowercase,
 # digits and dashes, starting with a letter or digit.
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
@@ -40,14 +44,17 @@ def validate_pipeline_name(name: str) -> str:
 
 def validate_object_store(flag: str, uri: str) -> str:
     """Returns ``uri`` if it is on an object store the pods can reach, else raises ValueError."""
-    if uri.startswith("minio://"):
+    schemes = PIPELINE_ROOT_SCHEMES if flag == "pipeline_root" else OBJECT_STORE_SCHEMES
+    if uri.startswith("minio://") and flag != "pipeline_root":
         raise ValueError(
-            f"--{flag} {uri!r}: TFX executors open artifacts with tf.io.gfile, which has no "
-            "minio:// scheme. MinIO speaks S3: use s3://<bucket>/<path> and point the pods at "
-            "MinIO with --container_env S3_ENDPOINT=<host:port> (see docs/kubeflow.md).")
-    if not uri.startswith(OBJECT_STORE_SCHEMES) or len(uri) <= len("gs://"):
+            f"--{flag} {uri!r}: minio:// works for --pipeline_root only, whose artifacts KFP's launcher "
+            "copies to and from the pod; the executors open --data_root and --serving_dir themselves. "
+            "Use gs://, or s3://<bucket>/<path> with --container_env S3_ENDPOINT=<host:port> "
+            "(see docs/kubeflow.md).")
+    scheme_end = uri.find("://") + 3
+    if not uri.startswith(schemes) or len(uri) <= scheme_end:
         raise ValueError(
-            f"--{flag} {uri!r} must be on object storage ({', '.join(OBJECT_STORE_SCHEMES)}): "
+            f"--{flag} {uri!r} must be on object storage ({', '.join(schemes)}): "
             "every step runs in its own pod, so a local path would vanish with the pod.")
     return uri
 
@@ -81,7 +88,7 @@ class KubeflowSettings:
         (pipeline/kubeflow_vertex_training.py; --target vertex only, with vertex_project and
         vertex_region).
       image_project_dir: where the image holds this project (the schema file is read there).
-      enable_cache: KFP step caching.
+      enable_cache: KFP step caching; None = the run config's ``enable_cache``.
     """
 
     pipeline_root: str
@@ -105,7 +112,7 @@ class KubeflowSettings:
     trainer_gpus: int = 0
     trainer_gpu_type: str = "NVIDIA_TESLA_T4"
     image_project_dir: str = IMAGE_PROJECT_DIR
-    enable_cache: bool = False
+    enable_cache: Optional[bool] = None
     trainer_workers: int = 1
     trainer_gpus_per_worker: int = 0
     trainer_machine_type: str = "n1-standard-8"
@@ -189,8 +196,9 @@ class KubeflowSettings:
         changes: Dict[str, Any] = dict(
             pipeline_name=self.pipeline_name, pipeline_root=self.pipeline_root,
             data_root=self.data_root, serving_dir=self.serving_dir, source=self.source,
-            use_baseline_resolver=self.keeps_resolver, enable_cache=self.enable_cache,
-            schema_file=self.schema_file)
+            use_baseline_resolver=self.keeps_resolver, schema_file=self.schema_file)
+        if self.enable_cache is not None:
+            changes["enable_cache"] = self.enable_cache
         if self.beam_pipeline_args is not None:
             changes["beam_pipeline_args"] = tuple(self.beam_pipeline_args)
         shortcuts = ([f"train.model_name={self.model_name}"] if self.model_name else []) + \

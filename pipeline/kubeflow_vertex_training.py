@@ -26,7 +26,16 @@ from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_t
 from tfx.types import standard_component_specs
 from tfx.utils import json_utils
 
+from components.run_parameters import TrainerExecutor
 from pipeline.kubeflow_settings import KubeflowSettings
+
+
+class VertexTrainerExecutor(vertex_trainer_executor.GenericExecutor):
+    """TFX's Vertex training executor whose replicas run this project's Trainer executor, so the
+    run parameters (train_steps, learning_rate) reach the training job too."""
+
+    def _GetExecutorClass(self):  # pylint: disable=invalid-name  # TFX's hook
+        return TrainerExecutor
 
 
 def worker_pool_specs(settings: KubeflowSettings) -> List[Dict[str, Any]]:
@@ -64,7 +73,7 @@ def use_vertex_training(trainer, settings: KubeflowSettings) -> None:
     ``create_pipeline`` stays cluster-agnostic; only the executor and the cluster keys of
     ``custom_config`` change here (the run_fn's own ``train_config`` is kept as is).
     """
-    trainer.executor_spec = executor_spec.ExecutorClassSpec(vertex_trainer_executor.GenericExecutor)
+    trainer.executor_spec = executor_spec.ExecutorClassSpec(VertexTrainerExecutor)
     key = standard_component_specs.CUSTOM_CONFIG_KEY
     custom = json_utils.loads(trainer.exec_properties.get(key) or "null") or {}
     custom.update(vertex_training_config(settings))

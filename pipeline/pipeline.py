@@ -13,16 +13,18 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
+from components import run_parameters
 from components.image_example_gen.component import ImageExampleGen
 from components.run_report.component import RunReport
 from components.serving_smoke.component import ServingSmokeTest
-from components.serving_pusher.component import CONFIG_BASE_PATH_KEY, MODEL_NAME_KEY, ServingPusher
+from components.serving_pusher.component import (CONFIG_BASE_FROM_SERVING_DIR_KEY, CONFIG_BASE_PATH_KEY,
+                                                MODEL_NAME_KEY, ServingPusher)
 from serving import models_config
 from serving.signatures import DATASET_SCORES, DECODABLE, EVAL_DECODABLE, EVAL_EXAMPLES
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
 from schemas import features
-from trainer.config import TRAIN_CONFIG_KEY
+from trainer.config import IMAGE_SPEC_KEYS, TRAIN_CONFIG_KEY
 
 PREPROCESSING_FN = "trainer.transform.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
@@ -89,7 +91,28 @@ def eval_config(config: PipelineConfig, num_top_k: int = 5) -> tfma.EvalConfig:
         ])
 
 
-def serving_components(config: PipelineConfig, examples, model, blessing) -> List:
+class RunParameters:
+    """Each run-parameter key as a ``RuntimeParameter`` (default: the config's value) when the
+    pipeline is compiled with them, else ``None`` (the components keep their compiled values)."""
+
+    def __init__(self, config: PipelineConfig, enabled: bool):
+        self._config, self._enabled = config, enabled
+
+    def get(self, key: str) -> Optional[tfx.dsl.experimental.RuntimeParameter]:
+        if not self._enabled or key not in self._config.run_parameters:
+            return None
+        prefix, _, name = key.rpartition(".")
+        default = getattr(self._config.train if prefix == "train" else self._config, name)
+        return tfx.dsl.experimental.RuntimeParameter(name=name, ptype=type(default), default=default)
+
+    def value(self, key: str, compiled):
+        """The parameter for ``key`` if it is one, else the compiled value."""
+        parameter = self.get(key)
+        return compiled if parameter is None else parameter
+
+
+def serving_components(config: PipelineConfig, examples, model, blessing,
+                       parameters: Optional[RunParameters] = None) -> List:
     """[ServingSmokeTest,] ServingPusher: push only what both the Evaluator and the
     smoke test blessed, into ``<serving_dir>/<model>/<version>/`` + models.config."""
     components = []
@@ -101,27 +124,37 @@ def serving_components(config: PipelineConfig, examples, model, blessing) -> Lis
                                  model_name=config.serving_model_name)
         components.append(smoke)
         infra_blessing = smoke.outputs["blessing"]
+    custom_config = {MODEL_NAME_KEY: config.serving_model_name,
+                     # '' = the server reads serving_dir itself (gs://, s3://).
+                     CONFIG_BASE_PATH_KEY: models_config.container_base_path(
+                         config.serving_model_name, config.serving_config_base_path or config.serving_dir)}
+    if not config.serving_config_base_path:
+        custom_config[CONFIG_BASE_FROM_SERVING_DIR_KEY] = True  # follows a serving_dir run parameter
     components.append(ServingPusher(
         model=model, model_blessing=blessing, infra_blessing=infra_blessing,
         push_destination=tfx.proto.PushDestination(filesystem=tfx.proto.PushDestination.Filesystem(
             base_directory=os.path.join(config.serving_dir, config.serving_model_name))),
-        custom_config={MODEL_NAME_KEY: config.serving_model_name,
-                       # '' = the server reads serving_dir itself (gs://, s3://).
-                       CONFIG_BASE_PATH_KEY: models_config.container_base_path(
-                           config.serving_model_name,
-                           config.serving_config_base_path or config.serving_dir)}
+        custom_config=custom_config,
+        serving_dir=(parameters or RunParameters(config, False)).get("serving_dir"),
     ).with_id("Pusher"))
     return components
 
 
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
-                    extra_components: Optional[List] = None) -> tfx.dsl.Pipeline:
-    """Builds the pipeline from ``config`` (and the runner's metadata config, if any)."""
+                    extra_components: Optional[List] = None,
+                    with_run_parameters: bool = False) -> tfx.dsl.Pipeline:
+    """Builds the pipeline from ``config`` (and the runner's metadata config, if any).
+
+    ``with_run_parameters`` (the Kubeflow compile) makes ``config.run_parameters`` pipeline
+    parameters whose defaults are the config's values; the local runners use the values.
+    """
+    parameters = RunParameters(config, with_run_parameters)
     output_config = example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
         example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=config.train_buckets),
         example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=config.eval_buckets),
     ], partition_feature_name=features.FILENAME))
-    example_gen = ImageExampleGen(input_base=config.data_root, output_config=output_config,
+    example_gen = ImageExampleGen(input_base=parameters.value("data_root", config.data_root),
+                                  output_config=output_config,
                                   source=config.source,
                                   source_options={"verify_decode": True} if config.verify_decode else None)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -129,16 +162,20 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
 
-    # Transform and Trainer get the same train config; each derives the image spec itself,
-    # so compiling the DAG never loads the model zoo.
+    # Transform and Trainer each derive the image spec from the train config themselves, so
+    # compiling the DAG never loads the model zoo. Transform gets only the image-spec keys:
+    # a change of training options (steps, learning rate, checkpoint) reuses its cached graph.
     train_config = {TRAIN_CONFIG_KEY: config.train.to_dict()}
+    image_config = {TRAIN_CONFIG_KEY: {key: train_config[TRAIN_CONFIG_KEY][key] for key in IMAGE_SPEC_KEYS}}
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        preprocessing_fn=PREPROCESSING_FN, custom_config=train_config,
+        preprocessing_fn=PREPROCESSING_FN, custom_config=image_config,
         # Training reads the raw examples (slim's train-time distortions happen in
         # tf.data); the Transform graph serves evaluation and serving.
         materialize=False, disable_statistics=True)
-    trainer = tfx.components.Trainer(
+    trainer = run_parameters.Trainer(
+        train_steps=parameters.get("train_steps"),
+        learning_rate=parameters.get("train.learning_rate"),
         run_fn=RUN_FN,
         examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
@@ -157,12 +194,13 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         ).with_id("latest_blessed_model_resolver")
         components.append(resolver)
         baseline = resolver.outputs["model"]
-    evaluator = tfx.components.Evaluator(
+    evaluator = run_parameters.Evaluator(
+        accuracy_threshold=parameters.get("accuracy_threshold"),
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=baseline, eval_config=eval_config(config), schema=schema_gen.outputs["schema"])
     components.append(evaluator)
     serving = serving_components(config, example_gen.outputs["examples"],
-                                 trainer.outputs["model"], evaluator.outputs["blessing"])
+                                 trainer.outputs["model"], evaluator.outputs["blessing"], parameters)
     components.extend(serving)
     components.append(RunReport(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
@@ -170,7 +208,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         blessing=evaluator.outputs["blessing"], anomalies=example_validator.outputs["anomalies"],
         pushed_model=serving[-1].outputs["pushed_model"], title=config.pipeline_name,
         labels_offset=config.train.labels_offset,
-        accuracy_threshold=config.accuracy_threshold))
+        accuracy_threshold=parameters.value("accuracy_threshold", config.accuracy_threshold)))
     components.extend(extra_components or [])
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=config.pipeline_root,

@@ -25,7 +25,7 @@ import os
 import typing
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from pipeline.configs import PipelineConfig
+from pipeline.configs import RUN_PARAMETER_KEYS, PipelineConfig
 from trainer import pretrained
 from trainer.config import DECAY_TYPES, MIXED_PRECISION, OPTIMIZERS, STRATEGIES, TrainConfig
 
@@ -225,10 +225,26 @@ def build(values: Dict[str, Any], overridden: Sequence[str] = ()) -> PipelineCon
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}; {hint}".rstrip("; "))
     if "beam_pipeline_args" in pipeline_kwargs:
         pipeline_kwargs["beam_pipeline_args"] = tuple(pipeline_kwargs["beam_pipeline_args"])
+    if "run_parameters" in pipeline_kwargs:
+        pipeline_kwargs["run_parameters"] = _run_parameters(pipeline_kwargs["run_parameters"])
     train = TrainConfig(**train_kwargs)
     if "serving_model_name" not in pipeline_kwargs:
         pipeline_kwargs["serving_model_name"] = train.model_name
     return PipelineConfig(train=train, **pipeline_kwargs)
+
+
+def _run_parameters(keys: Sequence[str]) -> Tuple[str, ...]:
+    """The run-parameter keys, spelled as RUN_PARAMETER_KEYS spells them (``learning_rate`` is
+    ``train.learning_rate``); ConfigError for a key that cannot be one."""
+    by_name = {key.rpartition(".")[2]: key for key in RUN_PARAMETER_KEYS}
+    out = []
+    for key in keys:
+        full = key if key in RUN_PARAMETER_KEYS else by_name.get(key)
+        if full is None:
+            raise ConfigError(f"run_parameters: {key!r} cannot be a run parameter; use some of "
+                              f"{', '.join(RUN_PARAMETER_KEYS)}")
+        out.append(full)
+    return tuple(dict.fromkeys(out))
 
 
 def dataset_num_classes(config: PipelineConfig) -> Optional[int]:

@@ -23,15 +23,17 @@ class ReportInputs:
       saved_model_dir: the serving SavedModel (``eval_examples`` signature).
       dataset_dir: where labels.txt, summary.json and rejects.jsonl are (the ImageExampleGen
         artifact or a `tfslim convert` output directory).
-      eval_files: the held-out TFRecords scored for the confusion matrix and the image grid.
+      eval_files: the held-out TFRecords; at most ``max_examples`` of them are scored here for
+        the misclassified-image grid (and for the figures when there is no Evaluator output).
       split: the held-out split's name (shown).
       labels_offset: dataset label - model class (slim's --labels_offset).
-      evaluation_uri: the Evaluator's output (top-1/top-5 as gated); None: computed here.
+      evaluation_uri: the Evaluator's output: top-1/top-5 as gated, the confusion matrix and
+        per-class precision/recall over the whole eval split; None: computed here.
       blessed / pushed: the Evaluator's verdict and whether the Pusher pushed.
       accuracy_threshold: the gate on top-1.
       train_logdir: the Trainer's TensorBoard directory.
       anomalies_uri: ExampleValidator's output.
-      max_examples: at most this many held-out records are scored for the figures.
+      max_examples: at most this many held-out records are re-scored (for the image grid).
     """
 
     title: str
@@ -65,13 +67,20 @@ class ReportSummary:
     num_anomalies: int
     confusion: List[List[int]]
     class_names: List[str]
+    num_scored: int = 0
+    train_loss: Optional[float] = None
+    matrix_source: str = "scored"
 
     def metrics(self) -> Dict[str, float]:
+        """The numbers of the KFP Metrics artifact (and of `tfslim run`'s summary)."""
         out = {"eval_examples": float(self.num_eval), "rejects": float(self.num_rejects),
                "skipped": float(self.num_skipped), "anomalies": float(self.num_anomalies)}
-        for key in ("top1", "top5", "baseline_top1"):
+        for key in ("top1", "top5", "baseline_top1", "train_loss"):
             if getattr(self, key) is not None:
                 out[key] = float(getattr(self, key))
+        for key in ("blessed", "pushed"):
+            if getattr(self, key) is not None:
+                out[key] = 1.0 if getattr(self, key) else 0.0
         return out
 
 
@@ -89,6 +98,20 @@ def confusion(predictions: sources.Predictions, num_classes: int) -> np.ndarray:
     matrix = np.zeros([num_classes, num_classes], np.int64)
     valid = (predictions.labels >= 0) & (predictions.labels < num_classes)
     np.add.at(matrix, (predictions.labels[valid], predictions.predicted[valid]), 1)
+    return matrix
+
+
+def confusion_from_entries(entries: Dict[tuple, float], num_classes: int, labels_offset: int) -> np.ndarray:
+    """The model-class matrix from TFMA's (actual, predicted) dataset-label counts.
+
+    The Evaluator scores ``dataset_scores`` indexed by dataset label (model class +
+    labels_offset); a label outside the model's classes (below the offset) is left out.
+    """
+    matrix = np.zeros([num_classes, num_classes], np.int64)
+    for (actual, predicted), count in entries.items():
+        row, column = actual - labels_offset, predicted - labels_offset
+        if 0 <= row < num_classes and 0 <= column < num_classes:
+            matrix[row, column] += int(round(count))
     return matrix
 
 
@@ -141,26 +164,36 @@ padding:10px 16px;min-width:150px}.card b{font-size:24px;display:block}.muted{co
 
 def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     """Writes the HTML report to ``output_path`` (one file) and returns its numbers."""
+    # Re-scored only for the misclassified grid (bounded); the figures are the Evaluator's.
     predictions = sources.predict_examples(inputs.saved_model_dir, inputs.eval_files,
                                            inputs.labels_offset, inputs.max_examples)
     num_classes = predictions.scores.shape[-1]
     names = class_names(inputs.dataset_dir, num_classes, inputs.labels_offset)
-    matrix = confusion(predictions, num_classes)
-    precision, recall = precision_recall(matrix)
+    entries = sources.confusion_entries(inputs.evaluation_uri) if inputs.evaluation_uri else None
     evaluated = sources.overall_metrics(inputs.evaluation_uri) if inputs.evaluation_uri else {}
+    scored = len(predictions.labels)
+    if entries is not None:
+        matrix = confusion_from_entries(entries, num_classes, inputs.labels_offset)
+        # Weight-0 (undecodable) records add nothing to the matrix; example_count counts every record.
+        count = int(matrix.sum())
+        skipped = max(0, int(round(evaluated.get("example_count", count))) - count)
+    else:
+        matrix, count, skipped = confusion(predictions, num_classes), scored, len(predictions.skipped)
+    precision, recall = precision_recall(matrix)
     baseline = (sources.overall_metrics(inputs.evaluation_uri, model_name="baseline")
                 if inputs.evaluation_uri else {})
-    count = len(predictions.labels)
     top1 = evaluated.get("sparse_categorical_accuracy",
-                         float(np.mean(predictions.labels == predictions.predicted)) if count else None)
-    top5 = evaluated.get("top_5_accuracy", _top_k(predictions, 5) if count else None)
+                         float(np.mean(predictions.labels == predictions.predicted)) if scored else None)
+    top5 = evaluated.get("top_5_accuracy", _top_k(predictions, 5) if scored else None)
     summary_json, rejects = sources.read_ingestion(inputs.dataset_dir)
     anomalies = sources.read_anomalies(inputs.anomalies_uri)
     curves = sources.read_scalars(inputs.train_logdir) if inputs.train_logdir else {}
+    source = (f"the Evaluator's, over all {count} decodable held-out images" if entries is not None
+              else f"from the {scored} held-out images scored here")
 
     parts = [f"<h1>{html.escape(inputs.title)}</h1>",
              f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
-             f"{len(predictions.skipped)} skipped (undecodable), {num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}; data: "
+             f"{skipped} skipped (undecodable), {num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}; data: "
             f"{html.escape(inputs.dataset_dir)}</p>"]
     gate = inputs.accuracy_threshold
     cards = [("held-out top-1", _fmt(top1) if top1 is not None else "n/a"),
@@ -172,10 +205,11 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
         f'<div class="card">{html.escape(k)}<b>{html.escape(v)}</b></div>' for k, v in cards) + "</div>")
     parts.append(f"<p>Evaluator: {_verdict(inputs.blessed, 'blessed', 'not blessed')} &nbsp; "
                  f"Pusher: {_verdict(inputs.pushed, 'pushed', 'not pushed')} &nbsp; "
-                 f"rejects: {len(rejects)} &nbsp; skipped: {len(predictions.skipped)} &nbsp; "
+                 f"rejects: {len(rejects)} &nbsp; skipped: {skipped} &nbsp; "
                  f"anomalies: {len(anomalies)}</p>")
 
     parts.append("<h2>Confusion matrix</h2>")
+    parts.append(f'<p class="muted">Confusion matrix and per-class figures: {html.escape(source)}.</p>')
     parts.append(_img(plots.confusion_matrix(matrix, names), "confusion matrix"))
     parts.append("<h2>Per-class precision and recall</h2>")
     parts.append(_img(plots.per_class(precision, recall, names), "per-class precision and recall"))
@@ -184,6 +218,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
                          zip(names, precision, recall, matrix.sum(axis=1))]))
 
     parts.append("<h2>Worst misclassified images</h2>")
+    parts.append(f'<p class="muted">Among the {scored} held-out images re-scored for this grid '
+                 f"(at most {inputs.max_examples}).</p>")
     wrong = np.flatnonzero(predictions.labels != predictions.predicted)
     wrong = wrong[np.argsort(-predictions.confidence[wrong])][:WORST_IMAGES]
     if len(wrong):
@@ -209,7 +245,7 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
                         [(r.get("path", ""), r.get("reason", ""), r.get("detail", r.get("message", "")))
                          for r in rejects]) if rejects else "<p>No input was rejected.</p>")
     # Kept by ingestion's structural checks, refused by TF's decoder: weight 0 in the Evaluator.
-    parts.append(f"<h3>Skipped at evaluation: image could not be decoded ({len(predictions.skipped)})</h3>")
+    parts.append(f"<h3>Skipped at evaluation: image could not be decoded ({skipped})</h3>")
     parts.append(_table(["file"], [(name,) for name in predictions.skipped]) if predictions.skipped
                  else "<p>Every held-out image decoded.</p>")
     parts.append(f"<h2>ExampleValidator anomalies ({len(anomalies)})</h2>")
@@ -229,9 +265,11 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     return ReportSummary(path=output_path, top1=top1, top5=top5,
                          baseline_top1=baseline.get("sparse_categorical_accuracy"),
                          blessed=inputs.blessed, pushed=inputs.pushed, num_eval=count,
-                         num_rejects=len(rejects), num_skipped=len(predictions.skipped),
+                         num_rejects=len(rejects), num_skipped=skipped,
                          num_anomalies=len(anomalies),
-                         confusion=matrix.tolist(), class_names=names)
+                         confusion=matrix.tolist(), class_names=names, num_scored=scored,
+                         train_loss=curves["loss"][-1][1] if curves.get("loss") else None,
+                         matrix_source="evaluator" if entries is not None else "scored")
 
 
 def _name(names: Sequence[str], index: int) -> str:

@@ -123,23 +123,28 @@ def read_anomalies(anomalies_uri: Optional[str]) -> List[dict]:
     return out
 
 
-def overall_metrics(evaluation_uri: str, model_name: Optional[str] = None) -> Dict[str, float]:
-    """Metric name → value on the overall slice of a TFMA evaluation ({} when absent)."""
+def _load_eval_result(evaluation_uri: str, model_name: Optional[str] = None):
+    """TFMA's EvalResult, or None when the model is absent (the first run has no baseline)."""
     import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
 
     from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
 
-    # TFMA warns once per plot when the model is absent (the first run has no baseline).
+    # TFMA warns once per plot when the model is absent.
     verbosity = absl_logging.get_verbosity()
     absl_logging.set_verbosity(absl_logging.ERROR)
     try:
-        result = tfma.load_eval_result(evaluation_uri, model_name=model_name)
+        return tfma.load_eval_result(evaluation_uri, model_name=model_name)
     except Exception:  # pylint: disable=broad-except  # no such model in the result (no baseline)
-        return {}
+        return None
     finally:
         absl_logging.set_verbosity(verbosity)
+
+
+def overall_metrics(evaluation_uri: str, model_name: Optional[str] = None) -> Dict[str, float]:
+    """Metric name → value on the overall slice of a TFMA evaluation ({} when absent)."""
+    result = _load_eval_result(evaluation_uri, model_name)
     out: Dict[str, float] = {}
-    for slice_key, by_output in result.slicing_metrics:
+    for slice_key, by_output in (result.slicing_metrics if result else []):
         if slice_key != ():
             continue
         for by_sub_key in by_output.values():
@@ -149,3 +154,27 @@ def overall_metrics(evaluation_uri: str, model_name: Optional[str] = None) -> Di
                     if isinstance(value, dict) and "doubleValue" in value:
                         out[name] = float(value["doubleValue"])
     return out
+
+
+def confusion_entries(evaluation_uri: str) -> Optional[Dict[Tuple[int, int], float]]:
+    """The Evaluator's MultiClassConfusionMatrixPlot on the overall slice: (actual dataset label,
+    predicted dataset label) → weighted count over the whole eval split; None when absent.
+
+    Undecodable records have example weight 0 (pipeline.pipeline.eval_config), so the counts
+    total the decodable held-out records.
+    """
+    result = _load_eval_result(evaluation_uri)
+    for slice_key, by_output in (result.plots if result else []):
+        if slice_key != ():
+            continue
+        for by_sub_key in by_output.values():
+            plot = by_sub_key.get("", {}).get("multiClassConfusionMatrixAtThresholds")
+            if not plot or not plot.get("matrices"):
+                continue
+            entries: Dict[Tuple[int, int], float] = {}
+            # JSON leaves out zero fields: an entry without actualClassId is class 0.
+            for entry in plot["matrices"][0].get("entries", []):
+                key = (int(entry.get("actualClassId", 0)), int(entry.get("predictedClassId", 0)))
+                entries[key] = entries.get(key, 0.0) + float(entry.get("numWeightedExamples", 0.0))
+            return entries
+    return None

@@ -17,6 +17,9 @@ from typing import Any, Dict, Optional, Sequence
 
 # custom_config key of the Trainer and Transform components: TrainConfig.to_dict().
 TRAIN_CONFIG_KEY = "train_config"
+# The TrainConfig keys that decide the image spec (size, channels, preprocessing): all that
+# Transform reads, so a change of training options alone leaves Transform's cache key as it was.
+IMAGE_SPEC_KEYS = ("model_name", "preprocessing_name", "train_image_size", "image_channels", "resize_to_fit")
 
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
 DECAY_TYPES = ("exponential", "fixed", "polynomial")

@@ -18,6 +18,7 @@ from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components.image_example_gen import config as config_lib
+from components.image_example_gen.driver import ImageExampleGenDriver
 from components.image_example_gen.executor import Executor
 from components.image_example_gen.sources import source_names
 
@@ -26,6 +27,8 @@ class ImageExampleGen(FileBasedExampleGen):  # pylint: disable=too-few-public-me
     """Raw images / slim dataset archives → slim-format tf.Examples (GZIP TFRecords)."""
 
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
+    # Its cache key follows every file below input_base, not only the class folders (driver.py).
+    DRIVER_CLASS = ImageExampleGenDriver
 
     def __init__(self, input_base: str, source: str = config_lib.DEFAULT_SOURCE,
                  num_shards: Optional[int] = None, dedupe: Optional[bool] = None,

@@ -7,8 +7,10 @@
                        anomalies=example_validator.outputs['anomalies'],
                        pushed_model=pusher.outputs['pushed_model'])
 
-Outputs ``report`` (system.HTML: one file, what Kubeflow's UI renders) and
-``metrics`` (system.Metrics: top-1, top-5, baseline top-1, rejects, anomalies).
+Outputs ``report`` (system.HTML: one file, what Kubeflow's UI renders),
+``metrics`` (system.Metrics: top-1, top-5, training loss, blessed, pushed, held-out,
+skipped, rejects, anomalies) and ``confusion_matrix`` (system.ClassificationMetrics: the
+Evaluator's matrix over the whole eval split, with class names).
 It runs on every runner, so the local runs and Kubeflow show the same report.
 """
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Optional
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
+from tfx.orchestration import data_types
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from components.run_report.artifacts import HtmlReport, RunMetrics
+from components.run_report.artifacts import ConfusionMatrix, HtmlReport, RunMetrics
 from components.run_report.executor import Executor
 
 
@@ -43,7 +46,8 @@ class RunReportSpec(types.ComponentSpec):
         "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
     }
     OUTPUTS = {"report": ChannelParameter(type=HtmlReport),
-               "metrics": ChannelParameter(type=RunMetrics)}
+               "metrics": ChannelParameter(type=RunMetrics),
+               "confusion_matrix": ChannelParameter(type=ConfusionMatrix)}
 
 
 class RunReport(base_component.BaseComponent):
@@ -63,7 +67,10 @@ class RunReport(base_component.BaseComponent):
         spec = RunReportSpec(
             examples=examples, model=model, model_run=model_run, evaluation=evaluation,
             blessing=blessing, anomalies=anomalies, pushed_model=pushed_model, title=title,
-            labels_offset=labels_offset, accuracy_threshold=float(accuracy_threshold),
+            labels_offset=labels_offset,
+            # A Kubeflow run parameter (RuntimeParameter) passes through as it is.
+            accuracy_threshold=(accuracy_threshold if isinstance(accuracy_threshold, data_types.RuntimeParameter)
+                                else float(accuracy_threshold)),
             max_examples=max_examples, report=types.Channel(type=HtmlReport),
-            metrics=types.Channel(type=RunMetrics))
+            metrics=types.Channel(type=RunMetrics), confusion_matrix=types.Channel(type=ConfusionMatrix))
         super().__init__(spec=spec)

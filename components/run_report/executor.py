@@ -1,4 +1,10 @@
-"""RunReport executor: scores the held-out split with the candidate and writes the report."""
+"""RunReport executor: writes the report and the KFP UI artifacts (Metrics, ClassificationMetrics).
+
+The artifacts' metadata is written by kfp's own ``dsl.Metrics.log_metric`` and
+``dsl.ClassificationMetrics.log_confusion_matrix``, so it is in the format Kubeflow's UI reads;
+it travels as the TFX artifacts' custom properties (ML Metadata on every runner, the executor
+output's ``metadata`` on Kubeflow).
+"""
 from __future__ import annotations
 
 import json
@@ -29,6 +35,25 @@ def _flag(artifact, name: str):
     return bool(artifact.get_int_custom_property(name))
 
 
+def kfp_metrics(values: Dict[str, float]) -> Dict[str, float]:
+    """``values`` as ``kfp.dsl.Metrics`` records them (the system.Metrics metadata)."""
+    from kfp import dsl  # pylint: disable=import-outside-toplevel
+
+    metrics = dsl.Metrics(name="metrics", uri="", metadata={})
+    for name, value in values.items():
+        metrics.log_metric(name, value)
+    return dict(metrics.metadata)
+
+
+def kfp_confusion_matrix(class_names: List[str], rows: List[List[int]]) -> Dict[str, Any]:
+    """The ``confusionMatrix`` metadata of ``kfp.dsl.ClassificationMetrics`` (what the UI draws)."""
+    from kfp import dsl  # pylint: disable=import-outside-toplevel
+
+    matrix = dsl.ClassificationMetrics(name="confusion_matrix", uri="", metadata={})
+    matrix.log_confusion_matrix(list(class_names), [[int(c) for c in row] for row in rows])
+    return dict(matrix.metadata)
+
+
 class Executor(base_executor.BaseExecutor):
     """See components/run_report/component.py."""
 
@@ -41,6 +66,7 @@ class Executor(base_executor.BaseExecutor):
         anomalies = _single(input_dict, "anomalies")
         report = artifact_utils.get_single_instance(output_dict["report"])
         metrics = artifact_utils.get_single_instance(output_dict["metrics"])
+        matrix = _single(output_dict, "confusion_matrix")
         threshold = exec_properties.get("accuracy_threshold")
         summary = write_report(ReportInputs(
             title=exec_properties.get("title") or "tfslim run",
@@ -58,8 +84,11 @@ class Executor(base_executor.BaseExecutor):
         # The artifact's value file is what Kubeflow's HTML viewer reads; the .html copy
         # beside it is what a person opens (a browser needs the extension).
         tf.io.gfile.copy(summary.path, report.uri, overwrite=True)
-        for name, value in summary.metrics().items():
+        for name, value in kfp_metrics(summary.metrics()).items():
             metrics.set_float_custom_property(name, value)
+        if matrix is not None:
+            for name, value in kfp_confusion_matrix(summary.class_names, summary.confusion).items():
+                matrix.set_json_value_custom_property(name, value)
         report.set_string_custom_property(REPORT_PATH, summary.path)
         tf.io.gfile.makedirs(metrics.uri)
         with tf.io.gfile.GFile(os.path.join(metrics.uri, SUMMARY_FILE), "w") as f:

@@ -11,7 +11,9 @@ executor keeps the stock blessing checks (``model_blessing`` from the Evaluator 
 - only then points ``<serving_dir>/models.config`` at the new version.
 
 custom_config keys: ``serving_model_name`` (TF Serving model name) and
-``config_base_path`` (where the server sees ``<serving_dir>/<model_name>``).
+``config_base_path`` (where the server sees ``<serving_dir>/<model_name>``), or
+``config_base_from_serving_dir`` (the server reads the serving dir itself). The optional
+``serving_dir`` execution property (a Kubeflow run parameter) replaces the destination's base.
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME_KEY = "serving_model_name"
 CONFIG_BASE_PATH_KEY = "config_base_path"
+CONFIG_BASE_FROM_SERVING_DIR_KEY = "config_base_from_serving_dir"
+SERVING_DIR_KEY = "serving_dir"
 
 
 def next_version(base_directory: str, now: float = None) -> int:
@@ -73,7 +77,11 @@ class Executor(pusher_executor.Executor):
         base_directory = destination.filesystem.base_directory
         custom = json.loads(exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "null") or {}
         model_name = custom.get(MODEL_NAME_KEY) or os.path.basename(base_directory.rstrip("/"))
+        if exec_properties.get(SERVING_DIR_KEY):
+            base_directory = os.path.join(exec_properties[SERVING_DIR_KEY], model_name)
         config_base_path = custom.get(CONFIG_BASE_PATH_KEY) or base_directory
+        if custom.get(CONFIG_BASE_FROM_SERVING_DIR_KEY):
+            config_base_path = models_config.container_base_path(model_name, os.path.dirname(base_directory))
 
         version = next_version(base_directory)
         serving_path = os.path.join(base_directory, str(version))

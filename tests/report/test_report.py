@@ -97,3 +97,41 @@ def test_tfslim_eval_writes_the_report_for_a_checkpoint(artifacts, tmp_path):
     assert f"report: {tmp_path / 'report' / 'report.html'}" in result.stdout
     page = (tmp_path / "report" / "report.html").read_text()
     assert "40 held-out images" in page and "Confusion matrix" in page
+
+
+@pytest.mark.slow
+def test_the_matrix_is_the_evaluators_over_the_whole_eval_split(artifacts):
+    """More held-out images (41, one undecodable) than the re-scoring bound (10): the matrix and
+    per-class figures come from TFMA's output over all of them, and the KFP artifacts carry it."""
+    import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
+
+    from components.run_report.executor import kfp_confusion_matrix, kfp_metrics
+    from pipeline.configs import PipelineConfig
+    from pipeline.pipeline import eval_config
+
+    root, examples, model_dir, logdir = artifacts
+    config = tfma.utils.update_eval_config_with_defaults(eval_config(PipelineConfig(accuracy_threshold=0.0)),
+                                                         has_baseline=False, rubber_stamp=True)
+    output = str(root / "evaluation")
+    (spec,) = config.model_specs  # as TFX's Evaluator sets it up (tests/pipeline/test_eval_undecodable.py)
+    tfma.run_model_analysis(eval_shared_model=[tfma.default_eval_shared_model(
+                                model_dir, model_name=spec.name, eval_config=config)],
+                            eval_config=config, data_location=sources.eval_files(examples)[0],
+                            output_path=output)
+    path = str(root / "out-tfma" / "report.html")
+    summary = write_report(ReportInputs(
+        title="digits", saved_model_dir=model_dir, dataset_dir=examples, eval_files=sources.eval_files(examples),
+        evaluation_uri=output, train_logdir=logdir, max_examples=10), path)
+    # The grid re-scored the first 10 records; one of them is the undecodable one.
+    assert summary.matrix_source == "evaluator" and summary.num_scored == 9
+    assert np.asarray(summary.confusion).sum() == summary.num_eval == 40  # every decodable record
+    assert summary.num_skipped == 1
+    page = open(path, encoding="utf-8").read()
+    assert "over all 40 decodable held-out images" in page and "Among the 9 held-out images" in page
+    # The same matrix as the Kubeflow UI reads it (kfp's ClassificationMetrics format).
+    drawn = kfp_confusion_matrix(summary.class_names, summary.confusion)["confusionMatrix"]
+    assert [spec["displayName"] for spec in drawn["annotationSpecs"]] == summary.class_names
+    assert sum(sum(row["row"]) for row in drawn["rows"]) == 40
+    metrics = kfp_metrics(summary.metrics())
+    assert metrics["eval_examples"] == 40 and metrics["skipped"] == 1 and "top1" in metrics
+    assert metrics["train_loss"] == pytest.approx(2.3 - 0.9)

@@ -57,39 +57,67 @@ def vertex_job(tmp_path_factory) -> Dict[str, Any]:
     return _compile(tmp_path_factory, "vertex", settings(target="vertex"))
 
 
-@pytest.fixture(scope="session")
-def kfp_local_run(tmp_path_factory) -> Dict[str, Any]:
-    """The JSON that `python -m pipeline.kubeflow_runner` writes, run task by task on 100 digits.
+MINIO_ROOT = "minio://mlpipeline/v2/artifacts"  # OSS KFP's default pipeline root
+RUN_OVERRIDES = {"train_steps": "60", "learning_rate": "0.002"}  # compiled: 100 steps at 0.001
 
-    One run serves the launcher tests (tests/runners/test_kubeflow_step.py) and the end-to-end
-    test (test_kubeflow_local_run.py): each task is a subprocess paying TFX's import, so the
-    suite runs the compiled pipeline once.
-    """
+
+def _local_run(tmp_path_factory, backend: str) -> Dict[str, Any]:
+    """`python -m pipeline.kubeflow_runner` for ``backend``'s target, then every task of the JSON
+    run as that backend's driver and launcher run it (pipeline.kubeflow_local_step), on 100 digits."""
     from absl import flags  # pylint: disable=import-outside-toplevel
 
     from pipeline import digits  # pylint: disable=import-outside-toplevel
     from pipeline import kubeflow_local_step as local_step  # pylint: disable=import-outside-toplevel
     from pipeline import kubeflow_runner as runner  # pylint: disable=import-outside-toplevel
 
-    tmp = tmp_path_factory.mktemp("kfp-local-run")
+    tmp = tmp_path_factory.mktemp(f"{backend}-local-run")
     data = str(tmp / "digits")
     written = digits.write_digits(data, per_class=10)
     job_path = tmp / "tfslim-digits.json"
+    # kfp: KFP's default MinIO root, its buckets a local directory the emulated launcher syncs.
+    root, store = (MINIO_ROOT, str(tmp / "minio")) if backend == "kfp" else (str(tmp / "root"), None)
     # `python -m pipeline.kubeflow_runner` with these flags, in this process (one TFX import less).
     fv = flags.FlagValues()
     runner.define_flags(fv)
-    fv(["pipeline.kubeflow_runner", f"--output_file={job_path}", "--pipeline_root=gs://b/root",
+    fv(["pipeline.kubeflow_runner", f"--output_file={job_path}",
+        f"--pipeline_root={root if backend == 'kfp' else 'gs://b/root'}",
         "--data_root=gs://b/digits", "--serving_dir=gs://b/serving", "--image=registry.example/tfslim-tfx:1",
-        "--target=kfp", "--config=smoke", "--train_steps=100", f"--image_project_dir={REPO}"])
+        f"--target={backend}", "--config=smoke", "--train_steps=100", f"--image_project_dir={REPO}"])
     runner.compile_pipeline(runner.settings_from_flags(fv), fv.output_file)
     job = local_step.load_job(str(job_path))
     serving = tmp / "serving"
-    overrides = {"ImageExampleGen": {"input_base": data},
-                 "Pusher": {"push_destination": json.dumps(
-                     {"filesystem": {"base_directory": str(serving / "lenet")}})}}
-    root = str(tmp / "root")
-    results = local_step.run_pipeline(job, root, overrides, timeout=1200)
-    return {"job": job, "root": root, "serving": serving, "written": written, "results": results}
+    # The run's arguments, as a KFP run passes them: the data and serving dir (compiled as
+    # gs:// defaults) and, for kfp, other train settings than compiled, all without a recompile.
+    parameters = {"data_root": data, "serving_dir": str(serving)}
+    if backend == "kfp":
+        parameters.update(RUN_OVERRIDES)
+    launcher = local_step.Launcher(job, root, backend=backend, store_dir=store, timeout=1200,
+                                   parameters=parameters)
+    results = launcher.run(local_step.task_order(job))
+
+    def local(uri: str) -> str:
+        """Where an artifact URI of this run is on this machine (the store stand-in for minio://)."""
+        return launcher.store_path(uri) or uri
+
+    return {"job": job, "root": root, "store": store, "serving": serving, "written": written,
+            "results": results, "launcher": launcher, "local": local}
+
+
+@pytest.fixture(scope="session")
+def kfp_local_run(tmp_path_factory) -> Dict[str, Any]:
+    """The `--target kfp` JSON run as OSS KFP 2.x runs it, on a minio:// root.
+
+    One run serves the launcher tests (tests/runners/test_kubeflow_step.py) and the end-to-end
+    test (test_kubeflow_local_run.py): each task is a subprocess paying TFX's import, so the
+    suite runs each compiled pipeline once.
+    """
+    return _local_run(tmp_path_factory, "kfp")
+
+
+@pytest.fixture(scope="session")
+def vertex_local_run(tmp_path_factory) -> Dict[str, Any]:
+    """The `--target vertex` JSON run as Vertex AI Pipelines runs it (resolver tasks included)."""
+    return _local_run(tmp_path_factory, "vertex")
 
 
 @pytest.fixture(scope="module")

@@ -68,11 +68,19 @@ def pipeline_edges(pipeline) -> Set[Tuple[str, str]]:
     return {(up.id, node.id) for node in pipeline.components for up in node.upstream_nodes}
 
 
-def task_parameters(spec, task_name: str) -> Dict[str, Any]:
-    """Compile-time constants of a task (spec 2.1 'constant' or 2.0 'constantValue')."""
+def task_parameters(spec, task_name: str, job=None) -> Dict[str, Any]:
+    """A task's parameters: compile-time constants (spec 2.1 'constant' or 2.0 'constantValue'),
+    and pipeline parameters (``componentInputParameter``) as their compiled defaults in ``job``."""
+    from pipeline import kubeflow_local_step as local_step  # pylint: disable=import-outside-toplevel
+
+    defaults = local_step.run_parameter_values(job) if job else {}
     out = {}
     for name, source in spec.root.dag.tasks[task_name].inputs.parameters.items():
-        runtime = json_format.MessageToDict(source)["runtimeValue"]
+        source = json_format.MessageToDict(source)
+        if "componentInputParameter" in source:
+            out[name] = defaults.get(source["componentInputParameter"])
+            continue
+        runtime = source["runtimeValue"]
         if "constant" in runtime:
             out[name] = runtime["constant"]
         else:  # {"stringValue": ...} / {"intValue": ...} / {"doubleValue": ...}
@@ -113,9 +121,13 @@ def test_every_component_with_image_command_args_and_local_dag(request, job_fixt
 
 def test_parameters_carry_the_settings(kfp_job):
     _, spec, _ = protos(kfp_job)
-    assert task_parameters(spec, "ImageExampleGen")["input_base"] == "gs://tfslim-test/digits"
+    assert task_parameters(spec, "ImageExampleGen", kfp_job)["input_base"] == "gs://tfslim-test/digits"
     assert task_parameters(spec, "Trainer")["run_fn"] == "trainer.task.run_fn"
     assert json.loads(task_parameters(spec, "Trainer")["train_args"]) == {"num_steps": 200}
+    # The run parameters: declared on the root with the config's values as defaults, consumed by tasks.
+    assert task_parameters(spec, "Trainer", kfp_job)["train_steps"] == 200
+    assert task_parameters(spec, "Pusher", kfp_job)["serving_dir"] == "gs://tfslim-test/serving"
+    assert task_parameters(spec, "Evaluator", kfp_job)["accuracy_threshold"] == 0.3
     assert task_parameters(spec, "Transform")["preprocessing_fn"] == "trainer.transform.preprocessing_fn"
     # The schema is read inside the image, where kubeflow/Dockerfile puts the project.
     assert task_parameters(spec, "ImportSchemaGen")["schema_file"] == "/pipeline/schemas/slim_image.pbtxt"
@@ -175,13 +187,17 @@ def test_pipeline_names_follow_the_kfp_rule(name, valid):
                 pipeline_builder._check_name(name)  # pylint: disable=protected-access
 
 
-@pytest.mark.parametrize("root,message", [
-    ("/data/root", "object storage"), ("outputs/root", "object storage"),
-    ("minio://mlpipeline/root", "S3_ENDPOINT"), ("gs://", "object storage")])
-def test_roots_must_be_on_object_storage(root, message):
+@pytest.mark.parametrize("flag,root,message", [
+    ("pipeline_root", "/data/root", "object storage"), ("pipeline_root", "outputs/root", "object storage"),
+    ("pipeline_root", "gs://", "object storage"), ("pipeline_root", "minio://", "object storage"),
+    ("data_root", "minio://mlpipeline/digits", "--pipeline_root only"),
+    ("serving_dir", "minio://mlpipeline/serving", "--pipeline_root only")])
+def test_roots_must_be_on_object_storage(flag, root, message):
     with pytest.raises(ValueError, match=message):
-        settings(pipeline_root=root)
+        settings(**{flag: root})
     assert settings(pipeline_root="s3://bucket/root").pipeline_root == "s3://bucket/root"
+    # KFP's default store: the launcher syncs the artifacts (pipeline/kubeflow_launcher_paths.py).
+    assert settings(pipeline_root="minio://mlpipeline/v2/artifacts").pipeline_root.startswith("minio://")
 
 
 def test_settings_from_flags():
@@ -285,8 +301,8 @@ def test_compile_writes_json_and_cli_rejects_bad_settings(tmp_path):
     assert bad.returncode != 0 and "object storage" in bad.stderr
 
 
-def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job):
-    """pipeline.kubeflow_local_step builds the launcher's ExecutorInput in each spec version's form."""
+def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job, tmp_path):
+    """pipeline.kubeflow_local_step builds each backend's ExecutorInput in its spec version's form."""
     from pipeline import kubeflow_local_step as local_step  # pylint: disable=import-outside-toplevel
 
     order = local_step.task_order(kfp_job)
@@ -299,17 +315,30 @@ def test_local_step_inputs_for_both_spec_versions(kfp_job, vertex_job):
     with pytest.raises(ValueError, match="Task.param=value"):
         local_step.parse_overrides(["input_base=/data"])
 
-    new = local_step.executor_input(kfp_job, "ImageExampleGen", "/r", {}, overrides["ImageExampleGen"])
+    kfp = local_step.Launcher(kfp_job, str(tmp_path / "r"), backend="kfp")
+    new = kfp.executor_input("ImageExampleGen", {}, overrides["ImageExampleGen"])
     assert new["inputs"]["parameterValues"]["input_base"] == "/data"
     assert new["inputs"]["parameterValues"]["output_file_format"] == 5.0
-    legacy = local_step.executor_input(vertex_job, "ImageExampleGen", "/r", {}, overrides["ImageExampleGen"])
+    vertex = local_step.Launcher(vertex_job, str(tmp_path / "r"), backend="vertex")
+    legacy = vertex.executor_input("ImageExampleGen", {}, overrides["ImageExampleGen"])
     assert legacy["inputs"]["parameters"]["input_base"] == {"stringValue": "/data"}
     assert legacy["inputs"]["parameters"]["output_file_format"] == {"intValue": "5"}
-    assert legacy["outputs"]["outputFile"] == "/r/ImageExampleGen/executor_output.json"
+    assert legacy["outputs"]["outputFile"] == str(tmp_path / "r" / "run-1" / "ImageExampleGen" /
+                                                  "executor_output.json")
     with pytest.raises(KeyError, match="ImageExampleGen.examples"):
-        local_step.executor_input(kfp_job, "StatisticsGen", "/r", {})
+        kfp.executor_input("StatisticsGen", {})
     with pytest.raises(KeyError, match="no parameter"):
-        local_step.executor_input(kfp_job, "ImageExampleGen", "/r", {}, {"nope": "1"})
+        kfp.executor_input("ImageExampleGen", {}, {"nope": "1"})
+    # Each backend refuses what it cannot run.
+    with pytest.raises(ValueError, match="spec 2.1"):
+        local_step.Launcher(vertex_job, str(tmp_path / "r"), backend="kfp").executor_input("ImageExampleGen", {})
+    with pytest.raises(ValueError, match="resolver"):
+        local_step.Launcher(vertex_job, str(tmp_path / "r"), backend="kfp").run_step(
+            "latest_blessed_model_resolver-model-blessing-resolver", {})
+    with pytest.raises(ValueError, match="--store_dir"):
+        local_step.Launcher(kfp_job, "minio://mlpipeline/root", backend="kfp")
+    with pytest.raises(ValueError, match="gs:// cannot be emulated"):
+        local_step.Launcher(kfp_job, "gs://b/root", backend="kfp", store_dir=str(tmp_path))
 
 
 def test_every_artifact_type_resolves_in_the_container_entrypoint(kfp_job, tmp_path):

@@ -14,7 +14,7 @@ from tests.runners.test_kubeflow_compile import REPO, protos, task_parameters
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
 
-VERTEX_EXECUTOR = "tfx.extensions.google_cloud_ai_platform.trainer.executor.GenericExecutor"
+VERTEX_EXECUTOR = "pipeline.kubeflow_vertex_training.VertexTrainerExecutor"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,12 @@ def test_trainer_compiles_to_vertex_worker_pools(multi_worker_job, vertex_job):
     assert task_parameters(spec, "Trainer")["run_fn"] == task_parameters(plain_spec, "Trainer")["run_fn"]
     plain_args = list(plain_deployment.executors["Trainer_executor"].container.args)
     assert plain_args[plain_args.index("--executor_class_path") + 1] == \
-        "tfx.components.trainer.executor.GenericExecutor"
+        "components.run_parameters.TrainerExecutor"
+    # Each Vertex replica runs that executor too, so run parameters reach the training job.
+    from pipeline.kubeflow_vertex_training import VertexTrainerExecutor  # pylint: disable=import-outside-toplevel
+    from components.run_parameters import TrainerExecutor  # pylint: disable=import-outside-toplevel
+
+    assert VertexTrainerExecutor(VertexTrainerExecutor.Context())._GetExecutorClass() is TrainerExecutor
 
 
 @pytest.mark.parametrize("changes,message", [

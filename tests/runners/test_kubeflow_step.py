@@ -1,14 +1,14 @@
-"""Simulated Kubeflow steps: the compiled ExampleGen and StatisticsGen invocations, run as the
-KFP launcher runs them (container command + args, ExecutorInput JSON for {{$}}), on local paths.
+"""Simulated Kubeflow steps: the compiled ExampleGen and StatisticsGen invocations, run as OSS
+KFP's driver and launcher run them (container command + args, ExecutorInput JSON for {{$}},
+a minio:// root synced through each pod's /minio paths).
 
-The closest this machine gets to a cluster: no KFP driver, MLMD, pods or object storage.
+The closest this machine gets to a cluster: no Argo, MLMD server or real object store.
 """
 from __future__ import annotations
 
 import glob
 import json
 import os
-import warnings
 
 import pytest
 
@@ -20,14 +20,9 @@ pytestmark = [pytest.mark.xdist_group("kubeflow"), pytest.mark.e2e]
 
 @pytest.fixture(scope="module")
 def steps(kfp_local_run):
-    """ImageExampleGen (its driver hook, then the executor) → StatisticsGen, from the one run of
-    the compiled pipeline (tests/runners/conftest.py), each step a subprocess as KFP runs it."""
-    results = kfp_local_run["results"]
-    for result in results.values():
-        if result.crashed_at_exit:  # TFX 1.16's known shutdown abort, after the work was written
-            warnings.warn(f"{result.task} exited {result.returncode} at interpreter shutdown "
-                          f"({local_step.KNOWN_EXIT_CRASH!r}) after writing its outputs")
-    return kfp_local_run["written"], results
+    """ImageExampleGen → StatisticsGen, from the one kfp-backend run of the compiled pipeline
+    (tests/runners/conftest.py), each step a subprocess as KFP runs it."""
+    return kfp_local_run["written"], kfp_local_run["results"]
 
 
 def count_records(pattern: str) -> int:
@@ -45,6 +40,10 @@ def test_executor_input_is_what_the_launcher_passes(steps, kfp_local_run):
     assert invocation["inputs"]["parameterValues"]["output_file_format"] == 5
     output = invocation["outputs"]["artifacts"]["examples"]["artifacts"][0]
     assert output["type"]["instanceSchema"].startswith("title: tfx.Examples")
+    assert output["uri"] == "minio://mlpipeline/v2/artifacts/run-1/ImageExampleGen/examples"
+    # The driver puts the executor output under the task's local root (LocalPathForURI).
+    assert invocation["outputs"]["outputFile"].endswith(
+        "/minio/mlpipeline/v2/artifacts/run-1/ImageExampleGen/output_metadata.json")
     container = local_step.container_spec(kfp_local_run["job"], "ImageExampleGen")
     command = local_step.command_line(container, invocation)
     assert command[1:3] == ["-m", "pipeline.kubeflow_entrypoint"]
@@ -53,17 +52,16 @@ def test_executor_input_is_what_the_launcher_passes(steps, kfp_local_run):
     examples_in = results["StatisticsGen"].executor_input["inputs"]["artifacts"]["examples"]["artifacts"][0]
     assert examples_in["uri"] == output["uri"]
     assert json.loads(examples_in["metadata"]["split_names"]) == ["train", "eval"]
+    # OSS KFP runs no lifecycle hook: the executor resolves span and fingerprint itself.
+    assert results["ImageExampleGen"].driver_output is None
 
 
-def test_example_gen_writes_splits_and_labels(steps):
+def test_example_gen_writes_splits_and_labels(steps, kfp_local_run):
     written, results = steps
     result = results["ImageExampleGen"]
     assert result.succeeded
-    # The driver hook (run first, as Vertex does) resolved span and fingerprint.
-    driver = result.driver_output["parameterValues"]
-    assert driver["span"] == 0 and "input_fingerprint" in driver
     (examples,) = result.outputs["examples"]
-    uri = examples["uri"]
+    uri = kfp_local_run["local"](examples["uri"])
     train = count_records(os.path.join(uri, "Split-train", "*.gz"))
     eval_ = count_records(os.path.join(uri, "Split-eval", "*.gz"))
     assert train + eval_ == written == 100
@@ -72,15 +70,16 @@ def test_example_gen_writes_splits_and_labels(steps):
     assert labels == {d: str(d) for d in range(10)}
 
 
-def test_statistics_gen_writes_statistics_per_split(steps):
+def test_statistics_gen_writes_statistics_per_split(steps, kfp_local_run):
     _, results = steps
     from tensorflow_metadata.proto.v0 import statistics_pb2  # pylint: disable=import-outside-toplevel
 
-    examples_uri = results["ImageExampleGen"].outputs["examples"][0]["uri"]
+    local = kfp_local_run["local"]
+    examples_uri = local(results["ImageExampleGen"].outputs["examples"][0]["uri"])
     (statistics,) = results["StatisticsGen"].outputs["statistics"]
     assert json.loads(statistics["metadata"]["split_names"]) == ["train", "eval"]
     for split in ("train", "eval"):
-        path = os.path.join(statistics["uri"], f"Split-{split}", "FeatureStats.pb")
+        path = os.path.join(local(statistics["uri"]), f"Split-{split}", "FeatureStats.pb")
         with open(path, "rb") as f:
             stats = statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
         (dataset,) = stats.datasets

@@ -131,19 +131,19 @@ def test_upload_then_run_and_wait(kfp_job, kfp_client, tmp_path):
     # Second submission: the pipeline exists → a new version named after the spec's hash;
     # the existing experiment is reused; the root can be overridden per run.
     second = submit.submit(client, str(path), experiment="tfslim", upload=True,
-                           pipeline_root="s3://other/root", enable_caching=True)
+                           pipeline_root="s3://other/root", enable_caching=False)
     query, _ = state["uploads"][1]
     assert query["pipelineid"] == "pl-1" and query["name"].startswith("tfslim-digits-")
     assert (second.version_id, second.run_id) == ("v-2", "run-2")
     assert len(state["experiments"]) == 1
     assert state["runs"][1]["runtime_config"]["pipeline_root"] == "s3://other/root"
-    # Compiled with caching off; the run-time override reaches every task.
+    # Compiled with caching on (the run config's default); the run-time override reaches every task.
     from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
 
     sent = json_format.ParseDict(state["runs"][1]["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
-    assert all(task.caching_options.enable_cache for task in sent.root.dag.tasks.values())
+    assert not any(task.caching_options.enable_cache for task in sent.root.dag.tasks.values())
     first_sent = json_format.ParseDict(run["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
-    assert not any(task.caching_options.enable_cache for task in first_sent.root.dag.tasks.values())
+    assert all(task.caching_options.enable_cache for task in first_sent.root.dag.tasks.values())
 
 
 def test_upload_only_and_bad_input(kfp_job, kfp_client, tmp_path):

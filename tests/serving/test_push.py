@@ -27,7 +27,8 @@ def _artifact(cls, uri, blessed=None):
     return artifact
 
 
-def _push(tmp_path, model_dir, serving_dir, model_blessed=True, infra_blessed=True, run="a"):
+def _push(tmp_path, model_dir, serving_dir, model_blessed=True, infra_blessed=True, run="a",
+          **properties):
     model = _artifact(standard_artifacts.Model, tmp_path / run / "model")
     shutil.copytree(model_dir, os.path.join(model.uri, "Format-Serving"))
     pushed = _artifact(standard_artifacts.PushedModel, tmp_path / run / "pushed")
@@ -39,8 +40,37 @@ def _push(tmp_path, model_dir, serving_dir, model_blessed=True, infra_blessed=Tr
     pusher.Executor().Do(inputs, {"pushed_model": [pushed]}, {
         "push_destination": proto_utils.proto_to_json(destination),
         "custom_config": json.dumps({pusher.MODEL_NAME_KEY: "lenet",
-                                     pusher.CONFIG_BASE_PATH_KEY: "/models/lenet"})})
+                                     pusher.CONFIG_BASE_PATH_KEY: "/models/lenet"}), **properties})
     return pushed
+
+
+@pytest.mark.parametrize("from_serving_dir", [False, True])
+def test_serving_dir_run_parameter_replaces_the_compiled_destination(tmp_path, lenet_model_dir,
+                                                                     from_serving_dir):
+    """A Kubeflow run's serving_dir wins over the compiled push destination; models.config points
+    into it when the server reads the serving dir itself (config_base_from_serving_dir)."""
+    compiled, chosen = str(tmp_path / "compiled"), str(tmp_path / "chosen")
+    model = _artifact(standard_artifacts.Model, tmp_path / "model")
+    shutil.copytree(lenet_model_dir, os.path.join(model.uri, "Format-Serving"))
+    pushed = _artifact(standard_artifacts.PushedModel, tmp_path / "pushed")
+    inputs = {"model": [model],
+              "model_blessing": [_artifact(standard_artifacts.ModelBlessing, tmp_path / "mb", True)],
+              "infra_blessing": [_artifact(standard_artifacts.InfraBlessing, tmp_path / "ib", True)]}
+    destination = pusher_pb2.PushDestination(filesystem=pusher_pb2.PushDestination.Filesystem(
+        base_directory=os.path.join(compiled, "lenet")))
+    custom = {pusher.MODEL_NAME_KEY: "lenet", pusher.CONFIG_BASE_PATH_KEY: f"{compiled}/lenet"}
+    if from_serving_dir:
+        custom[pusher.CONFIG_BASE_FROM_SERVING_DIR_KEY] = True
+    pusher.Executor().Do(inputs, {"pushed_model": [pushed]}, {
+        "push_destination": proto_utils.proto_to_json(destination), "custom_config": json.dumps(custom),
+        pusher.SERVING_DIR_KEY: chosen})
+    version = pushed.get_string_custom_property("pushed_version")
+    assert os.path.exists(os.path.join(chosen, "lenet", version, "saved_model.pb"))
+    assert not os.path.exists(compiled)
+    parsed = text_format.Parse(open(models_config.models_config_path(chosen)).read(),
+                               model_server_config_pb2.ModelServerConfig())
+    (entry,) = parsed.model_config_list.config
+    assert entry.base_path == (f"{chosen}/lenet" if from_serving_dir else f"{compiled}/lenet")
 
 
 def test_push_writes_new_version_and_models_config(tmp_path, lenet_model_dir):
