@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat setup.py requirements/constraints.txt requirements/lock.txt requirements/dev.txt tools/setup_env.sh | md5sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat setup.py requirements/constraints.txt requirements/lock.txt requirements/dev.txt requirements/prod-excludes.txt tools/setup_env.sh | md5sum | cut -c1-12)
 DATA_DIR ?= data/digits
 OUT_DIR ?= outputs/demo
 PYTEST_ARGS ?=
