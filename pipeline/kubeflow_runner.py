@@ -170,8 +170,10 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == "__main__":
-    from pipeline.quiet import silence_startup_noise  # noqa: E402
+    from pipeline import quiet  # noqa: E402
 
-    silence_startup_noise(import_tensorflow=False)  # main imports it once the flags are checked
+    quiet.setup()  # progress and results only; main imports TensorFlow once the flags are checked
     define_flags()
+    quiet.define_verbose_flag()
+    flags.declare_key_flag(quiet.VERBOSE_FLAG)
     app.run(main)
