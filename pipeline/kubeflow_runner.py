@@ -155,14 +155,15 @@ def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
 
 def main(argv: List[str]) -> None:
     del argv
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    # The run config's checks load the zoo (TensorFlow): import it first, without the CUDA noise.
+    quiet_import_tensorflow()
     try:
         settings = settings_from_flags()
         settings.pipeline_config()  # the run config's checks, before compiling
     except ValueError as error:  # includes run_config.ConfigError (one line)
         raise app.UsageError(str(error)) from error
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
-
-    quiet_import_tensorflow()
     job = compile_pipeline(settings, FLAGS.output_file)
     tasks = sorted(job["pipelineSpec"]["root"]["dag"]["tasks"])
     print(f"Wrote {FLAGS.output_file}: {len(tasks)} tasks ({', '.join(tasks)}), image {settings.image}, "
