@@ -5,6 +5,7 @@ setup(
     name="tfslim-tfx",
     version="0.1.0",
     description="TF-Slim's image classification model library rebuilt for TF2 as a TFX pipeline",
+    license="Apache-2.0",
     python_requires=">=3.9,<3.11",  # TFX 1.16.0 wheels require <3.11
     packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
                                     "trainer", "trainer.*", "schemas", "schemas.*",
