@@ -15,5 +15,4 @@ flags.adopt_module_key_flags(run)  # --help lists the run flags
 if __name__ == "__main__":
     quiet.setup()  # progress and results only; main imports TensorFlow once the flags are checked
     quiet.define_verbose_flag()
-    flags.declare_key_flag(quiet.VERBOSE_FLAG)
     app.run(main)

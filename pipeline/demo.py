@@ -64,5 +64,4 @@ if __name__ == "__main__":
 
     quiet.setup(import_tensorflow=True)  # progress and results only, unless --verbose
     quiet.define_verbose_flag()
-    flags.declare_key_flag(quiet.VERBOSE_FLAG)
     app.run(main)

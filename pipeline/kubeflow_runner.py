@@ -176,5 +176,4 @@ if __name__ == "__main__":
     quiet.setup()  # progress and results only; main imports TensorFlow once the flags are checked
     define_flags()
     quiet.define_verbose_flag()
-    flags.declare_key_flag(quiet.VERBOSE_FLAG)
     app.run(main)

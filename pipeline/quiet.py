@@ -145,7 +145,7 @@ def quiet_import_tensorflow() -> None:
 
 
 def define_verbose_flag(flag_values=None) -> None:
-    """Defines ``--[no]verbose`` (once) so absl accepts it and ``--help`` lists it.
+    """Defines ``--[no]verbose`` (once) so absl accepts it and the program's ``--help`` lists it.
 
     Its value is read before the flags are parsed (:func:`verbose_requested`), since the
     log level must be set before TensorFlow loads.
@@ -155,3 +155,5 @@ def define_verbose_flag(flag_values=None) -> None:
     flag_values = flags.FLAGS if flag_values is None else flag_values
     if VERBOSE_FLAG not in flag_values:
         flags.DEFINE_boolean(VERBOSE_FLAG, False, VERBOSE_HELP, flag_values=flag_values)
+    # absl's --help lists the key flags of the module named sys.argv[0] (the script).
+    flag_values.register_key_flag_for_module(sys.argv[0], flag_values[VERBOSE_FLAG])
