@@ -6,7 +6,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat setup.py requirements/constraints.txt requirements/lock.txt requirements/dev.txt tools/setup_env.sh | md5sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat setup.py requirements/constraints.txt requirements/lock.txt requirements/dev.txt requirements/prod-excludes.txt tools/setup_env.sh | md5sum | cut -c1-12)
 DATA_DIR ?= data/digits
 OUT_DIR ?= outputs/demo
 PYTEST_ARGS ?=
@@ -18,7 +18,7 @@ help:
 	@echo "make demo    run configs/demo.yaml on the bundled digits: ingest, train lenet, evaluate, push, report, serve"
 	@echo "make test    the test suite (pytest)"
 	@echo "make bench   the benchmarks in bench/ (prints ratios against in-run baselines)"
-	@echo "make lint    byte-compile and check imports"
+	@echo "make lint    ruff (ruff.toml) and the import-direction test"
 	@echo "make portable-demo  the pipeline with every Beam component on Beam's portable runner"
 	@echo "             (a local job service + SDK worker pool, the Flink/Spark/Dataflow path)"
 	@echo "make lock    regenerate requirements/lock.txt from the venv"
@@ -42,7 +42,8 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
 
 lint: setup
-	$(PY) -m compileall -q pipeline components trainer schemas serving cli report bench local_runner.py
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -p no:cacheprovider tests/architecture
 
 bench: setup
 	$(PY) bench/run_all.py

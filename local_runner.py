@@ -8,11 +8,11 @@ from absl import app, flags
 
 from cli import run
 from cli.run import FLAGS, config_from_flags, main  # noqa: F401  (the script's API)
+from pipeline import quiet
 
 flags.adopt_module_key_flags(run)  # --help lists the run flags
 
 if __name__ == "__main__":
-    from pipeline.quiet import silence_startup_noise  # noqa: E402
-
-    silence_startup_noise(import_tensorflow=False)  # main imports it once the flags are checked
+    quiet.setup()  # progress and results only; main imports TensorFlow once the flags are checked
+    quiet.define_verbose_flag()
     app.run(main)

@@ -28,6 +28,8 @@ SUBCOMMANDS = {
 def _usage() -> str:
     lines = ["usage: tfslim <command> [--flags]   (tfslim <command> --help for its flags)", ""]
     lines += [f"  {name:<20} {text}" for name, text in SUBCOMMANDS.items()]
+    lines += ["", "Every command prints progress and results only; --verbose (or TFSLIM_VERBOSE=1)",
+              "adds the libraries' log lines and warnings (TensorFlow, absl, TFX, Beam)."]
     return "\n".join(lines)
 
 
@@ -41,13 +43,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     if command not in SUBCOMMANDS:
         print(f"tfslim: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         sys.exit(2)
-    from pipeline.quiet import silence_startup_noise  # pylint: disable=import-outside-toplevel
+    from pipeline import quiet  # pylint: disable=import-outside-toplevel
 
     # No command imports TensorFlow before its flags are checked: a bad flag is answered at
     # once, and the commands that need TensorFlow import it quietly where their work starts.
-    silence_startup_noise(import_tensorflow=False)
+    quiet.setup(argv[2:])
     module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
     from absl import app, flags  # pylint: disable=import-outside-toplevel
+
+    quiet.define_verbose_flag()
     # absl's --help prints __main__'s docstring and the key flags of the module named
     # sys.argv[0]; name both after the subcommand so `tfslim run --help` says what it is.
     program = f"tfslim {command}"
@@ -56,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if main_module is not None:
         main_module.__doc__ = f"{module.__doc__ or ''}\nUSAGE: {program} [flags]\n"
     defining = getattr(module, "FLAGS_MODULE", module).__name__
-    for flag in flags.FLAGS.get_key_flags_for_module(defining):
+    for flag in flags.FLAGS.get_key_flags_for_module(defining) + [flags.FLAGS[quiet.VERBOSE_FLAG]]:
         flags.FLAGS.register_key_flag_for_module(program, flag)
     # A subcommand may define flags_parser (e.g. to pass unknown flags on to Beam).
     parser = getattr(module, "flags_parser", app.parse_flags_with_usage)

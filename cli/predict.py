@@ -101,8 +101,8 @@ def _read_input(path: str, num_frames: Optional[int]) -> Item:
 def _error_text(err: Exception) -> str:
     message = getattr(err, "message", None) or str(err)
     # TF's graph errors carry "Graph execution error:" and node traces; keep the reason lines.
-    lines = [l.strip() for l in message.splitlines()
-             if l.strip() and not l.strip().startswith(("Graph execution error", "Detected at node",
+    lines = [line.strip() for line in message.splitlines()
+             if line.strip() and not line.strip().startswith(("Graph execution error", "Detected at node",
                                                         "<stack traces", "[["))]
     return " ".join(lines)[:500]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -28,7 +29,10 @@ def main(argv) -> None:
     from serving import predict  # pylint: disable=import-outside-toplevel
 
     start = time.monotonic()
-    count = digits.write_digits(FLAGS.data_dir)
+    try:
+        count = digits.write_digits(FLAGS.data_dir)
+    except digits.DemoExtraMissing as error:
+        sys.exit(f"error: {error}")
     print(f"dataset: {count} digit PNGs under {FLAGS.data_dir}")
     config = configs.preset(  # configs/demo.yaml
         "demo", data_root=FLAGS.data_dir,
@@ -56,7 +60,8 @@ def main(argv) -> None:
 
 
 if __name__ == "__main__":
-    from pipeline.quiet import silence_startup_noise  # noqa: E402
+    from pipeline import quiet  # noqa: E402
 
-    silence_startup_noise()
+    quiet.setup(import_tensorflow=True)  # progress and results only, unless --verbose
+    quiet.define_verbose_flag()
     app.run(main)

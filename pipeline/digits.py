@@ -25,7 +25,6 @@ def write_digits(root: str, limit: Optional[int] = None, per_class: Optional[int
       The number of PNG files in the tree.
     """
     from PIL import Image  # pylint: disable=import-outside-toplevel
-    from sklearn.datasets import load_digits  # pylint: disable=import-outside-toplevel
 
     # The marker sits beside the tree, not in it: a file at the tree's top level
     # would be (rightly) reported by the ingestion as outside any class folder.
@@ -36,7 +35,7 @@ def write_digits(root: str, limit: Optional[int] = None, per_class: Optional[int
             written, spec = f.read().split()
         if spec == wanted:
             return int(written)
-    digits = load_digits()
+    digits = _load_digits()
     # sklearn's values are 0..16 intensities; scale to the 0..255 range of a real PNG.
     pixels = np.clip(np.round(digits.images * (255.0 / 16.0)), 0, 255).astype(np.uint8)
     counts: dict = {}
@@ -55,3 +54,18 @@ def write_digits(root: str, limit: Optional[int] = None, per_class: Optional[int
     with open(marker, "w") as f:
         f.write(f"{written} {wanted}")
     return written
+
+
+class DemoExtraMissing(RuntimeError):
+    """scikit-learn (the demo's data set) is not installed."""
+
+
+def _load_digits():
+    """scikit-learn's digits; a one-line error naming the fix where the "demo" extra is missing
+    (the pipeline image leaves it out)."""
+    try:
+        from sklearn.datasets import load_digits  # pylint: disable=import-outside-toplevel
+    except ImportError as error:
+        raise DemoExtraMissing("the demo's digits need scikit-learn: pip install -e '.[demo]' "
+                               "(make setup installs it)") from error
+    return load_digits()

@@ -179,14 +179,15 @@ def settings_from_flags(fv: flags.FlagValues = FLAGS) -> KubeflowSettings:
 
 def main(argv: List[str]) -> None:
     del argv
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    # The run config's checks load the zoo (TensorFlow): import it first, without the CUDA noise.
+    quiet_import_tensorflow()
     try:
         settings = settings_from_flags()
         settings.pipeline_config()  # the run config's checks, before compiling
     except ValueError as error:  # includes run_config.ConfigError (one line)
         raise app.UsageError(str(error)) from error
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
-
-    quiet_import_tensorflow()
     job = compile_pipeline(settings, FLAGS.output_file)
     tasks = sorted(job["pipelineSpec"]["root"]["dag"]["tasks"])
     print(f"Wrote {FLAGS.output_file}: {len(tasks)} tasks ({', '.join(tasks)}), image {settings.image}, "
@@ -194,8 +195,9 @@ def main(argv: List[str]) -> None:
 
 
 if __name__ == "__main__":
-    from pipeline.quiet import silence_startup_noise  # noqa: E402
+    from pipeline import quiet  # noqa: E402
 
-    silence_startup_noise(import_tensorflow=False)  # main imports it once the flags are checked
+    quiet.setup()  # progress and results only; main imports TensorFlow once the flags are checked
     define_flags()
+    quiet.define_verbose_flag()
     app.run(main)

@@ -156,7 +156,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not os.path.isdir(args.data_dir):
         from pipeline import digits  # pylint: disable=import-outside-toplevel
-        print(f"dataset: {digits.write_digits(args.data_dir)} digit PNGs under {args.data_dir}")
+        try:
+            print(f"dataset: {digits.write_digits(args.data_dir)} digit PNGs under {args.data_dir}")
+        except digits.DemoExtraMissing as error:
+            sys.exit(f"error: {error}")
     with portable_services(os.path.join(output_dir, "beam_services")) as services:
         command = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                                 "local_runner.py"),

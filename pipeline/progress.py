@@ -7,6 +7,8 @@ import sys
 import time
 from typing import Dict
 
+from pipeline import quiet
+
 _PATTERN = re.compile(r"^(?:Component|node) (\S+) is (running|finished)\.$")
 
 
@@ -46,10 +48,11 @@ def attach() -> ComponentProgress:
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
-    # Keep the console readable: absl's own handler prints WARNING and above only.
-    try:
+    # The root logger now passes INFO on; absl's console handler must not print it all. Quiet
+    # entry points (pipeline/quiet.py) already raised it to ERROR; --verbose leaves it alone.
+    if not quiet.is_verbose():
         from absl import logging as absl_logging  # pylint: disable=import-outside-toplevel
-        absl_logging.get_absl_handler().setLevel(logging.WARNING)
-    except Exception:  # pylint: disable=broad-except
-        pass
+
+        absl_handler = absl_logging.get_absl_handler()
+        absl_handler.setLevel(max(absl_handler.level, logging.WARNING))
     return handler

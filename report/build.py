@@ -193,7 +193,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
 
     parts = [f"<h1>{html.escape(inputs.title)}</h1>",
              f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
-             f"{skipped} skipped (undecodable), {num_classes} classes. Model: {html.escape(inputs.saved_model_dir)}; data: "
+             f"{skipped} skipped (undecodable), {num_classes} classes. "
+             f"Model: {html.escape(inputs.saved_model_dir)}; data: "
             f"{html.escape(inputs.dataset_dir)}</p>"]
     gate = inputs.accuracy_threshold
     cards = [("held-out top-1", _fmt(top1) if top1 is not None else "n/a"),

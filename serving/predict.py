@@ -66,7 +66,7 @@ def ranked(outputs: Mapping[str, np.ndarray]) -> List[List[Tuple[str, float]]]:
     """[(label, score), ...] per image, best first, from the ``top_k_*`` outputs."""
     labels = np.asarray(outputs["top_k_labels"])
     scores = np.asarray(outputs["top_k_scores"])
-    return [[(_text(l), float(s)) for l, s in zip(row_l, row_s)]
+    return [[(_text(label), float(s)) for label, s in zip(row_l, row_s)]
             for row_l, row_s in zip(labels, scores)]
 
 

@@ -4,15 +4,17 @@
 # uv resolves the same constraints in under a minute.
 #
 #   tools/setup_env.sh [VENV] [dev|prod]
-# dev (make setup): the project plus requirements/dev.txt (pytest, tf-slim for the oracle tests).
-# prod (kubeflow/Dockerfile): the project only. Both pin every package through
+# dev (make setup): the project with its "demo" extra (scikit-learn's digits) plus
+# requirements/dev.txt (pytest, tf-slim for the oracle tests, ruff).
+# prod (kubeflow/Dockerfile): the project only, without requirements/prod-excludes.txt (packages a
+# dependency declares but nothing the pipeline runs imports). Both pin every package through
 # requirements/constraints.txt (the TFX stack) and requirements/lock.txt (the full closure).
 set -euo pipefail
 VENV=${1:-.venv}
 PROFILE=${2:-dev}
 case "$PROFILE" in
-  dev) EXTRA=(-r requirements/dev.txt) ;;
-  prod) EXTRA=() ;;
+  dev) EXTRA=(-r requirements/dev.txt); PROJECT=".[demo]" ;;
+  prod) EXTRA=(--excludes requirements/prod-excludes.txt); PROJECT="." ;;
   *) echo "ERROR: profile must be dev or prod, got '$PROFILE'" >&2; exit 2 ;;
 esac
 
@@ -40,7 +42,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -x "$VENV/bin/uv" ]; then
   "$VENV/bin/python" -m pip --version >/dev/null 2>&1 || "$VENV/bin/python" -m ensurepip >/dev/null
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check uv
+  # A known uv: --excludes (the prod profile) needs a recent one.
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "uv==0.13.9"
 fi
 echo "Installing the pinned stack into $VENV (uv, constraints in requirements/constraints.txt)"
 # --compile-bytecode: write every module's .pyc now. Where PYTHONDONTWRITEBYTECODE=1 (this
@@ -48,7 +51,7 @@ echo "Installing the pinned stack into $VENV (uv, constraints in requirements/co
 # itself, so each process would recompile the ~20,000 modules it imports: measured here,
 # `import tensorflow` 15.3 s -> 5.4 s and `from tfx import v1` 42.0 s -> 15.0 s with it.
 "$VENV/bin/uv" pip install -q --compile-bytecode --python "$VENV/bin/python" -c requirements/constraints.txt \
-  -c requirements/lock.txt "${EXTRA[@]}" -e .
+  -c requirements/lock.txt "${EXTRA[@]}" -e "$PROJECT"
 # uv compiles only the packages it installs now: an existing venv (perhaps made before this
 # script compiled bytecode) gets the rest here; compileall skips files whose bytecode is
 # current. A few packages ship Python-2 templates that do not compile: no exit status check.

@@ -94,7 +94,8 @@ def _claimed_size(image_bytes: tf.Tensor) -> tf.Tensor:
     """Width and height (int64 [B, 2]) from PNG IHDR, the GIF screen or the BMP info header;
     0 for JPEG and anything else."""
     # substr fails on a start past a string's end: read from the zero-padded first bytes.
-    head = tf.strings.join([tf.strings.substr(image_bytes, 0, _HEADER), tf.fill(tf.shape(image_bytes), b"\0" * _HEADER)])
+    head = tf.strings.join([tf.strings.substr(image_bytes, 0, _HEADER),
+                            tf.fill(tf.shape(image_bytes), b"\0" * _HEADER)])
     png = _header_ints(head, 16, 2, 4, big_endian=True)
     gif = _header_ints(head, 6, 2, 2, big_endian=False)
     bmp = _header_ints(head, 18, 2, 4, big_endian=False)

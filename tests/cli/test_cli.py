@@ -32,7 +32,7 @@ def test_run_help_shows_runner_flags(args):
     out = _run(args)  # absl exits 1 after printing --help
     text = out.stdout + out.stderr
     for flag in ("--config", "--set", "--data_dir", "--model_name", "--train_steps", "--pipeline_root",
-                 "--serving_dir", "--runner"):
+                 "--serving_dir", "--runner", "--[no]verbose"):
         assert flag in text
     if args[0] == TFSLIM:  # names the subcommand, with its docstring
         assert "USAGE: tfslim run [flags]" in text and "run config" in text

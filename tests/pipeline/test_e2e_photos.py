@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from tests import console
 from tests.pipeline import photos
 from tests.trainer import checkpoint_server
 
@@ -35,8 +36,8 @@ def run(tmp_path_factory):
     served = root / "served"
     served.mkdir()
     checkpoint_server.make_tarball(prefix, str(served / entry.tarball), entry.checkpoint)
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1",
-               **{pretrained.CACHE_ENV: str(root / "cache")})
+    # A user's shell: no TF_CPP_MIN_LOG_LEVEL, so the console test below sees what they would.
+    env = console.user_env(TF_USE_LEGACY_KERAS="1", **{pretrained.CACHE_ENV: str(root / "cache")})
     # photos.yaml trains every layer (the stand-in checkpoint holds random weights);
     # finetune.yaml's restore settings on top of it.
     overrides = ["train.checkpoint_path=mobilenet_v1_025",
@@ -64,6 +65,14 @@ def test_photos_run_is_blessed_pushed_and_reported(run):
     steps = re.findall(r"global step 250/250", out + result.stderr)
     assert len(steps) == 1, steps
     assert "Unable to register" not in result.stderr
+
+
+def test_console_shows_progress_and_results_only(run):
+    """No absl/TensorFlow log line, Python warning or library WARNING: in the whole run's output
+    (TFX executors and Beam run in the tfslim process under the LocalDagRunner)."""
+    _, result = run
+    assert not console.noise(result.stdout + result.stderr), console.noise(result.stdout + result.stderr)[:20]
+    assert "Trainer finished in" in result.stdout and "global step 250/250" in result.stdout
 
 
 def test_checkpoint_restored_by_name_without_logits(run):

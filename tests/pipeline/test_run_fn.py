@@ -45,10 +45,10 @@ def test_serving_default_on_png_and_jpeg_bytes(exported):
     scores = out["scores"].numpy()
     assert scores.shape == (40, 10)
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)
-    labels = [l for _, l in items]
+    labels = [label for _, label in items]
     accuracy = float(np.mean(out["classes"].numpy() == labels))
     assert accuracy >= 0.7, accuracy  # 150 steps on 300 digits: well above chance (0.1)
-    assert [l.decode() for l in out["labels"].numpy()] == [str(c) for c in out["classes"].numpy()]
+    assert [label.decode() for label in out["labels"].numpy()] == [str(c) for c in out["classes"].numpy()]
     assert out["top_k_labels"].shape == (40, 5)
 
 

@@ -25,11 +25,11 @@ def test_preprocessing_fn_matches_numpy_and_slims_lenet_constants():
     """Independent of the code under test: numpy resampling and slim's (x - 128) / 128."""
     items = helpers.digit_images(3)
     encoded = tf.constant([[helpers.encode(p)] for p, _ in items])
-    labels = tf.constant([[l] for _, l in items], tf.int64)
+    labels = tf.constant([[label] for _, label in items], tf.int64)
     out = preprocessing_fn({features.ENCODED: encoded, features.LABEL: labels},
                            helpers.transform_config(helpers.LENET_GRAY))
     assert out[features.IMAGE_XF].shape == (3, 28, 28, 1)
-    np.testing.assert_array_equal(out[features.LABEL_XF].numpy(), [l for _, l in items])
+    np.testing.assert_array_equal(out[features.LABEL_XF].numpy(), [label for _, label in items])
     resample = _bilinear_matrix(8, 28)
     for i, (pixels, _) in enumerate(items):
         # PNG is lossless: the 8x8 digit is resized to fit 28x28 (the spec's

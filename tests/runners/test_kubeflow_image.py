@@ -134,17 +134,44 @@ def test_cuda_tensorflow_behind_a_build_arg_cpu_by_default():
     assert "tensorflow==2.16.2" in constraints.split()  # the same TF as the CPU build
 
 
-def test_image_gets_no_test_only_packages_and_a_full_lock():
+def test_image_gets_no_test_only_or_demo_packages_and_a_full_lock():
     steps = instructions()
     (install,) = [rest for keyword, rest in steps if keyword == "RUN" and SETUP_SCRIPT in rest]
     assert re.search(rf"bash {re.escape(SETUP_SCRIPT)} \S+ prod\b", install)
-    # The build fails if pytest or tf_slim got in anyway.
-    assert '! python -c "import pytest"' in install and '! python -c "import tf_slim"' in install
+    # The build fails if pytest, tf_slim or scikit-learn got in anyway.
+    for module in ("pytest", "tf_slim", "sklearn"):
+        assert f'! python -c "import {module}"' in install
     script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
-    assert re.search(r"prod\) EXTRA=\(\)", script) and "dev) EXTRA=(-r requirements/dev.txt)" in script
+    profiles = dict(re.findall(r"^  (dev|prod)\) (.*) ;;$", script, re.M))
+    # dev: the test packages and the demo extra; prod: neither, and the excludes file.
+    assert profiles["dev"] == 'EXTRA=(-r requirements/dev.txt); PROJECT=".[demo]"', profiles
+    assert profiles["prod"] == 'EXTRA=(--excludes requirements/prod-excludes.txt); PROJECT="."', profiles
     dev = [line.split("==")[0] for line in open(os.path.join(REPO, "requirements", "dev.txt"))
            if "==" in line and not line.startswith("#")]
-    assert {"pytest", "tf-slim"} <= set(dev)
+    assert {"pytest", "tf-slim", "ruff"} <= set(dev)
+    excluded = [line.strip() for line in open(os.path.join(REPO, "requirements", "prod-excludes.txt"))
+                if line.strip() and not line.startswith("#")]
+    assert excluded == ["scikit-learn"]
+
+
+def test_scikit_learn_is_the_demo_extra_and_only_the_demo_imports_it():
+    """tfx declares scikit-learn but the pipeline never imports it; the image leaves it out, so
+    a pipeline module that started importing it would fail only in the image."""
+    tree = ast.parse(open(os.path.join(REPO, "setup.py")).read())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
+    keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords
+                if k.arg in ("install_requires", "extras_require")}
+    assert "scikit-learn" not in keywords["install_requires"]
+    assert keywords["extras_require"]["demo"] == ["scikit-learn"]
+    paths = []
+    for target in setup_py_targets():  # the installed packages and modules
+        if target.endswith(".py"):
+            paths.append(os.path.join(REPO, target))
+        for root, _, files in os.walk(os.path.join(REPO, target)):
+            paths += [os.path.join(root, name) for name in files if name.endswith(".py")]
+    importers = {os.path.relpath(path, REPO) for path in paths
+                 if re.search(r"^\s*(from|import) sklearn\b", open(path).read(), re.M)}
+    assert importers == {os.path.join("pipeline", "digits.py")}
 
 
 def test_lock_pins_every_installed_package():
@@ -178,7 +205,7 @@ def test_install_runs_the_make_setup_script_into_the_venv_on_path():
     script = open(os.path.join(REPO, SETUP_SCRIPT)).read()
     install = re.search(r"uv\" pip install (.*?)(?<!\\)\n", script, re.S).group(1)
     assert "-c requirements/constraints.txt" in install and "-c requirements/lock.txt" in install
-    assert "-e ." in install
+    assert '-e "$PROJECT"' in install
 
 
 def test_every_install_compiles_bytecode_and_this_venv_has_it():

@@ -178,5 +178,6 @@ def test_gpu_overlay_requests_a_gpu_with_the_gpu_image(base):
     container = container_of(deployment)
     cpu_image = container_of(resources[("Deployment", "tfslim-serving")])["image"]
     assert container["image"] == cpu_image + "-gpu"
-    assert container["resources"]["requests"]["nvidia.com/gpu"] == container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    gpus = container["resources"]
+    assert gpus["requests"]["nvidia.com/gpu"] == gpus["limits"]["nvidia.com/gpu"] == "1"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True  # hardening kept

@@ -5,12 +5,14 @@ import os
 import subprocess
 import sys
 
+from tests.console import user_env
 from tests.serving.conftest import project_root
 
 
 def _env() -> dict:
-    return dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
-                PYTHONPATH=os.pathsep.join(p for p in (project_root(), os.environ.get("PYTHONPATH")) if p))
+    # A user's environment: tfslim quietens TensorFlow and the libraries itself.
+    return user_env(TF_USE_LEGACY_KERAS="1", PYTHONUNBUFFERED="1",
+                    PYTHONPATH=os.pathsep.join(p for p in (project_root(), os.environ.get("PYTHONPATH")) if p))
 
 
 def _argv(args) -> list:

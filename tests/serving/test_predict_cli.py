@@ -2,6 +2,7 @@
 import pytest
 
 from tests.cli_probe import run_probed
+from tests.console import noise
 from tests.serving.cli import run_tfslim
 from tests.serving.conftest import CLASS_NAMES
 from tests.serving.fake_serving import FakeRestServer
@@ -32,11 +33,12 @@ def test_predict_local_labels_good_images_and_names_bad_files(lenet_model_dir, i
     assert result.returncode == 1, result.stderr[-2000:]
     assert set(_labelled(result.stdout, good)) <= set(CLASS_NAMES) and len(_labelled(result.stdout, good)) == 5
     assert result.stdout.count(good) == 2  # the file after the bad ones is still labelled
-    errors = [l for l in result.stderr.splitlines() if l.startswith("tfslim predict: error:")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("tfslim predict: error:")]
     assert len(errors) == 3, result.stderr[-2000:]
     assert f"{corrupt}: not labelled:" in errors[0] and "not a JPEG/PNG/GIF/BMP image" in errors[0]
     assert f"{truncated}: not labelled:" in errors[1] and "PNG" in errors[1]
     assert f"{missing}: cannot read" in errors[2]
+    assert not noise(result.stdout + result.stderr)  # loading the SavedModel prints no log lines
 
 
 def test_predict_through_rest_server(lenet_model_dir, image_files):

@@ -60,7 +60,7 @@ def test_rest_client_against_local_server(lenet_model_dir, digit_pngs):
         out = serving_client.rest_predict(server.address, "lenet", [p for p, _ in digit_pngs[:3]])
         np.testing.assert_allclose(out["scores"], local["scores"], atol=1e-5)
         assert out["top_k_labels"].shape == (3, 5)
-        assert {l.decode() for l in out["labels"]} <= set(CLASS_NAMES)
+        assert {label.decode() for label in out["labels"]} <= set(CLASS_NAMES)
         # What went over the wire is TF Serving's b64 row format.
         sent = server.requests[-1]
         assert base64.b64decode(sent["instances"][0]["b64"]) == digit_pngs[0][0]

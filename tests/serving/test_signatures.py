@@ -35,7 +35,7 @@ def test_signatures_agree_and_outputs_are_consistent(loaded, digit_pngs):
     assert scores.shape == (12, 10)
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)
     classes = by_bytes["classes"].numpy()
-    assert [l.decode() for l in by_bytes["labels"].numpy()] == [CLASS_NAMES[c] for c in classes]
+    assert [label.decode() for label in by_bytes["labels"].numpy()] == [CLASS_NAMES[c] for c in classes]
     top = by_bytes["top_k_classes"].numpy()
     assert top.shape == (12, 5) and np.array_equal(top[:, 0], classes)
 

@@ -64,7 +64,7 @@ def test_export_from_slim_inception_v1_checkpoint_matches_slim_top5(tmp_path):
     np.testing.assert_array_equal(outputs["top_k_classes"], slim_top5)
     slim_probs = tf.nn.softmax(slim_logits).numpy()
     oracle.assert_close(slim_probs, outputs["scores"], "serving scores vs slim softmax", rel=1e-4)
-    assert [l.decode() for l in outputs["labels"]] == [f"class_{c}" for c in slim_top5[:, 0]]
+    assert [label.decode() for label in outputs["labels"]] == [f"class_{c}" for c in slim_top5[:, 0]]
     assert export.read_class_names(out) == [f"class_{i}" for i in range(NUM_CLASSES)]
 
     again = run_tfslim("export", "--model_name=inception_v1", f"--checkpoint_path={prefix}",

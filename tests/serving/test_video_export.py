@@ -86,7 +86,7 @@ def test_video_saved_model_serves_clips_of_encoded_frames_like_the_net(i3d_expor
     expected = tf.nn.softmax(logits).numpy()
     assert np.ptp(expected, axis=1).min() > 0.05  # scores that tell classes apart, not all 1/3
     np.testing.assert_allclose(outputs["scores"], expected, rtol=1e-4, atol=1e-6)
-    assert [l.decode() for l in outputs["labels"]] == [CLASSES[c] for c in expected.argmax(1)]
+    assert [label.decode() for label in outputs["labels"]] == [CLASSES[c] for c in expected.argmax(1)]
     assert outputs["top_k_labels"].shape == (2, len(CLASSES))
     # Time matters: the same frames in the other order are another clip.
     reversed_scores = predict.run_clips(fn, [clips[0][::-1]])["scores"]
@@ -142,9 +142,9 @@ def test_predict_labels_clip_folders_and_names_the_bad_ones(i3d_export, tmp_path
     expected = predict.run_clips(predict.load_serving_fn(out), [frames[:2]])["top_k_labels"][0]
     lines = result.stdout.splitlines()
     start = lines.index(str(good))
-    assert [l.split()[-1] for l in lines[start + 1:start + 3]] == [l.decode() for l in expected[:2]]
+    assert [line.split()[-1] for line in lines[start + 1:start + 3]] == [label.decode() for label in expected[:2]]
     assert result.stdout.count(str(good)) == 2  # labelled again after the bad inputs
-    errors = [l for l in result.stderr.splitlines() if l.startswith("tfslim predict: error:")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("tfslim predict: error:")]
     assert len(errors) == 4, result.stderr[-2000:]
     assert f"{too_long}: not labelled: 3 frame files; the model takes clips of exactly 2" in errors[0]
     assert f"{junk}: not labelled:" in errors[1] and "frames_bytes: not a JPEG/PNG" in errors[1]

@@ -79,7 +79,7 @@ def test_progress_lines_every_n_steps(run):
     logged = [int(line.split()[2].split("/")[0]) for line in out.splitlines()
               if line.startswith("global step ")]
     assert logged == [5, 10, 15, 20, STEPS]
-    line = [l for l in out.splitlines() if l.startswith(f"global step {STEPS}/{STEPS}")][0]
+    line = [text for text in out.splitlines() if text.startswith(f"global step {STEPS}/{STEPS}")][0]
     for part in ("(100%)", "loss = ", "accuracy = ", "lr = ", "sec/step", "images/s", "ETA"):
         assert part in line
 

@@ -47,10 +47,18 @@ def distort_color(image: tf.Tensor, color_ordering: int = 0, fast_mode: bool = T
     Raises:
       ValueError: color_ordering outside [0, 3].
     """
-    brightness = lambda im: tf.image.random_brightness(im, max_delta=BRIGHTNESS_MAX_DELTA)
-    saturation = lambda im: tf.image.random_saturation(im, *SATURATION_RANGE)
-    hue = lambda im: tf.image.random_hue(im, max_delta=HUE_MAX_DELTA)
-    contrast = lambda im: tf.image.random_contrast(im, *CONTRAST_RANGE)
+    def brightness(im):
+        return tf.image.random_brightness(im, max_delta=BRIGHTNESS_MAX_DELTA)
+
+    def saturation(im):
+        return tf.image.random_saturation(im, *SATURATION_RANGE)
+
+    def hue(im):
+        return tf.image.random_hue(im, max_delta=HUE_MAX_DELTA)
+
+    def contrast(im):
+        return tf.image.random_contrast(im, *CONTRAST_RANGE)
+
     if fast_mode:
         orders = {0: (brightness, saturation), 1: (saturation, brightness)}
     else:
