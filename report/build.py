@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from report import plots, sources
+from report import plots, sources, tuning
 
 WORST_IMAGES = 12
 
@@ -32,6 +32,7 @@ class ReportInputs:
       train_logdir: the Trainer's TensorBoard directory.
       anomalies_uri: ExampleValidator's output.
       max_examples: at most this many held-out records are scored for the figures.
+      trials_path: the Tuner's trials.json (components/tuning/executor.py); None: no search.
     """
 
     title: str
@@ -47,6 +48,7 @@ class ReportInputs:
     train_logdir: Optional[str] = None
     anomalies_uri: Optional[str] = None
     max_examples: int = 2000
+    trials_path: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -65,6 +67,8 @@ class ReportSummary:
     num_anomalies: int
     confusion: List[List[int]]
     class_names: List[str]
+    # The winning trial's values ({'train.opt_epsilon': 1e-08}); {} without a Tuner.
+    tuned: Dict[str, object] = dataclasses.field(default_factory=dict)
 
     def metrics(self) -> Dict[str, float]:
         out = {"eval_examples": float(self.num_eval), "rejects": float(self.num_rejects),
@@ -157,6 +161,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     summary_json, rejects = sources.read_ingestion(inputs.dataset_dir)
     anomalies = sources.read_anomalies(inputs.anomalies_uri)
     curves = sources.read_scalars(inputs.train_logdir) if inputs.train_logdir else {}
+    search = sources.read_trials(inputs.trials_path) if inputs.trials_path else {}
+    best = tuning.best_trial(search)
 
     parts = [f"<h1>{html.escape(inputs.title)}</h1>",
              f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
@@ -198,6 +204,12 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     else:
         parts.append("<p>No held-out image was misclassified.</p>")
 
+    if search:
+        headers, trial_rows = tuning.rows(search)
+        parts.append(f"<h2>Hyperparameter search ({len(trial_rows)} trials)</h2>")
+        parts.append(f"<p>{html.escape(tuning.verdict(search))}</p>")
+        parts.append(_table(headers, trial_rows))
+
     parts.append("<h2>Training curves</h2>")
     parts.append(_img(plots.curves(curves), "training curves") if curves else
                  "<p class='muted'>No TensorBoard scalars found.</p>")
@@ -231,7 +243,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
                          blessed=inputs.blessed, pushed=inputs.pushed, num_eval=count,
                          num_rejects=len(rejects), num_skipped=len(predictions.skipped),
                          num_anomalies=len(anomalies),
-                         confusion=matrix.tolist(), class_names=names)
+                         confusion=matrix.tolist(), class_names=names,
+                         tuned=dict(best["values"]) if best else {})
 
 
 def _name(names: Sequence[str], index: int) -> str:

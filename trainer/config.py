@@ -17,6 +17,8 @@ from typing import Any, Dict, Optional, Sequence
 
 # custom_config key of the Trainer and Transform components: TrainConfig.to_dict().
 TRAIN_CONFIG_KEY = "train_config"
+# The Trainer's record of what it trained with, in its ModelRun artifact (trainer/task.py).
+RECIPE_FILE = "recipe.json"
 
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
 DECAY_TYPES = ("exponential", "fixed", "polynomial")

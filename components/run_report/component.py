@@ -8,7 +8,8 @@
                        pushed_model=pusher.outputs['pushed_model'])
 
 Outputs ``report`` (system.HTML: one file, what Kubeflow's UI renders) and
-``metrics`` (system.Metrics: top-1, top-5, baseline top-1, rejects, anomalies).
+``metrics`` (system.Metrics: top-1, top-5, baseline top-1, rejects, anomalies, and with a
+Tuner upstream (``tuner_results``) the winning values as ``tuner.train.<key>`` text).
 It runs on every runner, so the local runs and Kubeflow show the same report.
 """
 from __future__ import annotations
@@ -41,6 +42,7 @@ class RunReportSpec(types.ComponentSpec):
         "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
         "anomalies": ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
         "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
+        "tuner_results": ChannelParameter(type=standard_artifacts.TunerResults, optional=True),
     }
     OUTPUTS = {"report": ChannelParameter(type=HtmlReport),
                "metrics": ChannelParameter(type=RunMetrics)}
@@ -57,12 +59,14 @@ class RunReport(base_component.BaseComponent):
                  evaluation: Optional[types.BaseChannel] = None,
                  blessing: Optional[types.BaseChannel] = None,
                  anomalies: Optional[types.BaseChannel] = None,
-                 pushed_model: Optional[types.BaseChannel] = None, title: str = "tfslim run",
+                 pushed_model: Optional[types.BaseChannel] = None,
+                 tuner_results: Optional[types.BaseChannel] = None, title: str = "tfslim run",
                  labels_offset: int = 0, accuracy_threshold: float = 0.0,
                  max_examples: int = 2000):
         spec = RunReportSpec(
             examples=examples, model=model, model_run=model_run, evaluation=evaluation,
-            blessing=blessing, anomalies=anomalies, pushed_model=pushed_model, title=title,
+            blessing=blessing, anomalies=anomalies, pushed_model=pushed_model,
+            tuner_results=tuner_results, title=title,
             labels_offset=labels_offset, accuracy_threshold=float(accuracy_threshold),
             max_examples=max_examples, report=types.Channel(type=HtmlReport),
             metrics=types.Channel(type=RunMetrics))
