@@ -53,3 +53,6 @@ class Executor(tfx_tuner.Executor):
         tfx_tuner.write_best_hyperparameters(tuner, output_dict)
         uri = artifact_utils.get_single_uri(output_dict[standard_component_specs.TUNER_RESULTS_KEY])
         io_utils.write_string_file(os.path.join(uri, TRIALS_FILE), json.dumps(record, indent=1))
+        # The trials' checkpoints are scratch (three copies of the weights per trial, under the
+        # pipeline root on Kubeflow); the results above are all that is kept.
+        io_utils.delete_dir(tuner.project_dir)
