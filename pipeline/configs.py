@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any, Optional, Tuple
 
 from trainer.config import TrainConfig
+from trainer.search_space import TunerConfig
 
 # Run-config keys a Kubeflow run may change without a recompile (pipeline parameters); the
 # pipeline parameter is the key's last part (train.learning_rate → learning_rate).
@@ -30,6 +31,8 @@ class PipelineConfig:
         structural checks), so no undecodable image reaches the Evaluator; slower.
       eval_buckets / train_buckets: hash split of the relative path (train:eval).
       train: slim training options (model_name, optimizer, ...); steps below.
+      tuner: the optional hyperparameter search (the ``tuner:`` block, docs/tuning.md);
+        when set, a Tuner runs before the Trainer, which trains with its best values.
       train_steps / eval_steps: Trainer TrainArgs/EvalArgs.
       accuracy_threshold: Evaluator's absolute lower bound on top-1.
       top5_threshold: optional absolute lower bound on top-5 accuracy (the
@@ -66,6 +69,7 @@ class PipelineConfig:
     train_buckets: int = 4
     eval_buckets: int = 1
     train: TrainConfig = TrainConfig()
+    tuner: Optional[TunerConfig] = None
     train_steps: int = 1000
     eval_steps: Optional[int] = None
     accuracy_threshold: float = 0.9

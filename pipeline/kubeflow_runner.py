@@ -38,7 +38,10 @@ def build_pipeline(settings: KubeflowSettings):
             by_id[component_id].with_beam_pipeline_args(list(settings.heavy_beam_pipeline_args))
     resources = trainer_resources(settings, pipeline_spec_pb2)
     if resources is not None:
-        by_id["Trainer"].with_platform_config(resources)
+        # The Tuner's trials train the same net on the same data: the same pod size.
+        for node_id in ("Tuner", "Trainer"):
+            if node_id in by_id:
+                by_id[node_id].with_platform_config(resources)
     if settings.multi_worker_trainer:
         from pipeline import kubeflow_vertex_training  # pylint: disable=import-outside-toplevel
         kubeflow_vertex_training.use_vertex_training(by_id["Trainer"], settings)
@@ -141,9 +144,9 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
                               f"Beam args added to {', '.join(HEAVY_COMPONENTS)} only, e.g. "
                               "--runner=DataflowRunner (repeatable).", **kw)
     flags.DEFINE_multi_string("container_env", [], "NAME=VALUE set in every step's container.", **kw)
-    flags.DEFINE_float("trainer_cpu", None, "Trainer pod CPU limit.", **kw)
-    flags.DEFINE_float("trainer_memory_gb", None, "Trainer pod memory limit (GB).", **kw)
-    flags.DEFINE_integer("trainer_gpus", 0, "GPUs for the Trainer pod.", **kw)
+    flags.DEFINE_float("trainer_cpu", None, "Trainer (and Tuner) pod CPU limit.", **kw)
+    flags.DEFINE_float("trainer_memory_gb", None, "Trainer (and Tuner) pod memory limit (GB).", **kw)
+    flags.DEFINE_integer("trainer_gpus", 0, "GPUs for the Trainer (and Tuner) pod.", **kw)
     flags.DEFINE_string("trainer_gpu_type", "NVIDIA_TESLA_T4", "Accelerator type for --trainer_gpus.", **kw)
     flags.DEFINE_string("image_project_dir", IMAGE_PROJECT_DIR, "Where the image holds this project.", **kw)
     flags.DEFINE_boolean("no_cache", False, "Compile with KFP step caching off (default: the config's "

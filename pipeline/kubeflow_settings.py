@@ -82,7 +82,7 @@ class KubeflowSettings:
         Flink runner args.
       container_env: NAME=VALUE pairs set in every step's container.
       trainer_cpu / trainer_memory_gb / trainer_gpus / trainer_gpu_type: Trainer pod
-        resources (limits).
+        resources (limits); the Tuner's pod, when there is one, gets the same.
       trainer_workers / trainer_gpus_per_worker / trainer_machine_type: > 1 worker or
         any GPU per worker compiles the Trainer into a multi-worker Vertex training job
         (pipeline/kubeflow_vertex_training.py; --target vertex only, with vertex_project and

@@ -33,10 +33,12 @@ class RunSummary:
     anomalies: Optional[int] = None
     # Held-out records TF could not decode, left out of the evaluation (weight 0).
     skipped: Optional[int] = None
+    # The Tuner's winning values as the report recorded them ({} without a tuner: block).
+    tuned: Dict[str, str] = dataclasses.field(default_factory=dict)
 
     def lines(self) -> List[str]:
         """What `tfslim run` prints at the end: report, top-1, verdicts, rejects, anomalies,
-        undecodable held-out records skipped."""
+        undecodable held-out records skipped, and the Tuner's winning values (if it ran)."""
         top1 = self.metrics.get("sparse_categorical_accuracy")
         return [f"pipeline root: {self.pipeline_root}",
                 f"report:        {self.report_path or 'not written'}",
@@ -44,7 +46,8 @@ class RunSummary:
                 f"blessed:       {self.blessed}   pushed: {self.pushed}"
                 + (f" -> {self.pushed_destination}" if self.pushed_destination else ""),
                 f"rejects:       {_count(self.rejects)}   anomalies: {_count(self.anomalies)}",
-                f"skipped:       {_count(self.skipped)} held-out image(s) that could not be decoded"]
+                f"skipped:       {_count(self.skipped)} held-out image(s) that could not be decoded"] + \
+            ([f"tuned:         {', '.join(f'{k}={v}' for k, v in self.tuned.items())}"] if self.tuned else [])
 
 
 def metadata_path_for(config: PipelineConfig) -> str:
@@ -113,7 +116,10 @@ def summarize(config: PipelineConfig, metadata_path: str) -> RunSummary:
                       report_path=_string_property(report, "report_path"),
                       rejects=_float_property(counts, "rejects"),
                       anomalies=_float_property(counts, "anomalies"),
-                      skipped=skipped_count(metrics))
+                      skipped=skipped_count(metrics),
+                      tuned={name[len("tuner."):]: value.string_value for name, value in
+                             (counts.custom_properties.items() if counts is not None else ())
+                             if name.startswith("tuner.")})
 
 
 def skipped_count(metrics: Dict[str, float]) -> Optional[int]:

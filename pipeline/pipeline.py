@@ -1,7 +1,7 @@
 """create_pipeline: the one TFX pipeline definition every runner uses.
 
 ImageExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → Transform →
-Trainer → [Resolver(latest blessed)] → Evaluator → [ServingSmokeTest] → ServingPusher → RunReport.
+[Tuner] → Trainer → [Resolver(latest blessed)] → Evaluator → [ServingSmokeTest] → ServingPusher → RunReport.
 No environment lookups happen here: runners pass everything in PipelineConfig.
 """
 from __future__ import annotations
@@ -19,15 +19,18 @@ from components.run_report.component import RunReport
 from components.serving_smoke.component import ServingSmokeTest
 from components.serving_pusher.component import (CONFIG_BASE_FROM_SERVING_DIR_KEY, CONFIG_BASE_PATH_KEY,
                                                 MODEL_NAME_KEY, ServingPusher)
+from components.tuning.component import Tuner
 from serving import models_config
 from serving.signatures import DATASET_SCORES, DECODABLE, EVAL_DECODABLE, EVAL_EXAMPLES
 from pipeline.configs import PipelineConfig
 from schemas import SLIM_IMAGE_SCHEMA
 from schemas import features
 from trainer.config import IMAGE_SPEC_KEYS, TRAIN_CONFIG_KEY
+from trainer.search_space import TUNER_CONFIG_KEY
 
 PREPROCESSING_FN = "trainer.transform.preprocessing_fn"
 RUN_FN = "trainer.task.run_fn"
+TUNER_FN = "trainer.tuner.tuner_fn"
 PER_CLASS_METRICS = "components.evaluation.per_class"
 
 
@@ -140,6 +143,16 @@ def serving_components(config: PipelineConfig, examples, model, blessing,
     return components
 
 
+def tuner_component(config: PipelineConfig, examples, transform_graph, schema) -> Tuner:
+    """The Tuner of ``config.tuner``: trials of ``steps_per_trial`` steps on the Trainer's
+    inputs and code (trainer/tuner.py), scored on the eval split."""
+    return Tuner(tuner_fn=TUNER_FN, examples=examples, transform_graph=transform_graph, schema=schema,
+                 train_args=tfx.proto.TrainArgs(num_steps=config.tuner.steps_per_trial),
+                 eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
+                 custom_config={TRAIN_CONFIG_KEY: config.train.to_dict(),
+                                TUNER_CONFIG_KEY: config.tuner.to_dict()})
+
+
 def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
                     extra_components: Optional[List] = None,
                     with_run_parameters: bool = False) -> tfx.dsl.Pipeline:
@@ -173,10 +186,13 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         # Training reads the raw examples (slim's train-time distortions happen in
         # tf.data); the Transform graph serves evaluation and serving.
         materialize=False, disable_statistics=True)
+    tuner = (tuner_component(config, example_gen.outputs["examples"], transform.outputs["transform_graph"],
+                             schema_gen.outputs["schema"]) if config.tuner else None)
     trainer = run_parameters.Trainer(
         train_steps=parameters.get("train_steps"),
         learning_rate=parameters.get("train.learning_rate"),
         run_fn=RUN_FN,
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
         examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
@@ -184,7 +200,8 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
         custom_config=train_config)
 
-    components = [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer]
+    components = [example_gen, statistics_gen, schema_gen, example_validator, transform,
+                  *([tuner] if tuner else []), trainer]
     baseline = None
     if config.use_baseline_resolver:
         resolver = tfx.dsl.Resolver(
@@ -207,6 +224,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
         model_run=trainer.outputs["model_run"], evaluation=evaluator.outputs["evaluation"],
         blessing=evaluator.outputs["blessing"], anomalies=example_validator.outputs["anomalies"],
         pushed_model=serving[-1].outputs["pushed_model"], title=config.pipeline_name,
+        tuner_results=tuner.outputs["tuner_results"] if tuner else None,
         labels_offset=config.train.labels_offset,
         accuracy_threshold=parameters.value("accuracy_threshold", config.accuracy_threshold)))
     components.extend(extra_components or [])

@@ -181,11 +181,12 @@ def merge(values: Dict[str, Any], overrides: Sequence[str]) -> Tuple[Dict[str, A
     for text in overrides:
         key, value = parse_override(text)
         parts = key.split(".")
-        if len(parts) == 2 and parts[0] == "train":
-            merged.setdefault("train", {})
-            if not isinstance(merged["train"], dict):
-                raise ConfigError("train: expected a mapping of slim flag names")
-            merged["train"][parts[1]] = value
+        if len(parts) == 2 and parts[0] in ("train", "tuner"):
+            section = merged.get(parts[0]) or {}
+            if not isinstance(section, dict):
+                raise ConfigError(f"{parts[0]}: expected a mapping"
+                                  + (" of slim flag names" if parts[0] == "train" else ""))
+            merged[parts[0]] = {**section, parts[1]: value}
         elif len(parts) == 1:
             merged[key] = value
         else:
@@ -203,6 +204,7 @@ def build(values: Dict[str, Any], overridden: Sequence[str] = ()) -> PipelineCon
     """
     values = dict(values)
     train_values = values.pop("train", None) or {}
+    tuner_values = values.pop("tuner", None)
     if not isinstance(train_values, dict):
         raise ConfigError("train: expected a mapping of slim flag names (model_name, optimizer, ...)")
     for key in values:
@@ -228,6 +230,10 @@ def build(values: Dict[str, Any], overridden: Sequence[str] = ()) -> PipelineCon
     if "run_parameters" in pipeline_kwargs:
         pipeline_kwargs["run_parameters"] = _run_parameters(pipeline_kwargs["run_parameters"])
     train = TrainConfig(**train_kwargs)
+    if tuner_values is not None:
+        from pipeline import tuner_config  # pylint: disable=import-outside-toplevel  # (imports this module)
+
+        pipeline_kwargs["tuner"] = tuner_config.parse(tuner_values, train)
     if "serving_model_name" not in pipeline_kwargs:
         pipeline_kwargs["serving_model_name"] = train.model_name
     return PipelineConfig(train=train, **pipeline_kwargs)

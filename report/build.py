@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from report import plots, sources
+from report import plots, sources, tuning
 
 WORST_IMAGES = 12
 
@@ -34,6 +34,7 @@ class ReportInputs:
       train_logdir: the Trainer's TensorBoard directory.
       anomalies_uri: ExampleValidator's output.
       max_examples: at most this many held-out records are re-scored (for the image grid).
+      trials_path: the Tuner's trials.json (components/tuning/executor.py); None: no search.
     """
 
     title: str
@@ -49,6 +50,7 @@ class ReportInputs:
     train_logdir: Optional[str] = None
     anomalies_uri: Optional[str] = None
     max_examples: int = 2000
+    trials_path: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -70,6 +72,8 @@ class ReportSummary:
     num_scored: int = 0
     train_loss: Optional[float] = None
     matrix_source: str = "scored"
+    # The winning trial's values ({'train.opt_epsilon': 1e-08}); {} without a Tuner.
+    tuned: Dict[str, object] = dataclasses.field(default_factory=dict)
 
     def metrics(self) -> Dict[str, float]:
         """The numbers of the KFP Metrics artifact (and of `tfslim run`'s summary)."""
@@ -190,6 +194,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     curves = sources.read_scalars(inputs.train_logdir) if inputs.train_logdir else {}
     source = (f"the Evaluator's, over all {count} decodable held-out images" if entries is not None
               else f"from the {scored} held-out images scored here")
+    search = sources.read_trials(inputs.trials_path) if inputs.trials_path else {}
+    best = tuning.best_trial(search)
 
     parts = [f"<h1>{html.escape(inputs.title)}</h1>",
              f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
@@ -235,6 +241,12 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     else:
         parts.append("<p>No held-out image was misclassified.</p>")
 
+    if search:
+        headers, trial_rows = tuning.rows(search)
+        parts.append(f"<h2>Hyperparameter search ({len(trial_rows)} trials)</h2>")
+        parts.append(f"<p>{html.escape(tuning.verdict(search))}</p>")
+        parts.append(_table(headers, trial_rows))
+
     parts.append("<h2>Training curves</h2>")
     parts.append(_img(plots.curves(curves), "training curves") if curves else
                  "<p class='muted'>No TensorBoard scalars found.</p>")
@@ -270,7 +282,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
                          num_anomalies=len(anomalies),
                          confusion=matrix.tolist(), class_names=names, num_scored=scored,
                          train_loss=curves["loss"][-1][1] if curves.get("loss") else None,
-                         matrix_source="evaluator" if entries is not None else "scored")
+                         matrix_source="evaluator" if entries is not None else "scored",
+                         tuned=dict(best["values"]) if best else {})
 
 
 def _name(names: Sequence[str], index: int) -> str:

@@ -100,6 +100,14 @@ def read_ingestion(examples_uri: str) -> Tuple[dict, List[dict]]:
     return summary, rejects
 
 
+def read_trials(path: str) -> dict:
+    """The Tuner's trials.json ({} when the file is absent)."""
+    if not tf.io.gfile.exists(path):
+        return {}
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
 def read_anomalies(anomalies_uri: Optional[str]) -> List[dict]:
     """ExampleValidator's anomalies per split: [{split, feature, severity, description}]."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2  # pylint: disable=import-outside-toplevel

@@ -11,7 +11,7 @@ import json
 import os
 from typing import Dict, Iterable, List
 
-from schemas import fileio
+from schemas import fileio, layout
 
 LABELS_FILENAME = "labels.txt"
 REJECTS_FILENAME = "rejects.jsonl"
@@ -60,6 +60,12 @@ def read_label_file(path: str) -> Dict[int, str]:
                 raise ValueError(f"{path}:{lineno}: expected 'N:name', got {line!r}")
             labels[int(index)] = name
     return labels
+
+
+def examples_labels(split_files: str) -> Dict[int, str]:
+    """The labels.txt of the Examples artifact that a split's file pattern lies in
+    (what the TFX Trainer and Tuner get as ``fn_args.train_files[0]``)."""
+    return read_label_file(labels_path(layout.examples_root(split_files)))
 
 
 def write_label_file(labels: Dict[int, str], path: str) -> None:

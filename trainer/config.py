@@ -20,6 +20,8 @@ TRAIN_CONFIG_KEY = "train_config"
 # The TrainConfig keys that decide the image spec (size, channels, preprocessing): all that
 # Transform reads, so a change of training options alone leaves Transform's cache key as it was.
 IMAGE_SPEC_KEYS = ("model_name", "preprocessing_name", "train_image_size", "image_channels", "resize_to_fit")
+# The Trainer's record of what it trained with, in its ModelRun artifact (trainer/task.py).
+RECIPE_FILE = "recipe.json"
 
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
 DECAY_TYPES = ("exponential", "fixed", "polynomial")

@@ -25,7 +25,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 # The FnArgs fields run_fn reads; the rest of TFX's FnArgs stays at its defaults.
 FN_ARGS_FIELDS = ("train_files", "eval_files", "train_steps", "eval_steps", "transform_output",
-                  "transform_graph_path", "serving_model_dir", "model_run_dir", "custom_config")
+                  "transform_graph_path", "serving_model_dir", "model_run_dir", "custom_config",
+                  "hyperparameters")
 
 
 def free_ports(count: int) -> List[int]:

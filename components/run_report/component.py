@@ -9,7 +9,8 @@
 
 Outputs ``report`` (system.HTML: one file, what Kubeflow's UI renders),
 ``metrics`` (system.Metrics: top-1, top-5, training loss, blessed, pushed, held-out,
-skipped, rejects, anomalies) and ``confusion_matrix`` (system.ClassificationMetrics: the
+skipped, rejects, anomalies, and with a Tuner upstream (``tuner_results``) the winning values
+as ``tuner.train.<key>`` text) and ``confusion_matrix`` (system.ClassificationMetrics: the
 Evaluator's matrix over the whole eval split, with class names).
 It runs on every runner, so the local runs and Kubeflow show the same report.
 """
@@ -44,6 +45,7 @@ class RunReportSpec(types.ComponentSpec):
         "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
         "anomalies": ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
         "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
+        "tuner_results": ChannelParameter(type=standard_artifacts.TunerResults, optional=True),
     }
     OUTPUTS = {"report": ChannelParameter(type=HtmlReport),
                "metrics": ChannelParameter(type=RunMetrics),
@@ -61,13 +63,14 @@ class RunReport(base_component.BaseComponent):
                  evaluation: Optional[types.BaseChannel] = None,
                  blessing: Optional[types.BaseChannel] = None,
                  anomalies: Optional[types.BaseChannel] = None,
-                 pushed_model: Optional[types.BaseChannel] = None, title: str = "tfslim run",
+                 pushed_model: Optional[types.BaseChannel] = None,
+                 tuner_results: Optional[types.BaseChannel] = None, title: str = "tfslim run",
                  labels_offset: int = 0, accuracy_threshold: float = 0.0,
                  max_examples: int = 2000):
         spec = RunReportSpec(
             examples=examples, model=model, model_run=model_run, evaluation=evaluation,
-            blessing=blessing, anomalies=anomalies, pushed_model=pushed_model, title=title,
-            labels_offset=labels_offset,
+            blessing=blessing, anomalies=anomalies, pushed_model=pushed_model,
+            tuner_results=tuner_results, title=title, labels_offset=labels_offset,
             # A Kubeflow run parameter (RuntimeParameter) passes through as it is.
             accuracy_threshold=(accuracy_threshold if isinstance(accuracy_threshold, data_types.RuntimeParameter)
                                 else float(accuracy_threshold)),

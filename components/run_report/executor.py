@@ -17,6 +17,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
+from components.tuning.executor import TRIALS_FILE
 from report import ReportInputs, sources, write_report
 
 SUMMARY_FILE = "summary.json"
@@ -64,6 +65,7 @@ class Executor(base_executor.BaseExecutor):
         model_run = _single(input_dict, "model_run")
         evaluation = _single(input_dict, "evaluation")
         anomalies = _single(input_dict, "anomalies")
+        tuner_results = _single(input_dict, "tuner_results")
         report = artifact_utils.get_single_instance(output_dict["report"])
         metrics = artifact_utils.get_single_instance(output_dict["metrics"])
         matrix = _single(output_dict, "confusion_matrix")
@@ -79,7 +81,8 @@ class Executor(base_executor.BaseExecutor):
             accuracy_threshold=float(threshold) if threshold is not None else None,
             train_logdir=os.path.join(model_run.uri, "train") if model_run else None,
             anomalies_uri=anomalies.uri if anomalies else None,
-            max_examples=int(exec_properties.get("max_examples") or 2000)),
+            max_examples=int(exec_properties.get("max_examples") or 2000),
+            trials_path=os.path.join(tuner_results.uri, TRIALS_FILE) if tuner_results else None),
             os.path.join(os.path.dirname(report.uri), HTML_FILE))
         # The artifact's value file is what Kubeflow's HTML viewer reads; the .html copy
         # beside it is what a person opens (a browser needs the extension).
@@ -89,9 +92,14 @@ class Executor(base_executor.BaseExecutor):
         if matrix is not None:
             for name, value in kfp_confusion_matrix(summary.class_names, summary.confusion).items():
                 matrix.set_json_value_custom_property(name, value)
+        for key, value in summary.tuned.items():
+            # The winning values as text: MLMD's sqlite store keeps 6 decimals of a double
+            # property, which would record an opt_epsilon of 1e-8 as 0.
+            metrics.set_string_custom_property(f"tuner.{key}", repr(value))
         report.set_string_custom_property(REPORT_PATH, summary.path)
         tf.io.gfile.makedirs(metrics.uri)
         with tf.io.gfile.GFile(os.path.join(metrics.uri, SUMMARY_FILE), "w") as f:
             json.dump({**summary.metrics(), "blessed": summary.blessed, "pushed": summary.pushed,
                        "class_names": summary.class_names, "confusion": summary.confusion,
+                       "tuned": summary.tuned,
                        "report": summary.path}, f, indent=1)

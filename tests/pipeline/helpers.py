@@ -16,6 +16,10 @@ from trainer.image_ops import ImageSpec
 from trainer.config import TRAIN_CONFIG_KEY, TrainConfig
 
 LENET_GRAY = ImageSpec(preprocessing_name="lenet", image_size=28, channels=1)
+# A search that must pick Adam's epsilon 1e-8 over slim's default 1.0. At 60 steps on the
+# 300-digit runs: top-1 0.90-0.92 with 1e-8 against 0.07-0.18 with 1.0 over 4 seeds.
+TUNER = {"algorithm": "random", "max_trials": 2, "steps_per_trial": 60,
+         "search": {"train.opt_epsilon": {"choices": [1.0, 1.0e-8]}}}
 
 
 def digit_images(count: int, start: int = 0) -> List[Tuple[np.ndarray, int]]:
@@ -96,3 +100,18 @@ def write_transform_graph(output_dir: str, spec: ImageSpec = LENET_GRAY) -> str:
             lambda inputs: preprocessing_fn(inputs, transform_config(spec))))
         _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
     return output_dir
+
+
+def tuned_smoke_config(directory) -> str:
+    """configs/smoke.yaml with Adam's epsilon at slim's 1.0 and the :data:`TUNER` search, as a file."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    from pipeline import run_config  # pylint: disable=import-outside-toplevel
+
+    values = run_config.read_file(run_config.config_path("smoke"))
+    values["train"]["opt_epsilon"] = 1.0
+    values["tuner"] = TUNER
+    path = os.path.join(str(directory), "tuned-smoke.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(values, f)
+    return path

@@ -386,3 +386,36 @@ def test_every_artifact_type_resolves_in_the_container_entrypoint(kfp_job, tmp_p
         "error Could not import system.HTML", "error Could not import system.Metrics"], run.stdout
     assert len(fixed) == len(schemas) and not any(rest.startswith("error") for rest in fixed), fixed
     assert {"system.HTML", "system.Metrics", "Examples", "Model"} <= set(fixed)
+
+
+def test_a_tuner_block_compiles_to_a_tuner_task_feeding_the_trainer(tmp_path):
+    """With a ``tuner:`` block the JSON has a Tuner task on ImageExampleGen's examples and
+    Transform's graph, and the Trainer and RunReport take its outputs (best values, trials)."""
+    from tests.pipeline.helpers import TUNER, tuned_smoke_config  # pylint: disable=import-outside-toplevel
+
+    job = runner.compile_pipeline(settings(config=tuned_smoke_config(tmp_path), trainer_cpu=4.0),
+                                  str(tmp_path / "job.json"))
+    _, spec, deployment = protos(json.loads((tmp_path / "job.json").read_text()))
+    assert json.loads((tmp_path / "job.json").read_text()) == job
+    tasks = spec.root.dag.tasks
+
+    def source(task_name: str, key: str) -> Tuple[str, str]:
+        artifact = tasks[task_name].inputs.artifacts[key].task_output_artifact
+        return artifact.producer_task, artifact.output_artifact_key
+
+    assert source("Tuner", "examples") == ("ImageExampleGen", "examples")
+    assert source("Tuner", "transform_graph") == ("Transform", "transform_graph")
+    assert source("Trainer", "hyperparameters") == ("Tuner", "best_hyperparameters")
+    assert source("RunReport", "tuner_results") == ("Tuner", "tuner_results")
+    assert "Tuner" in tasks["Trainer"].dependent_tasks
+    params = task_parameters(spec, "Tuner")
+    assert params["tuner_fn"] == "trainer.tuner.tuner_fn"
+    assert json.loads(params["train_args"]) == {"num_steps": TUNER["steps_per_trial"]}
+    custom = json.loads(params["custom_config"])
+    assert custom["tuner_config"]["search"] == {"train.opt_epsilon": {"choices": [1.0, 1e-8]}}
+    assert custom["train_config"]["opt_epsilon"] == 1.0  # the Trainer's base; the Tuner's pick overrides it
+    executor = deployment.executors[spec.components[tasks["Tuner"].component_ref.name].executor_label]
+    args = list(executor.container.args)
+    assert args[args.index("--executor_class_path") + 1] == "components.tuning.executor.Executor"
+    assert executor.container.image == IMAGE
+    assert executor.container.resources.cpu_limit == 4.0  # the Trainer's pod size

@@ -8,6 +8,10 @@ a top-1 of 0.5 (chance is 0.1), and a rerun of the local pipeline with an unreac
 (cached up to the Trainer, so only the Evaluator and what follows rerun) must come out not
 blessed and not pushed.
 
+The Beam run also tunes: its config (smoke's, with slim's default Adam epsilon 1.0) searches
+train.opt_epsilon in {1.0, 1e-8} with two 60-step trials; the Tuner must pick 1e-8, the Trainer
+must train with it (its recipe.json), and the report and its Metrics artifact must show it.
+
 The bad files: four that ingestion rejects with their reasons (a cut PNG, a text file, a
 decompression-bomb header, garbage pixel data behind valid CRCs; the last two used to pass
 ingestion and stop the pipeline at the Trainer), and a JPEG that passes ingestion's checks
@@ -72,7 +76,8 @@ def runs(tmp_path_factory, monkeypatch_module):
     out = {}
     for runner in ("local", "beam"):
         root = tmp_path_factory.mktemp(runner)
-        argv = ["--config=smoke", f"--runner={runner}", f"--data_dir={data}",
+        smoke = helpers.tuned_smoke_config(root) if runner == "beam" else "smoke"
+        argv = [f"--config={smoke}", f"--runner={runner}", f"--data_dir={data}",
                 f"--pipeline_root={root / 'pipeline_root'}", f"--serving_dir={root / 'serving'}",
                 f"--accuracy_threshold={ACCURACY_THRESHOLD}"]
         config = config_from_argv(argv + (BEAM_FLAGS if runner == "beam" else []))
@@ -152,7 +157,7 @@ def split_counts(pipeline_root: str) -> Dict[str, int]:
 def test_runner_pushes_a_model(runs, runner):
     written, out, _ = runs
     config, summary, states = out[runner]
-    assert states == {node: "COMPLETE" for node in NODES}
+    assert states == {node: "COMPLETE" for node in NODES | ({"Tuner"} if runner == "beam" else set())}
     assert summary.metrics["sparse_categorical_accuracy"] >= ACCURACY_THRESHOLD
     assert summary.blessed is True and summary.pushed is True
     destination = summary.pushed_destination
@@ -246,3 +251,47 @@ def test_the_evaluator_and_the_report_skip_the_undecodable_image(runs, runner):
     assert "skipped:       1 held-out image(s) that could not be decoded" in summary.lines()
     page = open(summary.report_path, encoding="utf-8").read()
     assert "Skipped at evaluation: image could not be decoded (1)" in page and undecodable_name() in page
+
+
+def latest_artifact(metadata_path: str, type_name: str):
+    """The newest MLMD artifact of ``type_name`` in a run's store."""
+    from ml_metadata.metadata_store import metadata_store  # pylint: disable=import-outside-toplevel
+    from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
+
+    store = metadata_store.MetadataStore(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path))
+    return max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
+
+
+def test_the_tuner_picks_adams_epsilon_and_the_trainer_uses_it(runs):
+    from components.tuning.executor import TRIALS_FILE  # pylint: disable=import-outside-toplevel
+    from trainer.config import RECIPE_FILE  # pylint: disable=import-outside-toplevel
+
+    _, out, _ = runs
+    config, summary, _ = out["beam"]
+    assert config.train.opt_epsilon == 1.0 and config.tuner.max_trials == 2
+    best = json.load(open(os.path.join(latest_artifact(summary.metadata_path, "HyperParameters").uri,
+                                       "best_hyperparameters.txt")))
+    assert best["values"] == {"train.opt_epsilon": 1e-8}
+    record = json.load(open(os.path.join(latest_artifact(summary.metadata_path, "TunerResults").uri,
+                                         TRIALS_FILE)))
+    by_value = {t["values"]["train.opt_epsilon"]: t for t in record["trials"]}
+    assert set(by_value) == {1.0, 1e-8}  # both values tried, each for 60 steps on the eval split
+    assert all(t["status"] == "COMPLETED" and t["steps"] == 60 for t in record["trials"])
+    assert by_value[1e-8]["objective"] > by_value[1.0]["objective"] + 0.3
+    assert record["best_trial"] == by_value[1e-8]["trial_id"]
+    # The Trainer trained with the winner, not the config's 1.0.
+    recipe = json.load(open(os.path.join(latest_artifact(summary.metadata_path, "ModelRun").uri,
+                                         RECIPE_FILE)))
+    assert recipe["tuned"] == {"train.opt_epsilon": 1e-8}
+    assert recipe["train_config"]["opt_epsilon"] == 1e-8 and recipe["train_config"]["max_number_of_steps"] == 200
+    # The report's table and verdict, and the Metrics artifact's winning value.
+    page = open(summary.report_path, encoding="utf-8").read()
+    assert "Hyperparameter search (2 trials)" in page
+    assert f"Trial {record['best_trial']} won with train.opt_epsilon = 1e-08" in page
+    metrics = latest_artifact(summary.metadata_path, "system.Metrics")
+    assert metrics.custom_properties["tuner.train.opt_epsilon"].string_value == "1e-08"
+    assert summary.lines()[-1] == "tuned:         train.opt_epsilon=1e-08"  # what `tfslim run` prints
+    # The untuned run has neither.
+    _, local, _ = out["local"]
+    assert "Hyperparameter search" not in open(local.report_path, encoding="utf-8").read()
