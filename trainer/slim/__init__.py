@@ -11,7 +11,8 @@ from trainer.slim.arg_scope import (add_arg_scope, arg_scope, arg_scope_func_key
                                     arg_scoped_arguments, current_arg_scope, has_arg_scope)
 from trainer.slim.layers import (avg_pool2d, batch_norm, conv2d, convolution2d, dropout, flatten,
                                  fully_connected, l2_regularizer, max_pool2d, one_hot_encoding,
-                                 repeat, separable_conv2d, stack, xavier_initializer)
+                                 repeat, separable_conv2d, softmax, stack,
+                                 xavier_initializer)
 from trainer.slim.net import SlimFunctionNet, register_net
 from trainer.slim.restore import (assign_from_checkpoint_fn, get_model_variables,
                                   get_variables_to_restore)
@@ -24,6 +25,6 @@ __all__ = [
     "convolution2d", "current_arg_scope", "dropout", "flatten", "fully_connected",
     "get_model_variables", "get_variables", "get_variables_to_restore", "has_arg_scope",
     "l2_regularizer", "losses", "max_pool2d", "model_variable", "name_store",
-    "one_hot_encoding", "register_net", "repeat", "separable_conv2d", "SlimFunctionNet",
+    "one_hot_encoding", "register_net", "repeat", "separable_conv2d", "SlimFunctionNet", "softmax",
     "stack", "variable", "xavier_initializer",
 ]

@@ -335,6 +335,12 @@ def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0, outputs_c
     return tf.one_hot(labels, num_classes, on_value=on_value, off_value=off_value)
 
 
+def softmax(logits, scope=None):
+    """slim.softmax: softmax over the last axis (slim's nets' ``prediction_fn``)."""
+    del scope
+    return tf.nn.softmax(logits)
+
+
 def _layer_name(layer: Callable) -> str:
     if hasattr(layer, "__name__"):
         return layer.__name__

@@ -15,7 +15,7 @@ import tf_keras
 
 from trainer.nets import registry
 from trainer.nets.base import SlimModel
-from trainer.slim import arg_scope as arg_scope_lib
+from trainer.slim.arg_scope import arg_scope
 from trainer.slim import variables
 
 
@@ -36,7 +36,7 @@ class SlimFunctionNet(SlimModel):
         with variables.name_store():
             scope = (self.arg_scope_fn(weight_decay=self.weight_decay)
                      if self.arg_scope_fn else {})
-            with arg_scope_lib.arg_scope(scope):
+            with arg_scope(scope):
                 logits, end_points = self.net_fn(inputs, num_classes=self.num_classes,
                                                  is_training=self.is_training, **self.net_kwargs)
         self.graph = tf_keras.Model(inputs, [logits, dict(end_points)], name=f"{self.spec_name}_graph")
