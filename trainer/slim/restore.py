@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from trainer.nets import checkpoint
 from trainer.nets.layers import collect_slim_variables
+from trainer.slim import variables
 
 VarList = Union[Mapping[str, tf.Variable], Sequence[tf.Variable]]
 
@@ -21,18 +22,20 @@ def _name(var: tf.Variable) -> str:
     return var.name.split(":")[0]
 
 
-def get_model_variables(model, scope: Optional[str] = None) -> Dict[str, tf.Variable]:
-    """{slim name: variable} of every slim layer in ``model`` (optionally under ``scope``)."""
-    found = collect_slim_variables(model)
-    return {n: v for n, v in sorted(found.items()) if not scope or n.startswith(scope)}
+def get_model_variables(scope: Optional[str] = None, model=None) -> List[tf.Variable]:
+    """slim.get_model_variables: the slim layers' variables of ``model`` (by name) and those
+    of :func:`trainer.slim.model_variable`, optionally only under ``scope``."""
+    found = sorted(collect_slim_variables(model).items()) if model is not None else []
+    return ([v for n, v in found if not scope or n.startswith(scope)]
+            + variables.get_model_variables(scope))
 
 
 def get_variables_to_restore(model, include: Optional[Sequence[str]] = None,
                              exclude: Optional[Sequence[str]] = None) -> Dict[str, tf.Variable]:
-    """slim.get_variables_to_restore: the model variables under ``include`` (all if None),
-    minus those under ``exclude`` (prefix match on the slim name)."""
-    found = get_model_variables(model)
-    return {n: v for n, v in found.items()
+    """slim.get_variables_to_restore as {slim name: variable}: ``model``'s variables under
+    ``include`` (all if None), minus those under ``exclude`` (prefix match)."""
+    found = collect_slim_variables(model)
+    return {n: v for n, v in sorted(found.items())
             if (not include or any(n.startswith(s) for s in include))
             and not any(n.startswith(s) for s in exclude or ())}
 

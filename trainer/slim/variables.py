@@ -102,14 +102,16 @@ def variable(name: str, shape: Optional[Sequence[int]] = None, dtype=tf.float32,
     """
     del collections, caching_device, partitioner, custom_getter, use_resource
     del synchronization, aggregation
-    full = _join(current_scope(), name)
+    parent = current_scope()
     initializer = initializer or tf.compat.v1.glorot_uniform_initializer()
     with contextlib.ExitStack() as stack:
         if device:
             stack.enter_context(tf.device(device))
         stack.enter_context(tf.init_scope())
         value = initializer(list(shape or []), dtype=dtype) if callable(initializer) else initializer
-        var = tf.Variable(value, name=full, trainable=trainable, dtype=dtype)
+        # An absolute name scope ('' is the root): the name is exactly <scope>/<name>.
+        stack.enter_context(tf.name_scope(parent + "/" if parent else ""))
+        var = tf.Variable(value, name=name, trainable=trainable, dtype=dtype)
     _store().variables.append(var)
     if regularizer is not None:
         _store().regularizers.append(lambda: regularizer(var))
