@@ -207,6 +207,19 @@ def _normalize_and_activate(outputs, scope: str, normalizer_fn, normalizer_param
     return outputs
 
 
+def _convolution(inputs, full, num_outputs, kernel_size, stride, padding, rate, activation_fn,
+                 normalizer_fn, normalizer_params, weights_initializer, weights_regularizer,
+                 biases_initializer, biases_regularizer, trainable, **conv_kwargs):
+    """conv2d/separable_conv2d in scope ``full``: biases only without a normalizer."""
+    layer = _Conv(full, num_outputs, kernel_size, stride, padding, rate,
+                  weights_initializer or xavier_initializer(), weights_regularizer,
+                  biases_initializer, biases_regularizer,
+                  normalizer_fn is None and biases_initializer is not None, trainable,
+                  **conv_kwargs)
+    return _normalize_and_activate(layer(inputs), full, normalizer_fn, normalizer_params,
+                                   activation_fn)
+
+
 @add_arg_scope
 def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
            activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
@@ -216,13 +229,10 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
     """slim.conv2d: conv (+ biases unless a normalizer) (+ normalizer) (+ activation); scope 'Conv'."""
     del variables_collections, outputs_collections
     _check_supported(data_format, reuse)
-    full = variables.layer_scope(scope, "Conv")
-    layer = _Conv(full, num_outputs, kernel_size, stride, padding, rate,
-                  weights_initializer or xavier_initializer(), weights_regularizer,
-                  biases_initializer, biases_regularizer,
-                  normalizer_fn is None and biases_initializer is not None, trainable)
-    return _normalize_and_activate(layer(inputs), full, normalizer_fn, normalizer_params,
-                                   activation_fn)
+    return _convolution(inputs, variables.layer_scope(scope, "Conv"), num_outputs, kernel_size,
+                        stride, padding, rate, activation_fn, normalizer_fn, normalizer_params,
+                        weights_initializer, weights_regularizer, biases_initializer,
+                        biases_regularizer, trainable)
 
 
 convolution2d = conv2d
@@ -240,15 +250,12 @@ def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1, strid
     'SeparableConv2d'; ``weights_regularizer`` on both kernels."""
     del variables_collections, outputs_collections
     _check_supported(data_format, reuse)
-    full = variables.layer_scope(scope, "SeparableConv2d")
-    layer = _Conv(full, num_outputs, kernel_size, stride, padding, rate,
-                  weights_initializer or xavier_initializer(), weights_regularizer,
-                  biases_initializer, biases_regularizer,
-                  normalizer_fn is None and biases_initializer is not None, trainable,
-                  depthwise=True, depth_multiplier=depth_multiplier,
-                  pointwise_initializer=pointwise_initializer)
-    return _normalize_and_activate(layer(inputs), full, normalizer_fn, normalizer_params,
-                                   activation_fn)
+    return _convolution(inputs, variables.layer_scope(scope, "SeparableConv2d"), num_outputs,
+                        kernel_size, stride, padding, rate, activation_fn, normalizer_fn,
+                        normalizer_params, weights_initializer, weights_regularizer,
+                        biases_initializer, biases_regularizer, trainable, depthwise=True,
+                        depth_multiplier=depth_multiplier,
+                        pointwise_initializer=pointwise_initializer)
 
 
 @add_arg_scope
