@@ -76,7 +76,11 @@ def build_inference_graph(model_name: str, num_classes: int, image_size: Optiona
     unnamed = sorted(v.op.name for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
                      if v.op.name not in renames)
     if unnamed:
-        raise ValueError(f"{model_name}: variables without a slim name: {unnamed[:3]}")
+        # trainer.slim nets: a functional model called on a TF1 placeholder wraps its layers
+        # as op layers, whose variables the slim-name map cannot see.
+        raise ValueError(f"{model_name}: {len(unnamed)} variables have no slim name in a TF1 "
+                         f"graph (e.g. {unnamed[0]}); export it as a SavedModel instead "
+                         "(--checkpoint_path and --output_dir; --output_file adds a frozen graph).")
     taken = [t.op.name for t in outputs]
     if taken != [LOGITS_NAME, PREDICTIONS_NAME][:len(outputs)]:
         raise ValueError(f"{model_name}: output names {taken} clash with the net's ops")
