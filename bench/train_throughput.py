@@ -150,7 +150,8 @@ def run_callbacks(model: str, args) -> Dict[str, float]:
     total = 10 ** 9  # never the last step: only the cadence decides when to log
 
     def project_callbacks(tensor_logs: bool) -> List[tf_keras.callbacks.Callback]:
-        made = [cb.CheckpointSaver(manager, optimizer, every_secs=10 ** 6),
+        guard = cb.NanGuard(optimizer)  # train_lib's list: the guard first, reading every step
+        made = [guard, cb.CheckpointSaver(manager, optimizer, every_secs=10 ** 6, guard=guard),
                 cb.ProgressLogger(optimizer, args.log_every_n_steps, total, args.batch_size,
                                   stream=io.StringIO()),
                 cb.SummaryWriter(os.path.join(config.train_dir, "summaries"), optimizer,

@@ -14,6 +14,13 @@ trainer/export.py (``serving_default`` on encoded image bytes, ``serving_example
 ``--representative_split`` of ``--dataset_dir``, ``model_int8.tflite``. ``--output_file``
 also writes a frozen GraphDef for TF1 consumers (trainer/frozen_graph.py).
 
+Without a checkpoint, slim's first example writes the inference graph of an untrained net
+(a placeholder ``input`` and the variables under their slim names, not frozen), frozen later
+with TF's freeze_graph tool and a checkpoint (trainer/inference_graph.py):
+
+    tfslim export --alsologtostderr --model_name=inception_v3 \
+        --output_file=/tmp/inception_v3_inf_graph.pb
+
 The video nets (i3d, s3dg) need slim's ``--is_video_model --num_frames=N``; their SavedModel
 takes clips of N frames (trainer/video_export.py):
 
@@ -51,10 +58,12 @@ flags.DEFINE_string("representative_split", "train", "Split of --dataset_dir use
 flags.DEFINE_integer("num_calibration_images", 100, "Representative images for int8 calibration.")
 flags.DEFINE_boolean("is_training", False, "Serve the net in training mode (dropout/BatchNorm), as "
                      "slim's export_inference_graph --is_training.")
-flags.DEFINE_string("output_file", None, "Also write a frozen GraphDef (.pb, weights as constants) of the "
-                    "serving_tensors signature for TF1 consumers (label_image): input 'images' "
-                    "(preprocessed float images; 'frames' for a video model), outputs 'scores', "
-                    "'classes', ...")
+flags.DEFINE_string("output_file", None, "Without --checkpoint_path: write slim's inference GraphDef "
+                    "(placeholder 'input', variables by slim name, not frozen; outputs 'logits', "
+                    "'predictions'). With it: also write a frozen GraphDef (.pb, weights as "
+                    "constants) of the serving_tensors signature for TF1 consumers (label_image): "
+                    "input 'images' (preprocessed float images; 'frames' for a video model), "
+                    "outputs 'scores', 'classes', ...")
 flags.DEFINE_boolean("write_text_graphdef", False, "With --output_file: write the GraphDef as text.")
 flags.DEFINE_boolean("is_video_model", False, "The net is a video net (i3d, s3dg): the SavedModel takes "
                      "clips of --num_frames frames (encoded frames string[B, N] or preprocessed "
@@ -112,16 +121,58 @@ def _check_video_net(nets) -> None:
                          "height, width, 3]); add --is_video_model --num_frames=N.")
 
 
+def _export_inference_graph() -> None:
+    """slim's export_inference_graph.py: the untrained net's GraphDef, variables not frozen."""
+    for flag in ("output_dir", "tflite", "moving_average_decay"):
+        if FLAGS[flag].value:
+            raise SystemExit(f"tfslim export: --{flag} needs --checkpoint_path (the weights); "
+                             "without one only --output_file (slim's inference graph) is written.")
+    if not FLAGS.output_file:
+        raise SystemExit("tfslim export: give --output_file for slim's inference graph (no "
+                         "checkpoint), or --checkpoint_path and --output_dir for the serving "
+                         "SavedModel.")
+    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+
+    quiet_import_tensorflow()
+    import schemas  # pylint: disable=import-outside-toplevel
+    from trainer import frozen_graph, inference_graph, nets  # pylint: disable=import-outside-toplevel
+
+    _check_video_net(nets)
+    # slim: num_classes = the dataset's classes - labels_offset (imagenet: 1001).
+    known = schemas.DATASET_NUM_CLASSES.get(FLAGS.dataset_name)
+    hint = known - FLAGS.labels_offset if known else nets.get_spec(FLAGS.model_name).num_classes
+    num_classes = len(_class_names(hint))
+    graph = inference_graph.build_inference_graph(
+        FLAGS.model_name, num_classes, image_size=FLAGS.image_size, batch_size=FLAGS.batch_size,
+        channels=1 if FLAGS.use_grayscale else 3, is_training=FLAGS.is_training,
+        num_frames=FLAGS.num_frames)
+    frozen_graph.write_graph_def(graph.graph_def, FLAGS.output_file, as_text=FLAGS.write_text_graphdef)
+    shape = "x".join("?" if d is None else str(d) for d in graph.input_shape)
+    outputs = ",".join(graph.output_nodes)
+    print(f"Inference GraphDef of {FLAGS.model_name} ({num_classes} classes, input "
+          f"{graph.input_name} {shape}, {len(graph.variable_names)} variables not frozen, outputs "
+          f"{outputs}) -> {FLAGS.output_file}")
+    print(f"Freeze it with a slim checkpoint: python -m tensorflow.python.tools.freeze_graph "
+          f"--input_graph={FLAGS.output_file} --input_binary={str(not FLAGS.write_text_graphdef).lower()} "
+          f"--input_checkpoint=<model.ckpt> --output_graph=<frozen.pb> "
+          f"--output_node_names={graph.output_nodes[-1]}")
+
+
 def main(argv) -> None:
     del argv
     for name, (default, why) in _UNSUPPORTED.items():
         if FLAGS[name].value != default:
             raise SystemExit(f"tfslim export: --{name}: {why}.")
     _check_video_flags()
-    if not FLAGS.checkpoint_path or not FLAGS.output_dir:
-        raise SystemExit("tfslim export: --checkpoint_path and --output_dir are required.")
     if FLAGS.write_text_graphdef and not FLAGS.output_file:
         raise SystemExit("tfslim export: --write_text_graphdef needs --output_file (the GraphDef to write).")
+    if not FLAGS.checkpoint_path:
+        _export_inference_graph()
+        return
+    if not FLAGS.output_dir:
+        raise SystemExit("tfslim export: --output_dir is required with --checkpoint_path (where the "
+                         "serving SavedModel goes); for slim's unfrozen inference graph drop "
+                         "--checkpoint_path and give --output_file.")
     if os.path.exists(os.path.join(FLAGS.output_dir, "saved_model.pb")):
         raise SystemExit(f"tfslim export: {FLAGS.output_dir} already holds a SavedModel; "
                          "exports never overwrite (pick a new version directory).")

@@ -187,8 +187,11 @@ def main(argv: List[str]) -> None:
     num_classes = split.num_classes - config.labels_offset
     print(f"{FLAGS.dataset_name}/{FLAGS.dataset_split_name}: {split.num_samples} images in "
           f"{len(split.files)} file(s), {split.num_classes} classes", flush=True)
-    result = train_lib.train(config, split.files, num_classes, eval_files=eval_files,
-                             num_train_samples=split.num_samples, strategy=strategy)
+    try:
+        result = train_lib.train(config, split.files, num_classes, eval_files=eval_files,
+                                 num_train_samples=split.num_samples, strategy=strategy)
+    except train_lib.NonFiniteLossError as err:
+        sys.exit(f"tfslim train: {err}")
     if FLAGS.export_dir:
         if distribute.is_chief(strategy):
             names = export.class_names_for(split.labels, num_classes, config.labels_offset)

@@ -8,7 +8,9 @@ stalls an accelerator once per step.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import sys
 import time
 from typing import Callable, Optional, TextIO
@@ -80,14 +82,20 @@ class CheckpointSaver(_StepCallback):
 
     def __init__(self, manager: tf.train.CheckpointManager, optimizer, every_secs: float = 600,
                  every_steps: Optional[int] = None,
-                 agree: Optional[Callable[[bool], bool]] = None):
+                 agree: Optional[Callable[[bool], bool]] = None,
+                 guard: Optional["NanGuard"] = None):
         super().__init__(optimizer)
         self.manager = manager
         self.timer = _Every(every_secs, every_steps)
         self.agree = agree
+        # Weights updated from a NaN/Inf loss are never saved over the last good checkpoint;
+        # the guard must run before the saver in fit's callback list.
+        self.guard = guard
         self.last_saved_step = -1
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.guard is not None and self.guard.failure is not None:
+            return
         step = self.step_after(batch)
         due = self.timer.due(step)
         if self.agree is not None:
@@ -100,6 +108,48 @@ class CheckpointSaver(_StepCallback):
             self.manager.save(checkpoint_number=step)
             self.last_saved_step = step
         self.timer.mark()
+
+
+@dataclasses.dataclass(frozen=True)
+class NonFiniteLoss:
+    """Where the loss stopped being finite: the step, its value and the last finite one."""
+
+    step: int
+    value: float
+    last_finite_step: Optional[int]
+    last_finite_loss: Optional[float]
+
+    def describe(self) -> str:
+        before = (f"last finite loss {self.last_finite_loss:.6g} at step {self.last_finite_step}"
+                  if self.last_finite_step is not None else "no finite loss before it")
+        return f"the loss became {self.value} at step {self.step} ({before})"
+
+
+class NanGuard(_StepCallback):
+    """Stops training at the first step whose total loss is NaN or Inf (slim's check_numerics).
+
+    Reads one all-reduced scalar per step, so every worker stops at the same step; the
+    :class:`CheckpointSaver` given this guard saves nothing from then on, and the caller
+    turns :attr:`failure` into its error after ``fit`` returns.
+    """
+
+    def __init__(self, optimizer, key: str = "total_loss"):
+        super().__init__(optimizer)
+        self.key = key
+        self.failure: Optional[NonFiniteLoss] = None
+        self._last: Optional[tuple] = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not logs or self.key not in logs or self.failure is not None:
+            return
+        value = float(np.asarray(logs[self.key]))
+        step = self.step_after(batch)
+        if math.isfinite(value):
+            self._last = (step, value)
+            return
+        last_step, last_loss = self._last or (None, None)
+        self.failure = NonFiniteLoss(step, value, last_step, last_loss)
+        self.model.stop_training = True
 
 
 class ProgressLogger(_StepCallback):

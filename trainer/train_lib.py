@@ -27,6 +27,26 @@ from trainer.image_ops import ImageSpec, image_spec_for  # noqa: F401  (train_li
 log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "model.ckpt"
+# Optimizers that read --opt_epsilon (slim's _configure_optimizer).
+EPSILON_OPTIMIZERS = ("adadelta", "adam", "rmsprop")
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or Inf: training stopped at that step, the last good checkpoint kept."""
+
+
+def non_finite_message(failure: cb.NonFiniteLoss, config: TrainConfig,
+                       latest_checkpoint: Optional[str]) -> str:
+    """One line: where the loss went non-finite, the checkpoint kept, and what to change."""
+    causes = [f"a learning rate too high (--learning_rate={config.learning_rate:g})"]
+    if config.optimizer in EPSILON_OPTIMIZERS:
+        causes.append(f"an optimizer epsilon too small (--opt_epsilon={config.opt_epsilon:g} for "
+                      f"{config.optimizer})")
+    causes.append("bad input (corrupt images or labels in the dataset)")
+    kept = latest_checkpoint or f"none written in {config.train_dir}"
+    return (f"Training stopped: {failure.describe()}. Last good checkpoint kept: {kept}. Likely "
+            f"causes: {', '.join(causes[:-1])} or {causes[-1]}; fix it and rerun (a rerun resumes "
+            "from that checkpoint; a new --train_dir starts over).")
 
 
 @dataclasses.dataclass
@@ -310,8 +330,10 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
          f"{config.max_number_of_steps}")
 
     remaining = config.max_number_of_steps - state.step
+    guard = cb.NanGuard(state.optimizer)
     saver = cb.CheckpointSaver(state.manager, state.optimizer, every_secs=config.save_interval_secs,
-                               every_steps=config.save_interval_steps, agree=_agree_fn(strategy))
+                               every_steps=config.save_interval_steps, agree=_agree_fn(strategy),
+                               guard=guard)
     history: dict = {}
     if remaining > 0:
         num_train_files = len(data.list_files(train_files))
@@ -326,7 +348,7 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
 
         dataset = distribute.shard_inputs(train_dataset(), num_train_files, strategy)
         _, task_id = distribute.task_of(strategy)
-        callbacks = [saver, cb.ProgressLogger(
+        callbacks = [guard, saver, cb.ProgressLogger(
             state.optimizer, config.log_every_n_steps, config.max_number_of_steps,
             config.batch_size, prefix="" if chief else f"[worker {task_id}] ")]
         if chief:
@@ -335,6 +357,9 @@ def _train(config, train_files, num_classes, eval_files, eval_steps, num_train_s
                 config.max_number_of_steps, _sample_images(train_dataset(), config.summary_images)))
         fit = state.classifier.fit(dataset, epochs=1, steps_per_epoch=remaining,
                                    callbacks=callbacks, verbose=0)
+        if guard.failure is not None:
+            raise NonFiniteLossError(non_finite_message(guard.failure, config,
+                                                        state.manager.latest_checkpoint))
         history = {k: [float(x) for x in v] for k, v in fit.history.items()}
         saver.save(state.step)
     if not chief:

@@ -30,6 +30,14 @@ def import_tf_slim():
     return tf_slim
 
 
+def build_without_autograph(build: Callable, *args, **kwargs):
+    """Calls ``build`` in graph mode without AutoGraph, for tests that only build slim's
+    graph: slim's nets have no tensor-dependent Python control flow, and converting every
+    layer call (what a v1 graph does by default) costs several times the build itself
+    (inception_v3's graph: 17 s -> 5 s CPU)."""
+    return tf.autograph.experimental.do_not_convert(build)(*args, **kwargs)
+
+
 def _random_value(name: str, shape, rng: np.random.Generator) -> np.ndarray:
     if name.endswith("moving_variance"):
         return rng.uniform(0.5, 1.5, shape).astype(np.float32)

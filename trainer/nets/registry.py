@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import os
 from typing import Callable, Dict, List, Optional, Tuple
 
 import tf_keras
@@ -37,6 +39,9 @@ class NetSpec:
 
 
 _REGISTRY: Dict[str, NetSpec] = {}
+# Comma-separated modules imported with the families: nets of your own (trainer.slim's
+# register_net) for `tfslim train --model_name=...` and the pipeline.
+NET_MODULES_ENV = "TFSLIM_NET_MODULES"
 
 
 def register(spec: NetSpec) -> NetSpec:
@@ -45,6 +50,11 @@ def register(spec: NetSpec) -> NetSpec:
         raise ValueError(f"Network {spec.name!r} registered twice.")
     _REGISTRY[spec.name] = spec
     return spec
+
+
+def unregister(name: str) -> None:
+    """Removes ``name`` (a net registered for a while, e.g. by a test)."""
+    _REGISTRY.pop(name, None)
 
 
 def get_spec(name: str) -> NetSpec:
@@ -77,3 +87,9 @@ def _load_families() -> None:
                               mobilenet_v2, mobilenet_v3, nasnet, overfeat, pnasnet, resnet_v1,
                               resnet_v2, s3dg, vgg)
     _LOADED = True
+    for module in filter(None, (m.strip() for m in os.environ.get(NET_MODULES_ENV, "").split(","))):
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise ValueError(f"{NET_MODULES_ENV}: cannot import {module!r} ({err}); name a "
+                             "module on PYTHONPATH that calls trainer.slim.register_net.") from err
