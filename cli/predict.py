@@ -51,6 +51,8 @@ flags.DEFINE_integer("batch_size", 64, "With --input_dir: images per call of the
 flags.DEFINE_integer("num_shards", None, "With --input_dir on Beam: output shards (default one "
                      "per 100,000 files).")
 flags.DEFINE_boolean("progress", True, "With --input_dir: show a progress bar (images/s).")
+flags.DEFINE_integer("max_in_process_files", None, "With --input_dir and no Beam flag: a folder "
+                     "with at least this many files runs as a Beam job (default 100,000).")
 flags.DEFINE_boolean("allow_outside_links", False, "With --input_dir: follow symlinks that point "
                      "outside the folder (by default they get an error line).")
 
@@ -174,7 +176,9 @@ def predict_folder(beam_args: List[str]) -> None:
     request = job.PredictRequest(
         input_dir=FLAGS.input_dir, output=FLAGS.output, model_dir=FLAGS.model_dir, top_k=FLAGS.top_k,
         batch_size=FLAGS.batch_size, signature_name=FLAGS.signature_name, num_shards=FLAGS.num_shards,
-        progress=FLAGS.progress, allow_outside_links=FLAGS.allow_outside_links)
+        progress=FLAGS.progress, allow_outside_links=FLAGS.allow_outside_links,
+        max_in_process_files=(job.BEAM_FILES if FLAGS.max_in_process_files is None
+                              else FLAGS.max_in_process_files))
     try:
         summary = job.predict_folder(request, beam_args)
     except (FileNotFoundError, KeyError, ValueError, OSError) as err:

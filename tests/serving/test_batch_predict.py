@@ -23,8 +23,6 @@ from tests.pipeline import helpers
 from tests.runners.conftest import portable_beam  # noqa: F401  (the job service + worker pool fixture)
 from tests.serving.cli import run_tfslim
 
-pytestmark = pytest.mark.xdist_group("portable-beam")
-
 # Relative path → a phrase its error must contain (ingestion's reason, or the signature's).
 HOSTILE = {
     "notes.txt": "not an image",
@@ -125,6 +123,7 @@ def test_a_large_folder_runs_on_worker_processes_and_beam_flags_always_run_beam(
     assert convert_lib.uses_beam(["--direct_num_workers=2"], 1, job.BEAM_FILES) is True
 
 
+@pytest.mark.slow
 def test_beam_job_through_the_portable_runner_matches_the_in_process_job(
         portable_beam, folder, lenet_model_dir, local_run, expected_top1, tmp_path):  # noqa: F811
     out = str(tmp_path / "beam" / "labels.jsonl")
