@@ -36,9 +36,11 @@ def csv_header(top_k: int) -> str:
 
 
 def _csv_row(values: List) -> str:
+    """One CSV row without its line end. (The writer keeps its default line end: with
+    none, it would not quote a file name holding a newline.)"""
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(values)
-    return out.getvalue()
+    csv.writer(out).writerow(values)
+    return out.getvalue()[:-2]
 
 
 def format_line(rec: Mapping, csv_output: bool, top_k: int) -> str:

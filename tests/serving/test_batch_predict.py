@@ -53,6 +53,7 @@ def folder(tmp_path_factory):
                       (f"scan{i}.TIFF", _tiff(pixels))][i % 4]
         images[name] = data
     good = helpers.encode(helpers.digit_images(1)[0][0])
+    images['odd, "name"\nwith a line break.png'] = good  # one JSON line, one quoted CSV field
     hostile = {"notes.txt": b"shopping list", "empty.png": b"", "cut/half.png": good[:len(good) // 2],
                "bomb.PNG": corpus.bomb_png(), "garbage-pixels.png": corpus.garbage_pixels_png(),
                "no-tables.jpg": corpus.jpeg_without_quantization_tables()}
