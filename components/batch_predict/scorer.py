@@ -6,7 +6,7 @@ answers for the same bytes. A batch is one call; only when that call fails (an i
 the graph cannot decode fails the whole request) is the batch split:
 ``eval_decodable``, the export's undecodable-image screen, says which elements decode,
 the others are scored again in one call, and each refused element is called alone to
-get the signature's own reason for it (an SavedModel without ``eval_decodable`` calls
+get the signature's own reason for it (a SavedModel without ``eval_decodable`` calls
 every element of the failed batch alone). Good batches pay nothing for this.
 """
 from __future__ import annotations
