@@ -25,6 +25,19 @@ SUBCOMMANDS = {
 }
 
 
+def parse_known_flags(argv: List[str]) -> List[str]:
+    """A subcommand's ``flags_parser`` that parses its own flags and leaves every other
+    flag in the returned argv (for Beam: `tfslim convert`, `tfslim predict --input_dir`)."""
+    from absl import flags  # pylint: disable=import-outside-toplevel
+
+    try:
+        return flags.FLAGS(argv, known_only=True)
+    except flags.Error as err:
+        print(f"FATAL Flags parsing error: {err}\nPass --helpshort or --helpfull to see help on flags.",
+              file=sys.stderr)
+        sys.exit(1)
+
+
 def _usage() -> str:
     lines = ["usage: tfslim <command> [--flags]   (tfslim <command> --help for its flags)", ""]
     lines += [f"  {name:<20} {text}" for name, text in SUBCOMMANDS.items()]

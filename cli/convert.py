@@ -23,6 +23,8 @@ from typing import List
 from absl import flags
 from absl import logging as absl_logging
 
+from cli import parse_known_flags
+
 FLAGS = flags.FLAGS
 DATASETS = ["flowers", "cifar10", "mnist", "imagenet", "folder", "tfrecord"]
 
@@ -61,14 +63,8 @@ _IMAGENET_OPTIONS = ("synsets_file", "validation_labels_file", "metadata_file", 
 _CHECK_OPTIONS = ("max_image_side", "max_image_pixels", "verify_decode", "allow_outside_links")
 
 
-def flags_parser(argv: List[str]) -> List[str]:
-    """Parses this command's flags and leaves every other flag for Beam."""
-    try:
-        return FLAGS(argv, known_only=True)
-    except flags.Error as err:
-        print(f"FATAL Flags parsing error: {err}\nPass --helpshort or --helpfull to see help on flags.",
-              file=sys.stderr)
-        sys.exit(1)
+# Flags this command does not define are left for Beam.
+flags_parser = parse_known_flags
 
 
 def _print_rejects(path: str, limit: int = 10) -> None:

@@ -58,6 +58,16 @@ def run_clips(serving_fn, clips: Sequence[Sequence[bytes]]) -> Dict[str, np.ndar
     return _call(serving_fn, FRAMES_INPUT, [list(clip) for clip in clips])
 
 
+def error_text(err: Exception) -> str:
+    """The reason lines of a failed call's error, on one line (at most 500 characters)."""
+    message = getattr(err, "message", None) or str(err)
+    # TF's graph errors carry "Graph execution error:" and node traces; keep the reason lines.
+    lines = [l.strip() for l in message.splitlines()
+             if l.strip() and not l.strip().startswith(("Graph execution error", "Detected at node",
+                                                        "<stack traces", "[["))]
+    return " ".join(lines)[:500]
+
+
 def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 

@@ -100,20 +100,23 @@ def _remove_earlier_shards(layout: layout_lib.ShardLayout, plan: planning.Plan) 
             fileio.remove(path)
 
 
-def uses_beam(beam_args: Optional[Sequence[str]], num_items: int) -> bool:
-    """Beam runs the conversion when Beam flags are given or the dataset is large enough
-    for worker processes to pay off; otherwise it runs in this process without Beam."""
-    return bool(beam_args) or num_items >= MULTI_PROCESSING_ITEMS
+def uses_beam(beam_args: Optional[Sequence[str]], num_items: int,
+              threshold: int = MULTI_PROCESSING_ITEMS) -> bool:
+    """Beam runs the job when Beam flags are given or there are at least ``threshold``
+    items (enough for worker processes to pay off); otherwise it runs in this process
+    without Beam. (`tfslim predict --input_dir` passes its own threshold.)"""
+    return bool(beam_args) or num_items >= threshold
 
 
-def beam_options(beam_args: Optional[Sequence[str]], num_items: int = 0) -> "PipelineOptions":
+def beam_options(beam_args: Optional[Sequence[str]], num_items: int = 0,
+                 threshold: int = MULTI_PROCESSING_ITEMS) -> "PipelineOptions":
     """Pass-through Beam args. Without --runner: the DirectRunner, with the local default
-    (by ``num_items``) for each --direct_* flag not given."""
+    (worker processes from ``threshold`` items up) for each --direct_* flag not given."""
     from apache_beam.options.pipeline_options import PipelineOptions  # pylint: disable=import-outside-toplevel
 
     args = list(beam_args or [])
     if not any(a.startswith("--runner") for a in args):
-        defaults = MULTI_PROCESS_ARGS if num_items >= MULTI_PROCESSING_ITEMS else IN_PROCESS_ARGS
+        defaults = MULTI_PROCESS_ARGS if num_items >= threshold else IN_PROCESS_ARGS
         for default in defaults:
             flag = default.split("=")[0]
             if not any(a.split("=")[0] == flag for a in args):

@@ -17,6 +17,15 @@ from schemas import fileio
 POLL_S = 0.5
 
 
+def write_count(progress_dir: str, name: str, done: int) -> None:
+    """Records that worker part ``name`` has processed ``done`` items (a small file that
+    :func:`processed` sums; replaced atomically, so a reader never sees half a number)."""
+    path = f"{progress_dir.rstrip('/')}/{name}"
+    with fileio.open_file(path + ".tmp", "w") as f:
+        f.write(str(done))
+    fileio.replace(path + ".tmp", path)
+
+
 def processed(progress_dir: str) -> int:
     """Sum of the per-shard counts written so far."""
     total = 0

@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec, integrity, records
+from components.image_example_gen import image_codec, integrity, progress, records
 from components.image_example_gen.planning import Plan, ShardSpec, resolve_shard
 from components.image_example_gen.record_writer import RecordWriter
 from components.image_example_gen.sources.base import Reader
@@ -56,10 +56,7 @@ def convert_item(reader: Reader, ref: records.ItemRef,
 def _report_progress(progress_dir: Optional[str], shard: ShardSpec, done: int) -> None:
     """Items done so far in this shard, as a small file ``progress.ProgressMonitor`` sums."""
     if progress_dir:
-        path = os.path.join(progress_dir, f"{shard.split}-{shard.index:05d}")
-        with fileio.open_file(path + ".tmp", "w") as f:
-            f.write(str(done))
-        fileio.replace(path + ".tmp", path)
+        progress.write_count(progress_dir, f"{shard.split}-{shard.index:05d}", done)
 
 
 def write_shard(reader: Reader, limits: integrity.Limits, layout: ShardLayout, element: Any,
