@@ -295,3 +295,23 @@ def test_the_tuner_picks_adams_epsilon_and_the_trainer_uses_it(runs):
     # The untuned run has neither.
     _, local, _ = out["local"]
     assert "Hyperparameter search" not in open(local.report_path, encoding="utf-8").read()
+
+
+@pytest.mark.parametrize("runner", ["local", "beam"])
+def test_the_runs_record_the_kfp_ui_artifacts(runs, runner):
+    """system.Metrics / system.ClassificationMetrics / system.HTML in MLMD, in kfp's metadata format,
+    as the task-by-task Kubeflow run reports them (tests/runners/test_kubeflow_local_run.py)."""
+    from components.run_report.artifacts import ConfusionMatrix  # pylint: disable=import-outside-toplevel
+
+    _, out, _ = runs
+    _, summary, _ = out[runner]
+    matrix = ConfusionMatrix()
+    matrix.set_mlmd_artifact(latest_artifact(summary.metadata_path, "system.ClassificationMetrics"))
+    drawn = matrix.get_json_value_custom_property("confusionMatrix")
+    assert [spec["displayName"] for spec in drawn["annotationSpecs"]] == [str(d) for d in range(10)]
+    metrics = latest_artifact(summary.metadata_path, "system.Metrics").custom_properties
+    # The matrix is the Evaluator's over every decodable held-out record.
+    assert sum(sum(row["row"]) for row in drawn["rows"]) == metrics["eval_examples"].double_value
+    assert metrics["eval_examples"].double_value == summary.metrics["weighted_example_count"]
+    assert metrics["blessed"].double_value == 1.0 and metrics["pushed"].double_value == 1.0
+    assert latest_artifact(summary.metadata_path, "system.HTML").uri
