@@ -122,6 +122,17 @@ def _typed(name: str, value: Any, definition: Mapping[str, Any]) -> Any:
         raise ValueError(f"--param {name}={value!r}: expected a number") from None
 
 
+def typed_arguments(job: Mapping[str, Any], arguments: Mapping[str, Any]) -> Dict[str, Any]:
+    """A run's ``NAME=VALUE`` arguments typed by the pipeline's parameter types; KeyError for a
+    name the pipeline does not declare."""
+    definitions = _spec(job)["root"].get("inputDefinitions", {}).get("parameters", {})
+    unknown = sorted(set(arguments) - set(definitions))
+    if unknown:
+        raise KeyError(f"--param {unknown[0]}: the pipeline has no such parameter; it has "
+                       f"{', '.join(sorted(definitions)) or 'none'}")
+    return {name: _typed(name, value, definitions[name]) for name, value in arguments.items()}
+
+
 def run_parameter_values(job: Mapping[str, Any], overrides: Optional[Mapping[str, Any]] = None
                          ) -> Dict[str, Any]:
     """The run's pipeline parameters, as KFP resolves them for the root DAG: the compiled
@@ -133,11 +144,7 @@ def run_parameter_values(job: Mapping[str, Any], overrides: Optional[Mapping[str
     for name, legacy in runtime.get("parameters", {}).items():  # spec 2.0: {"intValue": "200"}
         (value,) = legacy.values()
         values[name] = value
-    for name, value in (overrides or {}).items():
-        if name not in definitions:
-            raise KeyError(f"--param {name}: the pipeline has no such parameter; it has "
-                           f"{', '.join(sorted(definitions)) or 'none'}")
-        values[name] = value
+    values.update(typed_arguments(job, overrides or {}))
     return {name: _typed(name, value, definitions.get(name, {})) for name, value in values.items()}
 
 

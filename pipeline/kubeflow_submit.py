@@ -61,7 +61,7 @@ def submit(client, job_path: str, experiment: str, run_name: Optional[str] = Non
            pipeline_root: Optional[str] = None, upload: bool = False,
            version_name: Optional[str] = None, run: bool = True,
            enable_caching: Optional[bool] = None, namespace: Optional[str] = None,
-           wait_minutes: float = 0) -> Submission:
+           wait_minutes: float = 0, arguments: Optional[Dict[str, Any]] = None) -> Submission:
     """Uploads (optionally) and runs the compiled pipeline with a kfp.Client.
 
     Args:
@@ -76,8 +76,13 @@ def submit(client, job_path: str, experiment: str, run_name: Optional[str] = Non
       enable_caching: overrides the compiled caching setting for the run.
       namespace: multi-user Kubeflow profile namespace.
       wait_minutes: > 0 waits for the run to finish and records its state.
+      arguments: the run's pipeline parameters (``{"train_steps": "5000"}``), typed by the
+        pipeline's declarations; the others keep their compiled defaults.
     """
+    from pipeline.kubeflow_local_step import typed_arguments  # pylint: disable=import-outside-toplevel
+
     job = load_pipeline_job(job_path)
+    arguments = typed_arguments(job, arguments or {})
     name = job["pipelineSpec"]["pipelineInfo"]["name"]
     package = write_package(job, os.path.splitext(job_path)[0] + ".yaml")
     result = Submission(package_path=package)
@@ -93,7 +98,7 @@ def submit(client, job_path: str, experiment: str, run_name: Optional[str] = Non
             result.pipeline_id, result.version_id = existing, version.pipeline_version_id
     if run:
         started = client.create_run_from_pipeline_package(
-            package, arguments={}, run_name=run_name, experiment_name=experiment,
+            package, arguments=arguments, run_name=run_name, experiment_name=experiment,
             namespace=namespace, pipeline_root=pipeline_root or pipeline_root_of(job),
             enable_caching=enable_caching)
         result.run_id = started.run_id
@@ -145,11 +150,15 @@ def define_flags(fv: flags.FlagValues = FLAGS) -> None:
     flags.DEFINE_string("existing_token", None, "Bearer token for the KFP API (e.g. a service-account token).",
                         **kw)
     flags.DEFINE_float("wait_minutes", 0, "Wait up to this long for the run to finish.", **kw)
+    flags.DEFINE_multi_string("param", [], "A pipeline parameter for the run, NAME=VALUE (repeatable), "
+                              "e.g. --param train_steps=5000; the others keep their defaults.", **kw)
 
 
 def main(argv: List[str]) -> None:
     del argv
     import kfp  # pylint: disable=import-outside-toplevel
+
+    from pipeline.kubeflow_local_step import parse_parameters  # pylint: disable=import-outside-toplevel
 
     client = kfp.Client(host=FLAGS.host, existing_token=FLAGS.existing_token,
                         **({"namespace": FLAGS.namespace} if FLAGS.namespace else {}))
@@ -157,7 +166,7 @@ def main(argv: List[str]) -> None:
                     pipeline_root=FLAGS.pipeline_root, upload=FLAGS.upload,
                     version_name=FLAGS.version_name, run=FLAGS.run,
                     enable_caching=FLAGS.enable_caching, namespace=FLAGS.namespace,
-                    wait_minutes=FLAGS.wait_minutes)
+                    wait_minutes=FLAGS.wait_minutes, arguments=parse_parameters(FLAGS.param))
     print(json.dumps(dataclasses.asdict(result), indent=1))
     message = failure(result)
     if message:

@@ -116,6 +116,27 @@ def test_kfp_backend_runs_the_compiled_json_on_a_minio_root_to_a_pushed_model(kf
                     artifact["uri"], os.path.join(launcher.work_dir, "pods", "run-1", task))
                 assert os.path.exists(local(artifact["uri"])) == os.path.exists(in_pod), artifact["uri"]
     assert os.path.isdir(local(results["Transform"].outputs["transform_graph"][0]["uri"]))
+    # What the OSS driver hands a consumer: untyped, named by MLMD id, launcher metadata added.
+    trainer_in = results["Trainer"].executor_input["inputs"]["artifacts"]
+    (examples_in,) = trainer_in["examples"]["artifacts"]
+    (examples,) = results["ImageExampleGen"].outputs["examples"]
+    assert examples_in["type"] == {"instanceSchema": ""} and examples_in["name"] == str(examples["id"])
+    assert examples_in["uri"] == examples["uri"] and examples_in["metadata"]["display_name"] == "examples"
+    # The Evaluator's blessing names the model by its MLMD id and its store URI (never a pod path).
+    assert blessing["metadata"]["current_model_id"] == str(model["id"])
+    assert blessing["metadata"]["current_model"] == model["uri"]
+    # What the KFP UI draws: typed system.* outputs with kfp-format metadata.
+    report = results["RunReport"].outputs
+    assert {key: artifacts[0]["schema_title"] for key, artifacts in report.items()} == {
+        "report": "system.HTML", "metrics": "system.Metrics", "confusion_matrix": "system.ClassificationMetrics"}
+    matrix = report["confusion_matrix"][0]["metadata"]["confusionMatrix"]
+    assert [spec["displayName"] for spec in matrix["annotationSpecs"]] == [str(d) for d in range(10)]
+    eval_count = json.load(open(summary_path(local(examples["uri"]))))["splits"]["eval"]["count"]
+    assert sum(sum(row["row"]) for row in matrix["rows"]) == eval_count  # the whole eval split
+    metrics = report["metrics"][0]["metadata"]
+    assert metrics["eval_examples"] == eval_count and metrics["skipped"] == 0
+    assert metrics["blessed"] == 1 and metrics["pushed"] == 1 and 0 <= metrics["top1"] <= 1
+    assert "train_loss" in metrics and "top5" in metrics
 
 
 @pytest.mark.e2e
@@ -140,15 +161,6 @@ def test_run_parameters_change_the_run_without_a_recompile(kfp_local_run):
     scalars = sources.read_scalars(local(model_run["uri"]))
     assert scalars["loss"][-1][0] == int(RUN_OVERRIDES["train_steps"])
     assert scalars["learning rate"][-1][1] == pytest.approx(float(RUN_OVERRIDES["learning_rate"]))
-    # What the OSS driver hands a consumer: untyped, named by MLMD id, launcher metadata added.
-    trainer_in = results["Trainer"].executor_input["inputs"]["artifacts"]
-    (examples_in,) = trainer_in["examples"]["artifacts"]
-    (examples,) = results["ImageExampleGen"].outputs["examples"]
-    assert examples_in["type"] == {"instanceSchema": ""} and examples_in["name"] == str(examples["id"])
-    assert examples_in["uri"] == examples["uri"] and examples_in["metadata"]["display_name"] == "examples"
-    # The Evaluator's blessing names the model by its MLMD id and its store URI (never a pod path).
-    assert blessing["metadata"]["current_model_id"] == str(model["id"])
-    assert blessing["metadata"]["current_model"] == model["uri"]
 
 
 @pytest.mark.e2e

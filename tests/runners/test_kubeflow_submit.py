@@ -131,12 +131,18 @@ def test_upload_then_run_and_wait(kfp_job, kfp_client, tmp_path):
     # Second submission: the pipeline exists → a new version named after the spec's hash;
     # the existing experiment is reused; the root can be overridden per run.
     second = submit.submit(client, str(path), experiment="tfslim", upload=True,
-                           pipeline_root="s3://other/root", enable_caching=False)
+                           pipeline_root="s3://other/root", enable_caching=False,
+                           arguments={"train_steps": "5000", "data_root": "gs://b/photos-v2"})
     query, _ = state["uploads"][1]
     assert query["pipelineid"] == "pl-1" and query["name"].startswith("tfslim-digits-")
     assert (second.version_id, second.run_id) == ("v-2", "run-2")
     assert len(state["experiments"]) == 1
     assert state["runs"][1]["runtime_config"]["pipeline_root"] == "s3://other/root"
+    # The run's arguments, typed by the pipeline's parameter declarations (one upload, many runs).
+    assert state["runs"][1]["runtime_config"]["parameters"] == {"train_steps": 5000,
+                                                                "data_root": "gs://b/photos-v2"}
+    with pytest.raises(KeyError, match="no such parameter"):
+        submit.submit(client, str(path), experiment="tfslim", arguments={"batch_size": "8"})
     # Compiled with caching on (the run config's default); the run-time override reaches every task.
     from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
 
