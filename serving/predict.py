@@ -62,9 +62,9 @@ def error_text(err: Exception) -> str:
     """The reason lines of a failed call's error, on one line (at most 500 characters)."""
     message = getattr(err, "message", None) or str(err)
     # TF's graph errors carry "Graph execution error:" and node traces; keep the reason lines.
-    lines = [l.strip() for l in message.splitlines()
-             if l.strip() and not l.strip().startswith(("Graph execution error", "Detected at node",
-                                                        "<stack traces", "[["))]
+    lines = [line.strip() for line in message.splitlines()
+             if line.strip() and not line.strip().startswith(("Graph execution error", "Detected at node",
+                                                              "<stack traces", "[["))]
     return " ".join(lines)[:500]
 
 

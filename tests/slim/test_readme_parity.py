@@ -57,7 +57,7 @@ def test_example_matches_tf_slim(example, size, tmp_path):
     assert sorted(report.restored) == names and not report.missing and not report.unused
     oracle.assert_close(ref_logits, model(images, training=False).numpy(), f"{example} logits")
     assert len(model.losses) == len(ref_out["regularization"])  # one per regularized weight
-    np.testing.assert_allclose(sorted(float(l) for l in model.losses),
+    np.testing.assert_allclose(sorted(float(loss) for loss in model.losses),
                                sorted(ref_out["regularization"]), rtol=1e-5)
 
 

@@ -40,7 +40,7 @@ def test_cli_stops_at_the_non_finite_step_with_one_message(tmp_path):
                        *[f"--{key}={value}" for key, value in DIVERGING.items()])
     assert out.returncode == 1, out.stdout[-2000:] + out.stderr[-2000:]
     assert "Traceback" not in out.stderr
-    (line,) = [l for l in out.stderr.splitlines() if "Training stopped" in l]
+    (line,) = [text for text in out.stderr.splitlines() if "Training stopped" in text]
     assert line.startswith("tfslim train: ")
     match = MESSAGE.search(line)
     assert match, line

@@ -38,7 +38,7 @@ def get_total_loss(add_regularization_losses: bool = True, name: str = "total_lo
     """The sum of the collected losses (+ the regularization losses of ``model``)."""
     losses = list(get_losses())
     if add_regularization_losses:
-        losses += [tf.cast(l, tf.float32) for l in get_regularization_losses(model)]
+        losses += [tf.cast(loss, tf.float32) for loss in get_regularization_losses(model)]
     if not losses:
         raise ValueError("No losses: add one with a trainer.slim.losses function or add_loss.")
     return tf.add_n(losses, name=name)
