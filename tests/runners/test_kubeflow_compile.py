@@ -350,7 +350,7 @@ def test_every_artifact_type_resolves_in_the_container_entrypoint(kfp_job, tmp_p
         for output in component.output_definitions.artifacts.values():
             schemas[output.artifact_type.instance_schema.split("\n", 1)[0]] = json_format.MessageToDict(
                 output.artifact_type)
-    assert {"title: system.HTML", "title: system.Metrics"} <= set(schemas)
+    assert {"title: system.HTML", "title: system.Metrics", "title: system.ClassificationMetrics"} <= set(schemas)
     probe = tmp_path / "types.json"
     probe.write_text(json.dumps(list(schemas.values())))
     # One fresh process (the TFX import is most of its cost): every title through TFX's own
@@ -383,9 +383,10 @@ def test_every_artifact_type_resolves_in_the_container_entrypoint(kfp_job, tmp_p
     fixed = [rest for tag, rest in lines if tag == "entrypoint"]
     # TFX alone: "Could not import system.HTML" (no module named 'system'); the rest resolve.
     assert sorted(rest for rest in plain if rest.startswith("error")) == [
-        "error Could not import system.HTML", "error Could not import system.Metrics"], run.stdout
+        "error Could not import system.ClassificationMetrics", "error Could not import system.HTML",
+        "error Could not import system.Metrics"], run.stdout
     assert len(fixed) == len(schemas) and not any(rest.startswith("error") for rest in fixed), fixed
-    assert {"system.HTML", "system.Metrics", "Examples", "Model"} <= set(fixed)
+    assert {"system.HTML", "system.Metrics", "system.ClassificationMetrics", "Examples", "Model"} <= set(fixed)
 
 
 def test_a_tuner_block_compiles_to_a_tuner_task_feeding_the_trainer(tmp_path):
