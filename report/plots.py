@@ -13,7 +13,8 @@ import numpy as np  # noqa: E402  pylint: disable=wrong-import-position
 DPI = 100
 
 
-def _png(figure) -> bytes:
+def png(figure) -> bytes:
+    """The figure as PNG bytes (then closed); the walkthrough notebook shows its own figures with it."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(figure)
@@ -40,7 +41,7 @@ def confusion_matrix(matrix: np.ndarray, class_names: Sequence[str]) -> bytes:
                               color="white" if shares[i, j] > 0.5 else "black")
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of the true class")
     axes.set_title("Confusion matrix (held-out split)")
-    return _png(figure)
+    return png(figure)
 
 
 def per_class(precision: np.ndarray, recall: np.ndarray, class_names: Sequence[str]) -> bytes:
@@ -54,7 +55,7 @@ def per_class(precision: np.ndarray, recall: np.ndarray, class_names: Sequence[s
     axes.set_ylim(0, 1.05)
     axes.legend(loc="lower right")
     axes.set_title("Per-class precision and recall")
-    return _png(figure)
+    return png(figure)
 
 
 def image_grid(images: List[np.ndarray], captions: List[str], columns: int = 4) -> bytes:
@@ -69,7 +70,7 @@ def image_grid(images: List[np.ndarray], captions: List[str], columns: int = 4) 
                         interpolation="nearest")
             cell.set_title(captions[index], fontsize=8)
     figure.suptitle("Worst misclassified held-out images (most confident mistakes first)", y=1.02)
-    return _png(figure)
+    return png(figure)
 
 
 def curves(series: Dict[str, List[Tuple[int, float]]]) -> bytes:
@@ -83,4 +84,4 @@ def curves(series: Dict[str, List[Tuple[int, float]]]) -> bytes:
         cell.set_xlabel("step")
         cell.grid(alpha=0.3)
     figure.suptitle("Training (TensorBoard scalars of the Trainer)", y=1.06)
-    return _png(figure)
+    return png(figure)
