@@ -33,9 +33,9 @@ class Pretrained:
     name: str
     model_name: str
     url: str
-    checkpoint: str  # the checkpoint prefix inside the tarball
+    checkpoint: Optional[str]  # the prefix inside the archive; None: the archive's only one
     top1: float
-    top5: float
+    top5: Optional[float]  # None where slim reports top-1 only (MobileNet v3, EdgeTPU)
     image_size: int
     exclude_scopes: Tuple[str, ...]
     labels_offset: int
@@ -71,12 +71,23 @@ def download_url(entry: Pretrained) -> str:
     return mirror.rstrip("/") + "/" + entry.tarball if mirror else entry.url
 
 
-def checkpoint_prefix(entry: Pretrained, directory: str) -> str:
-    return os.path.join(directory, entry.name, entry.checkpoint)
+def checkpoint_prefix(entry: Pretrained, directory: str) -> Optional[str]:
+    """The unpacked checkpoint's prefix under ``<directory>/<name>/``, or None if absent.
+
+    The table's ``checkpoint`` where it is there; otherwise the archive's only
+    checkpoint (MobileNet v3 archives also hold a ``pristine/`` one: ``ema/`` wins).
+    """
+    root = os.path.join(directory, entry.name)
+    if entry.checkpoint and os.path.exists(os.path.join(root, entry.checkpoint) + ".index"):
+        return os.path.join(root, entry.checkpoint)
+    found = sorted(os.path.join(parent, name[:-len(".index")])
+                   for parent, _, names in os.walk(root) for name in names if name.endswith(".index"))
+    preferred = [prefix for prefix in found if f"{os.sep}ema{os.sep}" in prefix] or found
+    return preferred[0] if len(preferred) == 1 else None
 
 
 def is_downloaded(entry: Pretrained, directory: str) -> bool:
-    return os.path.exists(checkpoint_prefix(entry, directory) + ".index")
+    return checkpoint_prefix(entry, directory) is not None
 
 
 def download(name: str, directory: Optional[str] = None, progress: bool = True) -> str:
@@ -90,8 +101,9 @@ def download(name: str, directory: Optional[str] = None, progress: bool = True) 
     if entry is None:
         raise ValueError(unknown_name_message(name))
     directory = directory or cache_dir()
-    if is_downloaded(entry, directory):
-        return checkpoint_prefix(entry, directory)
+    prefix = checkpoint_prefix(entry, directory)
+    if prefix is not None:
+        return prefix
     target = os.path.join(directory, entry.name)
     os.makedirs(target, exist_ok=True)
     url = download_url(entry)
@@ -103,10 +115,12 @@ def download(name: str, directory: Optional[str] = None, progress: bool = True) 
                 archive.extractall(target, filter="data")
         finally:
             os.unlink(part.name)
-    if not is_downloaded(entry, directory):
-        raise ValueError(f"{url} unpacked without {entry.checkpoint}.index; the table entry "
-                         f"{name!r} names the wrong checkpoint file.")
-    return checkpoint_prefix(entry, directory)
+    prefix = checkpoint_prefix(entry, directory)
+    if prefix is None:
+        raise ValueError(f"{url} unpacked into {target} without {entry.checkpoint or 'a single'} "
+                         f"checkpoint (.index); pass the checkpoint prefix you want as "
+                         "--checkpoint_path.")
+    return prefix
 
 
 def _fetch(url: str, out, progress: bool, entry: Pretrained) -> None:
@@ -166,6 +180,7 @@ def rows_for_readme() -> List[str]:
     lines = ["| name | model_name | image size | top-1 | top-5 | exclude when fine-tuning | labels_offset |",
              "|---|---|---|---|---|---|---|"]
     for entry in table().values():
+        top5 = "-" if entry.top5 is None else entry.top5
         lines.append(f"| `{entry.name}` | {entry.model_name} | {entry.image_size} | {entry.top1} | "
-                     f"{entry.top5} | {', '.join(entry.exclude_scopes)} | {entry.labels_offset} |")
+                     f"{top5} | {', '.join(entry.exclude_scopes)} | {entry.labels_offset} |")
     return lines
