@@ -4,7 +4,7 @@ The layout check writes a synthetic checkpoint in slim's variable names (the
 layout of slim's graph, see tests/trainer/slim_layouts.py) and restores it into
 the zoo net with nothing missing or left over. Rows of one net (the 16
 MobileNet v1 width/resolution pairs are 4 nets) share one build and one
-checkpoint; each row's resolution then runs through the restored net.
+checkpoint; each row's image size then runs through the restored net.
 """
 import collections
 import itertools
@@ -21,7 +21,7 @@ ROWS_BY_NET = collections.defaultdict(list)
 for _row in TABLE.values():
     ROWS_BY_NET[_row.model_name].append(_row)
 
-# Seconds to build or hundreds of MB of weights each: run with the slow tests.
+# Seconds to build or hundreds of MB of weights each: with the slow tests.
 HEAVY = ("inception_v3", "inception_v4", "inception_resnet_v2", "resnet_v1_50", "resnet_v1_101",
          "resnet_v1_152", "resnet_v2_50", "resnet_v2_101", "resnet_v2_152", "vgg_16", "vgg_19",
          "nasnet_large", "pnasnet_large")
@@ -70,35 +70,38 @@ def test_every_row_is_a_zoo_net_with_slims_figures():
     assert set(HEAVY) <= set(ROWS_BY_NET)  # every net of the table is checked below
 
 
-def _layout(model_name: str, num_classes: int):
-    if model_name in slim_layouts.TF_SLIM_NETS:
-        return slim_layouts.tf_slim_layout(model_name, num_classes)
-    assert num_classes == 1001  # the recorded layouts are of the released 1001-class nets
-    return slim_layouts.recorded_layout(model_name)
+def test_recorded_tf_slim_layouts_are_tf_slims_graphs():
+    # The recording is tf_slim's graph; VGG builds in a second (the ResNets and Inceptions in
+    # tens of seconds each; tests/nets' parity tests restore their live tf_slim graphs).
+    assert set(slim_layouts.TF_SLIM_NETS) | set(slim_layouts.RESEARCH_SLIM_NETS) == set(ROWS_BY_NET)
+    assert slim_layouts.recorded_layout("vgg_16") == slim_layouts.tf_slim_layout("vgg_16")
 
 
 def _check_layout(model_name: str, directory) -> None:
+    """Restores slim's layout into ``model_name`` built at its first row's image size, then
+    runs the other rows' sizes through it (slim's aux-head kernels depend on the size)."""
     rows = ROWS_BY_NET[model_name]
-    first = rows[0]
-    layout = _layout(model_name, first.num_classes)
+    num_classes = rows[0].num_classes
+    layout = slim_layouts.recorded_layout(model_name)
     names = sorted(layout)
     prefix = str(directory / "model.ckpt")
     # Variable i holds the value i, so a restore under the wrong name shows.
     tf.raw_ops.SaveV2(prefix=prefix, tensor_names=names, shape_and_slices=[""] * len(names),
                       tensors=[tf.fill(layout[name], float(i)) for i, name in enumerate(names)])
     # Training mode, as fine-tuning builds it: NASNet's aux head is in the released checkpoints.
-    net = nets.create_model(model_name, num_classes=first.num_classes, is_training=True)
-    net.ensure_built(first.image_size)
-    report = nets.restore_slim_checkpoint(net, prefix)
+    net = nets.create_model(model_name, num_classes=num_classes, is_training=True)
+    sizes = list(dict.fromkeys(row.image_size for row in rows))
+    for size in sizes:  # the first call builds the variables
+        logits, _ = net(tf.zeros([1, size, size, 3]), training=False)
+        assert logits.shape == (1, num_classes), (model_name, size)
+        if size == sizes[0]:
+            report = nets.restore_slim_checkpoint(net, prefix)
     assert not report.missing and not report.unused, report.summary()
     assert sorted(report.restored) == sorted(set(names) - {"global_step"})
     variables = net.slim_variables()
     wrong = [name for i, name in enumerate(names)
              if name in variables and np.ravel(variables[name].numpy())[0] != i]
     assert not wrong, wrong[:5]
-    for row in rows:
-        logits, _ = net(tf.zeros([1, row.image_size, row.image_size, 3]), training=False)
-        assert logits.shape == (1, row.num_classes), row.name
 
 
 @pytest.mark.parametrize("model_name", LIGHT)

@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from components.image_example_gen import records
 from schemas import fileio
-from schemas.download import Expected  # noqa: F401  (sources' download_checks)
+from schemas.download import Expected
 
 ScanResult = Union[records.ItemRef, records.Reject]
 
