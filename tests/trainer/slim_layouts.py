@@ -144,13 +144,14 @@ def record(slim_dir: str, output: str = DATA_PATH) -> None:
 
 
 def write(layouts: Dict[str, Layout], sources: Dict[str, str], output: str = DATA_PATH) -> None:
-    """The data file; the same layouts give the same bytes (sorted keys, gzip mtime 0)."""
+    """The data file; the same layouts give the same bytes (sorted keys, no name or time in
+    the gzip header)."""
     os.makedirs(os.path.dirname(output), exist_ok=True)
     document = {"_about": "slim name -> shape of each released checkpoint's training graph, "
                           "written by tests/trainer/slim_layouts.py",
                 "sources": sources,
                 "layouts": {name: dict(sorted(layout.items())) for name, layout in layouts.items()}}
-    with gzip.GzipFile(output, "wb", mtime=0) as raw:
+    with open(output, "wb") as f, gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0) as raw:
         raw.write(json.dumps(document, indent=0).encode("utf-8"))
     for name, layout in layouts.items():
         print(f"{name}: {len(layout)} variables ({sources[name]})", flush=True)
