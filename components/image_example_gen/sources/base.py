@@ -7,13 +7,13 @@ opens once per DoFn instance.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import os
 import stat
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from components.image_example_gen import records
 from schemas import fileio
+from schemas.download import Expected
 
 ScanResult = Union[records.ItemRef, records.Reject]
 
@@ -96,13 +96,6 @@ class Reader:
 
     def close(self) -> None:
         """Releases cached containers."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Expected:
-    """What a downloaded file must be: its published size and/or md5 (None: unknown)."""
-    size: Optional[int] = None
-    md5: Optional[str] = None
 
 
 class Source(abc.ABC):
