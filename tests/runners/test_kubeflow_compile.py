@@ -383,7 +383,8 @@ def test_every_artifact_type_resolves_in_the_container_entrypoint(kfp_job, tmp_p
     fixed = [rest for tag, rest in lines if tag == "entrypoint"]
     # TFX alone: "Could not import system.HTML" (no module named 'system'); the rest resolve.
     assert sorted(rest for rest in plain if rest.startswith("error")) == [
-        "error Could not import system.HTML", "error Could not import system.Metrics"], run.stdout
+        "error Could not import system.ClassificationMetrics", "error Could not import system.HTML",
+        "error Could not import system.Metrics"], run.stdout
     assert len(fixed) == len(schemas) and not any(rest.startswith("error") for rest in fixed), fixed
     assert {"system.HTML", "system.Metrics", "Examples", "Model"} <= set(fixed)
 

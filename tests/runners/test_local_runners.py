@@ -216,9 +216,11 @@ def test_batch_predict_scores_infer_root_with_the_pushed_model(runs):
 
     _, out, _ = runs
     config, summary, _ = out["local"]
-    predictions = latest_artifact(summary.metadata_path, "components.BatchPredictions")
+    # The first run's (the unreachable rerun's, in the same MLMD, is newer).
+    predictions = first_artifact(summary.metadata_path, "components.BatchPredictions")
     assert predictions.uri.startswith(config.pipeline_root)
     shards = sorted(glob.glob(os.path.join(predictions.uri, "predictions.jsonl-*-of-*")))
+    assert shards, os.listdir(predictions.uri)
     lines = [json.loads(line) for shard in shards for line in open(shard)]
     by_name = {os.path.relpath(line["path"], config.infer_root): line for line in lines}
     assert len(lines) == len(by_name) == INFER_DIGITS + 1
@@ -246,7 +248,7 @@ def test_beam_args_pass_through(runs):
     # The executors that build Beam pipelines here (Transform has no analyzers to run).
     beam_executors = {"components.image_example_gen.executor.Executor",
                       "tfx.components.statistics_gen.executor.Executor",
-                      "tfx.components.evaluator.executor.Executor"}
+                      "components.run_parameters.EvaluatorExecutor"}  # TFX's Evaluator executor
     assert beam_executors <= set(seen["beam"]) and beam_executors <= set(seen["local"])
     assert "components.batch_predict.executor.Executor" in seen["local"]  # infer_root is set there
     for args in seen["beam"].values():
@@ -305,14 +307,23 @@ def test_the_evaluator_and_the_report_skip_the_undecodable_image(runs, runner):
     assert "Skipped at evaluation: image could not be decoded (1)" in page and undecodable_name() in page
 
 
-def latest_artifact(metadata_path: str, type_name: str):
-    """The newest MLMD artifact of ``type_name`` in a run's store."""
+def artifacts(metadata_path: str, type_name: str):
+    """The MLMD artifacts of ``type_name`` in a run's store, oldest first."""
     from ml_metadata.metadata_store import metadata_store  # pylint: disable=import-outside-toplevel
     from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
 
     store = metadata_store.MetadataStore(
         tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path))
-    return max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
+    return sorted(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
+
+
+def latest_artifact(metadata_path: str, type_name: str):
+    """The newest MLMD artifact of ``type_name`` in a run's store."""
+    return artifacts(metadata_path, type_name)[-1]
+
+
+def first_artifact(metadata_path: str, type_name: str):
+    return artifacts(metadata_path, type_name)[0]
 
 
 def test_the_tuner_picks_adams_epsilon_and_the_trainer_uses_it(runs):
