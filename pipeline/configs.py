@@ -57,6 +57,8 @@ class PipelineConfig:
       num_classes: when known, runners write a schema whose label domain is
         [0, num_classes-1] (schemas.write_dataset_schema), so ExampleValidator
         flags out-of-range labels; None keeps only the lower bound 0.
+      infer_root: a folder of images (local, gs://, s3://) that a BatchPredict step scores with
+        the blessed model after the Evaluator (docs/batch-prediction.md); None: no such step.
     """
 
     pipeline_name: str = "tfslim-digits"
@@ -85,6 +87,7 @@ class PipelineConfig:
     smoke_num_examples: int = 16
     smoke_max_latency_ms: float = 1000.0
     serving_config_base_path: str = "/models"
+    infer_root: Optional[str] = None
 
     def replace(self, **changes: Any) -> "PipelineConfig":
         return dataclasses.replace(self, **changes)

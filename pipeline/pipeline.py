@@ -1,7 +1,8 @@
 """create_pipeline: the one TFX pipeline definition every runner uses.
 
 ImageExampleGen → StatisticsGen → ImportSchemaGen → ExampleValidator → Transform →
-[Tuner] → Trainer → [Resolver(latest blessed)] → Evaluator → [ServingSmokeTest] → ServingPusher → RunReport.
+[Tuner] → Trainer → [Resolver(latest blessed)] → Evaluator → [ServingSmokeTest] → ServingPusher →
+[BatchPredict(infer_root)] → RunReport.
 No environment lookups happen here: runners pass everything in PipelineConfig.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components import run_parameters
+from components.batch_predict.component import BatchPredict
 from components.image_example_gen.component import ImageExampleGen
 from components.run_report.component import RunReport
 from components.serving_smoke.component import ServingSmokeTest
@@ -219,6 +221,11 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None,
     serving = serving_components(config, example_gen.outputs["examples"],
                                  trainer.outputs["model"], evaluator.outputs["blessing"], parameters)
     components.extend(serving)
+    if config.infer_root:
+        smoke = serving[0] if config.serving_smoke_test else None
+        components.append(BatchPredict(
+            model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+            infra_blessing=smoke.outputs["blessing"] if smoke else None, infer_root=config.infer_root))
     components.append(RunReport(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         model_run=trainer.outputs["model_run"], evaluation=evaluator.outputs["evaluation"],

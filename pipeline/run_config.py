@@ -328,6 +328,14 @@ def _check_rest(config: PipelineConfig) -> None:
                           "use a value in [0, 1]")
     _check_checkpoint(train)
     _check_labels_offset(config)
+    _check_infer_root(config.infer_root)
+
+
+def _check_infer_root(root: Optional[str]) -> None:
+    # An object store folder is read by the BatchPredict step itself.
+    if root is not None and "://" not in root and not os.path.isdir(root):
+        raise ConfigError(f"infer_root: {root} is not a directory; give the folder of images to "
+                          "score with the blessed model, or remove infer_root")
 
 
 def _check_checkpoint(train: TrainConfig) -> None:

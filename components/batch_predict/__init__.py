@@ -6,4 +6,6 @@
   components.batch_predict.local    the in-process job (no Beam)
   components.batch_predict.beam_job the same job on Beam's RunInference (any runner)
   components.batch_predict.job      the entry point: picks one of the two (`tfslim predict --input_dir`)
+  components.batch_predict.component the pipeline's BatchPredict step (``infer_root``): beam_job on
+                                     the blessed model (executor), a BatchPredictions artifact (artifact)
 """

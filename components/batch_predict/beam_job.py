@@ -19,7 +19,7 @@ import json
 import os
 import time
 import uuid
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, PredictionResult, RunInference
@@ -118,9 +118,13 @@ def _write_listing(files: Sequence[inputs.InputFile], path: str) -> None:
 
 def run(files: Sequence[inputs.InputFile], model_dir: str, output: str, top_k: int, batch_size: int,
         signature_name: str, beam_args: Optional[Sequence[str]], threshold: int,
-        num_shards: Optional[int] = None, show_progress: bool = True) -> Tuple[Dict[str, int], List[str]]:
+        num_shards: Optional[int] = None, show_progress: bool = True,
+        make_pipeline: Optional[Callable[[], beam.Pipeline]] = None) -> Tuple[Dict[str, int], List[str]]:
     """Runs the job (``beam_args`` as `tfslim convert` passes them); returns the counts
-    ({"files", "errors"}, read back from the shards) and the shard paths."""
+    ({"files", "errors"}, read back from the shards) and the shard paths.
+
+    ``make_pipeline`` replaces the pipeline built from ``beam_args`` (the BatchPredict
+    component passes its executor's, with the TFX pipeline's Beam args)."""
     csv_output = results.is_csv(output)
     num_shards = num_shards or max(1, -(-len(files) // FILES_PER_SHARD))
     out_dir = os.path.dirname(output) or "."
@@ -132,9 +136,11 @@ def run(files: Sequence[inputs.InputFile], model_dir: str, output: str, top_k: i
             fileio.remove(stale)
         _write_listing(files, listing)
         handler = KeyedModelHandler(ImageBytesModelHandler(model_dir, top_k, signature_name, batch_size))
-        options = convert_lib.beam_options(beam_args, len(files), threshold)
+        if make_pipeline is None:
+            options = convert_lib.beam_options(beam_args, len(files), threshold)
+            make_pipeline = lambda: beam.Pipeline(options=options)  # noqa: E731
         with progress.ProgressMonitor(progress_dir, len(files), enabled=show_progress, description="predict"):
-            with beam.Pipeline(options=options) as pipeline:
+            with make_pipeline() as pipeline:
                 read = (pipeline
                         | "ListFiles" >> beam.io.ReadFromText(listing)
                         | "Spread" >> beam.Reshuffle()

@@ -88,12 +88,20 @@ def test_changing_model_name_drops_the_other_nets_settings(tmp_path):
     ({"train_steps": 1.5}, "train_steps: expected an integer, got 1.5"),
     ({"accuracy_threshold": 90}, "accuracy_threshold: 90.0 is a top-1 fraction"),
     ({"train": ["lenet"]}, "train: expected a mapping"),
+    ({"infer_root": "/no/such/photos"}, "infer_root: /no/such/photos is not a directory; give the folder"),
 ])
 def test_bad_configs_name_the_key_and_the_fix(tmp_path, values, message):
     path = _write(tmp_path, values)
     with pytest.raises(ConfigError, match=message) as info:
         run_config.load(path, data_root=_photos(tmp_path / "data"))
     assert "\n" not in str(info.value)
+
+
+def test_infer_root_is_optional_and_may_be_an_object_store(tmp_path):
+    data = _photos(tmp_path / "data")
+    assert run_config.load("smoke", data_root=data).infer_root is None
+    assert run_config.load("smoke", ["infer_root=gs://bucket/new"], data_root=data).infer_root == "gs://bucket/new"
+    assert run_config.load("smoke", [f"infer_root={data}"], data_root=data).infer_root == data
 
 
 def test_bad_override_syntax_and_missing_file(tmp_path):

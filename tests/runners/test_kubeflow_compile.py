@@ -420,3 +420,27 @@ def test_a_tuner_block_compiles_to_a_tuner_task_feeding_the_trainer(tmp_path):
     assert args[args.index("--executor_class_path") + 1] == "components.tuning.executor.Executor"
     assert executor.container.image == IMAGE
     assert executor.container.resources.cpu_limit == 4.0  # the Trainer's pod size
+
+
+def test_infer_root_compiles_to_a_batch_predict_task_after_the_blessings(tmp_path):
+    """``infer_root`` adds a BatchPredict task on the Trainer's model and both blessings; its
+    executor imports in the container, and so does its output type's schema title."""
+    from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils as utils
+    from tfx.utils import import_utils
+
+    runner.compile_pipeline(settings(overrides=("infer_root=gs://tfslim-test/new",)), str(tmp_path / "job.json"))
+    _, spec, deployment = protos(json.loads((tmp_path / "job.json").read_text()))
+    task = spec.root.dag.tasks["BatchPredict"]
+    sources = {key: (a.task_output_artifact.producer_task, a.task_output_artifact.output_artifact_key)
+               for key, a in task.inputs.artifacts.items()}
+    assert sources == {"model": ("Trainer", "model"), "model_blessing": ("Evaluator", "blessing"),
+                       "infra_blessing": ("ServingSmokeTest", "blessing")}
+    params = task_parameters(spec, "BatchPredict")
+    assert params["infer_root"] == "gs://tfslim-test/new" and params["input_fingerprint"] == ""
+    args = list(deployment.executors[spec.components[task.component_ref.name].executor_label].container.args)
+    class_path = args[args.index("--executor_class_path") + 1]
+    assert class_path == "components.batch_predict.executor.Executor"
+    assert import_utils.import_class_by_path(class_path).__name__ == "Executor"
+    (output,) = spec.components[task.component_ref.name].output_definitions.artifacts.values()
+    artifact_class = import_utils.import_class_by_path(utils._retrieve_class_path(output.artifact_type))  # pylint: disable=protected-access
+    assert artifact_class.TYPE_NAME == "components.BatchPredictions"

@@ -17,6 +17,10 @@ decompression-bomb header, garbage pixel data behind valid CRCs; the last two us
 ingestion and stop the pipeline at the Trainer), and a JPEG that passes ingestion's checks
 but TF cannot decode, named so that it lands in the eval split, where the Evaluator and the
 report must skip and count it.
+
+The local run also has an ``infer_root`` (six new digits and a text file): its BatchPredict step
+must write one JSON line per file, the serving signature's top-1 for each digit and an error
+line for the text file; in the rerun whose model is not blessed it must score nothing.
 """
 from __future__ import annotations
 
@@ -45,6 +49,7 @@ ACCURACY_THRESHOLD = 0.5
 NODES = {"ImageExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform", "Trainer",
          "latest_blessed_model_resolver", "Evaluator", "ServingSmokeTest", "Pusher", "RunReport"}
 BEAM_FLAGS = ["--direct_num_workers=2", "--direct_running_mode=multi_threading"]
+INFER_DIGITS = 6  # new digits (not in the training data) under the local run's infer_root
 
 
 def config_from_argv(argv: List[str]):
@@ -81,6 +86,8 @@ def runs(tmp_path_factory, monkeypatch_module):
                 f"--pipeline_root={root / 'pipeline_root'}", f"--serving_dir={root / 'serving'}",
                 f"--accuracy_threshold={ACCURACY_THRESHOLD}"]
         config = config_from_argv(argv + (BEAM_FLAGS if runner == "beam" else []))
+        if runner == "local":
+            config = config.replace(infer_root=write_infer_root(str(root / "infer")))
         # Caching only matters for the local rerun below; the first runs find nothing cached.
         config = config.replace(enable_cache=True)
         current["runner"] = runner
@@ -92,6 +99,17 @@ def runs(tmp_path_factory, monkeypatch_module):
     summary = run_local(config, runner="local")
     out["unreachable"] = (config, summary, node_states(summary.metadata_path))
     return written, out, seen
+
+
+def write_infer_root(folder: str) -> str:
+    """``INFER_DIGITS`` digit PNGs (sklearn's, after those training used) and a text file."""
+    os.makedirs(folder)
+    for index, (pixels, label) in enumerate(helpers.digit_images(INFER_DIGITS, start=1750)):
+        with open(os.path.join(folder, f"{index}-is-{label}.png"), "wb") as f:
+            f.write(helpers.encode(pixels))
+    with open(os.path.join(folder, "notes.png"), "w") as f:
+        f.write("not an image\n")
+    return folder
 
 
 def undecodable_name() -> str:
@@ -157,7 +175,8 @@ def split_counts(pipeline_root: str) -> Dict[str, int]:
 def test_runner_pushes_a_model(runs, runner):
     written, out, _ = runs
     config, summary, states = out[runner]
-    assert states == {node: "COMPLETE" for node in NODES | ({"Tuner"} if runner == "beam" else set())}
+    extra = {"Tuner"} if runner == "beam" else {"BatchPredict"}
+    assert states == {node: "COMPLETE" for node in NODES | extra}
     assert summary.metrics["sparse_categorical_accuracy"] >= ACCURACY_THRESHOLD
     assert summary.blessed is True and summary.pushed is True
     destination = summary.pushed_destination
@@ -181,6 +200,40 @@ def test_a_model_below_the_bar_is_not_blessed_or_pushed(runs):
     # Nothing new under the serving directory: still only the first run's version.
     versions = os.listdir(os.path.join(first_config.serving_dir, "lenet"))
     assert [v for v in versions if v.isdigit()] == [os.path.basename(first.pushed_destination)]
+    # BatchPredict ran again (a new blessing) and scored nothing.
+    assert states["BatchPredict"] == "COMPLETE"
+    predictions = latest_artifact(summary.metadata_path, "components.BatchPredictions")
+    assert predictions.custom_properties["blessed"].int_value == 0
+    assert os.listdir(predictions.uri) == ["summary.json"]
+    skipped = json.load(open(os.path.join(predictions.uri, "summary.json")))
+    assert skipped == {"infer_root": config.infer_root, "blessed": False,
+                       "skipped": "not blessed by the Evaluator; nothing scored"}
+
+
+def test_batch_predict_scores_infer_root_with_the_pushed_model(runs):
+    """One JSON line per file of infer_root: the serving signature's answer, or the reason."""
+    from serving import predict  # pylint: disable=import-outside-toplevel
+
+    _, out, _ = runs
+    config, summary, _ = out["local"]
+    # The first run's (the unreachable rerun's, in the same MLMD, is newer).
+    predictions = first_artifact(summary.metadata_path, "components.BatchPredictions")
+    assert predictions.uri.startswith(config.pipeline_root)
+    shards = sorted(glob.glob(os.path.join(predictions.uri, "predictions.jsonl-*-of-*")))
+    assert shards, os.listdir(predictions.uri)
+    lines = [json.loads(line) for shard in shards for line in open(shard)]
+    by_name = {os.path.relpath(line["path"], config.infer_root): line for line in lines}
+    assert len(lines) == len(by_name) == INFER_DIGITS + 1
+    assert by_name.pop("notes.png") == {"path": os.path.join(config.infer_root, "notes.png"),
+                                        "error": "not an image: no known image signature"}
+    names = sorted(by_name)
+    serving_fn = predict.load_serving_fn(os.path.dirname(summary.pushed_destination))
+    ranked = predict.top_k(serving_fn, [open(os.path.join(config.infer_root, n), "rb").read() for n in names])
+    assert [by_name[n]["labels"][0] for n in names] == [row[0][0] for row in ranked]
+    assert all(len(by_name[n]["labels"]) == len(by_name[n]["scores"]) == 5 for n in names)
+    written = json.load(open(os.path.join(predictions.uri, "summary.json")))
+    assert written["blessed"] is True and (written["files"], written["errors"]) == (INFER_DIGITS + 1, 1)
+    assert predictions.custom_properties["files"].int_value == INFER_DIGITS + 1
 
 
 def test_both_runners_make_the_same_examples(runs):
@@ -195,8 +248,9 @@ def test_beam_args_pass_through(runs):
     # The executors that build Beam pipelines here (Transform has no analyzers to run).
     beam_executors = {"components.image_example_gen.executor.Executor",
                       "tfx.components.statistics_gen.executor.Executor",
-                      "tfx.components.evaluator.executor.Executor"}
+                      "components.run_parameters.EvaluatorExecutor"}  # TFX's Evaluator executor
     assert beam_executors <= set(seen["beam"]) and beam_executors <= set(seen["local"])
+    assert "components.batch_predict.executor.Executor" in seen["local"]  # infer_root is set there
     for args in seen["beam"].values():
         assert args[:2] == ["--direct_running_mode=multi_threading", "--direct_num_workers=2"]
     for args in seen["local"].values():
@@ -253,14 +307,23 @@ def test_the_evaluator_and_the_report_skip_the_undecodable_image(runs, runner):
     assert "Skipped at evaluation: image could not be decoded (1)" in page and undecodable_name() in page
 
 
-def latest_artifact(metadata_path: str, type_name: str):
-    """The newest MLMD artifact of ``type_name`` in a run's store."""
+def artifacts(metadata_path: str, type_name: str):
+    """The MLMD artifacts of ``type_name`` in a run's store, oldest first."""
     from ml_metadata.metadata_store import metadata_store  # pylint: disable=import-outside-toplevel
     from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
 
     store = metadata_store.MetadataStore(
         tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path))
-    return max(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
+    return sorted(store.get_artifacts_by_type(type_name), key=lambda a: a.id)
+
+
+def latest_artifact(metadata_path: str, type_name: str):
+    """The newest MLMD artifact of ``type_name`` in a run's store."""
+    return artifacts(metadata_path, type_name)[-1]
+
+
+def first_artifact(metadata_path: str, type_name: str):
+    return artifacts(metadata_path, type_name)[0]
 
 
 def test_the_tuner_picks_adams_epsilon_and_the_trainer_uses_it(runs):
