@@ -360,10 +360,11 @@ def test_the_tuner_picks_adams_epsilon_and_the_trainer_uses_it(runs):
     assert "Hyperparameter search" not in open(local.report_path, encoding="utf-8").read()
 
 
-@pytest.mark.parametrize("runner", ["local", "beam"])
-def test_the_runs_record_the_kfp_ui_artifacts(runs, runner):
+@pytest.mark.parametrize("runner,verdict", [("beam", 1.0), ("unreachable", 0.0)])
+def test_the_runs_record_the_kfp_ui_artifacts(runs, runner, verdict):
     """system.Metrics / system.ClassificationMetrics / system.HTML in MLMD, in kfp's metadata format,
-    as the task-by-task Kubeflow run reports them (tests/runners/test_kubeflow_local_run.py)."""
+    as the task-by-task Kubeflow run reports them (tests/runners/test_kubeflow_local_run.py).
+    The local runner's store ends with the rerun whose model misses the bar ("unreachable")."""
     from components.run_report.artifacts import ConfusionMatrix  # pylint: disable=import-outside-toplevel
 
     _, out, _ = runs
@@ -376,5 +377,6 @@ def test_the_runs_record_the_kfp_ui_artifacts(runs, runner):
     # The matrix is the Evaluator's over every decodable held-out record.
     assert sum(sum(row["row"]) for row in drawn["rows"]) == metrics["eval_examples"].double_value
     assert metrics["eval_examples"].double_value == summary.metrics["weighted_example_count"]
-    assert metrics["blessed"].double_value == 1.0 and metrics["pushed"].double_value == 1.0
+    assert metrics["blessed"].double_value == verdict and metrics["pushed"].double_value == verdict
+    assert summary.blessed is bool(verdict)
     assert latest_artifact(summary.metadata_path, "system.HTML").uri

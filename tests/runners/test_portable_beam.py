@@ -23,7 +23,7 @@ TFSLIM = os.path.join(os.path.dirname(sys.executable), "tfslim")
 # preprocessing_fn has no analyzers and nothing is materialized, so TFX runs it in place.
 BEAM_EXECUTORS = {"components.image_example_gen.executor.Executor",
                   "tfx.components.statistics_gen.executor.Executor",
-                  "tfx.components.evaluator.executor.Executor"}
+                  "components.run_parameters.EvaluatorExecutor"}
 
 
 def convert(source: str, dataset_dir: str, beam_args: List[str]) -> None:
