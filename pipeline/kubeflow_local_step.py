@@ -462,7 +462,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                             parameters=parse_parameters(args.param))
         results = launcher.run(tasks, parse_overrides(args.set))
     except (StepFailed, ValueError, KeyError, OSError) as error:
-        print(f"FAILED: {error}", file=sys.stderr)
+        print(f"FAILED: {error.args[0] if isinstance(error, KeyError) else error}", file=sys.stderr)
         return 1
     for name, result in results.items():
         for key, artifacts in result.outputs.items():
