@@ -191,26 +191,23 @@ class VertexBackend(Backend):
     name = "vertex"
     runs_pre_cache_check = True
 
+    def __init__(self, store: MetadataStore):
+        super().__init__(store)
+        self._next_id = store.next_id()
+
     def input_artifact(self, record: Record) -> Dict[str, Any]:
         return {"name": record["name"], "type": dict(record["type"]), "uri": record["uri"],
                 "metadata": dict(record["metadata"])}
 
     def output_artifact(self, key: str, artifact_type: Mapping[str, Any], uri: str) -> Dict[str, Any]:
-        # Vertex creates the output's metadata resource before the executor runs.
-        reserved = self.store.next_id() + len(self._reserved)
-        self._reserved.append(reserved)
+        # Vertex creates the output's metadata resource (its id) before the executor runs.
+        reserved = self._next_id = max(self._next_id, self.store.next_id())
+        self._next_id += 1
         return {"name": f"{VERTEX_ARTIFACT_PREFIX}{reserved}", "type": dict(artifact_type), "uri": uri}
-
-    def __init__(self, store: MetadataStore):
-        super().__init__(store)
-        self._reserved: List[int] = []
 
     def _id_of(self, artifact: Mapping[str, Any]) -> Optional[int]:
         name = artifact.get("name", "")
-        if name.startswith(VERTEX_ARTIFACT_PREFIX):
-            self._reserved = [i for i in self._reserved if i != int(name[len(VERTEX_ARTIFACT_PREFIX):])]
-            return int(name[len(VERTEX_ARTIFACT_PREFIX):])
-        return None
+        return int(name[len(VERTEX_ARTIFACT_PREFIX):]) if name.startswith(VERTEX_ARTIFACT_PREFIX) else None
 
     def resolve(self, task_name: str, queries: Mapping[str, Any],
                 inputs: Mapping[str, List[Record]]) -> Dict[str, List[Record]]:
