@@ -75,14 +75,16 @@ def test_two_cpu_replicas_match_one_device(dataset_dir, init_ckpt, tmp_path):
     start = tf.train.load_checkpoint(init_ckpt)
     assert len(one) == 8 and one.keys() == two.keys()
     # Compare what training changed: a replica-scaling bug would make the two updates differ
-    # by 2x; summation order across replicas differs only in the last bits.
+    # by 2x (relative error 0.5 or more). Summation order across replicas differs in the last
+    # bits, and over six steps that can flip a ReLU near zero and move a single weight by ~1%,
+    # so the bar is on the whole tensor's relative error, not on every element.
     for key in one:
         name = key.split("/")[2].replace(".S", "/")
         step_one = one[key] - start.get_tensor(name)
         step_two = two[key] - start.get_tensor(name)
-        scale = np.abs(step_one).max()
-        assert scale > 1e-5, name
-        np.testing.assert_allclose(step_two, step_one, atol=1e-3 * scale, err_msg=name)
+        size = np.linalg.norm(step_one)
+        assert size > 1e-5, name
+        assert np.linalg.norm(step_two - step_one) <= 1e-2 * size, name
 
 
 def _free_ports(count):
