@@ -30,10 +30,10 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-* && touch $@
 
 demo: setup
-	$(PY) -m pipeline.demo --data_dir $(DATA_DIR) --output_dir $(OUT_DIR)
+	$(PY) -m runners.demo --data_dir $(DATA_DIR) --output_dir $(OUT_DIR)
 
 portable-demo: setup
-	$(PY) -m pipeline.portable_beam --data_dir $(DATA_DIR) --output_dir outputs/portable
+	$(PY) -m runners.portable_beam --data_dir $(DATA_DIR) --output_dir outputs/portable
 
 test: setup
 	$(PY) -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -8,7 +8,7 @@ from absl import app, flags
 
 from cli import run
 from cli.run import FLAGS, config_from_flags, main  # noqa: F401  (the script's API)
-from pipeline import quiet
+from runners import quiet
 
 flags.adopt_module_key_flags(run)  # --help lists the run flags
 

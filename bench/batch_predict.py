@@ -1,7 +1,7 @@
 """Batch prediction throughput: `tfslim predict --input_dir` in process and as a Beam job,
 against a plain loop calling the SavedModel, each as a whole process.
 
-For each model a serving SavedModel is exported (trainer/export.py, randomly initialised
+For each model a serving SavedModel is exported (trainer/export/saved_model.py, randomly initialised
 seeded weights: throughput does not depend on training) and a folder of images written:
 
   lenet             the demo's net and data: the sklearn digits as 8x8 grayscale PNGs
@@ -66,8 +66,9 @@ def export_model(name: str, path: str) -> str:
     """The serving SavedModel of ``name`` (seeded random weights) under ``path``/1."""
     import tf_keras  # pylint: disable=import-outside-toplevel
 
-    from trainer import export, nets  # pylint: disable=import-outside-toplevel
-    from trainer.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
+    from trainer.export import saved_model as export  # pylint: disable=import-outside-toplevel
+    from trainer import nets
+    from trainer.preprocessing.image_ops import ImageSpec  # pylint: disable=import-outside-toplevel
 
     net_name, classes, preprocessing, size, channels = MODELS[name]
     version = os.path.join(path, "1")

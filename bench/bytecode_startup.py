@@ -32,9 +32,9 @@ IMPORTS: Dict[str, str] = {
     "import tensorflow": "import tensorflow",
     "a pipeline process (from tfx import v1)": "from tfx import v1",
     "a Kubeflow step (TFX v2 container executor)": (
-        "import pipeline.kubeflow_entrypoint as e; e.register_system_types(); "
+        "import runners.kubeflow.entrypoint as e; e.register_system_types(); "
         "from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor"),
-    "a Trainer worker (trainer.task)": "import trainer.task",
+    "a Trainer worker (trainer.run_fn)": "import trainer.run_fn",
 }
 # The child prints how long the import itself took, measured inside the process.
 CHILD = "import time; t = time.perf_counter(); {code}; print('IMPORT_S', time.perf_counter() - t)"

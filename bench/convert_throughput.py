@@ -4,7 +4,7 @@ On N generated photo-like JPEGs (~500x375, 5 class folders), in one process run:
   slim-like  one process, decode every image with TF to get its shape, write
              image_to_tfexample-style Examples with TFRecordWriter (5 shards)
   copy       read each file and write its bytes as a TFRecord record (no parsing)
-  project    components.image_example_gen.convert (the same code as `tfslim convert`)
+  project    ingestion.convert (the same code as `tfslim convert`)
              in each requested Beam DirectRunner mode, timed end to end (pipeline
              start-up, duplicate pass and reports included)
 then the peak RSS of a `tfslim convert` process tree (launcher + Beam workers) at
@@ -188,8 +188,8 @@ def per_item_costs(root: str, repeats: int = 3) -> Dict[str, Dict[str, float]]:
     ``repeats``), before (TF proto + tf.io.TFRecordWriter) and after (wire encoder +
     google_crc32c framing): {step: {"before": us, "after": us}}."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from components.image_example_gen import example as example_lib, image_codec  # pylint: disable=import-outside-toplevel
-    from components.image_example_gen import record_writer  # pylint: disable=import-outside-toplevel
+    from ingestion.formats import example as example_lib, image_codec  # pylint: disable=import-outside-toplevel
+    from ingestion.formats import record_writer  # pylint: disable=import-outside-toplevel
     paths = [path for path, _ in list_images(root)]
     datas = [open(path, "rb").read() for path in paths]
     images = [image_codec.normalize(data) for data in datas]
@@ -246,7 +246,7 @@ def per_item_costs(root: str, repeats: int = 3) -> Dict[str, Dict[str, float]]:
 
 def project(root: str, out_dir: str, beam_args: List[str], dedupe: bool = True) -> Dict:
     """One `tfslim convert` run in this process (the library call the CLI makes)."""
-    from components.image_example_gen import convert as convert_lib  # pylint: disable=import-outside-toplevel
+    from ingestion import convert as convert_lib  # pylint: disable=import-outside-toplevel
     request = convert_lib.ConvertRequest(dataset_name="folder", dataset_dir=out_dir, source=root,
                                          num_shards=NUM_SHARDS, validation_fraction=0.0, progress=False,
                                          dedupe=dedupe)

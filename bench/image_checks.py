@@ -29,7 +29,7 @@ sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.convert_throughput import photo_like  # noqa: E402  pylint: disable=wrong-import-position
-from components.image_example_gen import image_codec, integrity  # noqa: E402  pylint: disable=wrong-import-position
+from ingestion.formats import image_codec, integrity  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def encoded(count: int, fmt: str) -> List[bytes]:

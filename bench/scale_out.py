@@ -6,7 +6,7 @@
 
 beam:    the whole pipeline (local_runner.py --runner beam, smoke preset) with the in-process
          DirectRunner vs Beam's portable runner (a local job service + SDK worker pool,
-         pipeline/portable_beam.py); whole processes, service start-up reported apart.
+         runners/portable_beam.py); whole processes, service start-up reported apart.
 trainer: the TFX run_fn (trainer/run_fn_cluster.py) in 1 process vs 2 MultiWorkerMirrored
          workers on 127.0.0.1, the same global batch and steps.
 
@@ -39,8 +39,8 @@ def timed(command: List[str], log_path: str) -> float:
 
 
 def bench_beam(work: str, per_class: int, train_steps: int) -> None:
-    from pipeline import digits
-    from pipeline.portable_beam import portable_services
+    from runners import digits
+    from runners.portable_beam import portable_services
 
     data = os.path.join(work, "digits")
     count = digits.write_digits(data, per_class=per_class)
@@ -69,7 +69,7 @@ def bench_trainer(work: str, steps: int) -> None:
     from pipeline import configs
     from tests.pipeline import helpers
     from trainer import run_fn_cluster
-    from trainer.task import TRAIN_CONFIG_KEY
+    from trainer.run_fn import TRAIN_CONFIG_KEY
 
     examples = helpers.write_examples_artifact(os.path.join(work, "examples"), train=320, eval_=32)
     transform = helpers.write_transform_graph(os.path.join(work, "transform"))

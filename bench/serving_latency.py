@@ -1,6 +1,6 @@
 """Serving latency and throughput: the SavedModel's serving_default vs the raw model call.
 
-For each model a serving SavedModel is exported (trainer/export.py, image_ops
+For each model a serving SavedModel is exported (trainer/export/saved_model.py, image_ops
 preprocessing) and loaded back as TF Serving would load it. In the same process
 and on the same images it times:
 
@@ -9,7 +9,7 @@ and on the same images it times:
 - ``serving_tensors``: the SavedModel on pre-decoded, preprocessed tensors;
 - ``raw``: the zoo net itself (``tf.function``, ``training=False``) on those tensors;
 - ``unchecked``: the same bytes through a bare ``tf.map_fn`` decode + preprocessing and the
-  net, without serving_default's per-element checks (trainer/serving_input.py: magic
+  net, without serving_default's per-element checks (trainer/export/serving_input.py: magic
   bytes, end markers, the tf.data decode that names a failing batch index).
 
 It prints p50/p99 latency of single-image requests (batch 1) and images/s at batch
@@ -41,8 +41,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from trainer import export, nets  # noqa: E402
-from trainer.image_ops import ImageSpec, preprocess_encoded_batch  # noqa: E402
+from trainer.export import saved_model as export  # noqa: E402
+from trainer import nets
+from trainer.preprocessing.image_ops import ImageSpec, preprocess_encoded_batch  # noqa: E402
+from serving import signatures
 
 # name → (input spec, number of classes, encoded image format, source image size)
 MODELS: Dict[str, tuple] = {
@@ -112,8 +114,8 @@ def bench_model(name: str, requests: int, batches: int, workdir: str) -> Dict[st
     model_dir = os.path.join(workdir, name, "1")
     export.export_saved_model(net, spec, [str(i) for i in range(num_classes)], model_dir)
     loaded = tf.saved_model.load(model_dir)
-    serving_default = loaded.signatures[export.SERVING_DEFAULT]
-    serving_tensors = loaded.signatures[export.SERVING_TENSORS]
+    serving_default = loaded.signatures[signatures.SERVING_DEFAULT]
+    serving_tensors = loaded.signatures[signatures.SERVING_TENSORS]
 
     encoded = _images(fmt, source_size, spec.channels, BATCH)
     decoded = preprocess_encoded_batch(tf.constant(encoded), spec)  # outside every timed region

@@ -4,12 +4,12 @@ Two measurements, each in one process:
 
 1. Input pipeline vs in-memory (``--ratio_model``): the same Classifier/optimizer
    built by ``train_lib.create_state`` is trained with ``fit`` first from
-   TFRecords of JPEGs through ``trainer.data.make_dataset`` (decode + the net's
+   TFRecords of JPEGs through ``trainer.training.data.make_dataset`` (decode + the net's
    slim training preprocessing), then from one preprocessed batch held in memory.
    The ratio (TFRecord images/s / in-memory images/s) shows whether the input
    pipeline is the bottleneck (goal >= 0.9).
 2. Training callbacks (``--callbacks_model``): the same in-memory fit with no callbacks,
-   with the project's callbacks (trainer.callbacks: progress line every
+   with the project's callbacks (trainer.training.callbacks: progress line every
    ``--log_every_n_steps``, summaries, checkpoint saver), and with the same callbacks
    marked as not taking tensor logs (what they were before: Keras then copies every
    step's logs to the host), interleaved rounds, best of each.
@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras  # noqa: E402
 
-from trainer import data, train_lib  # noqa: E402
+from trainer.training import data, train_lib  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 
 
@@ -137,7 +137,7 @@ def run_callbacks(model: str, args) -> Dict[str, float]:
     """images/s of one classifier's in-memory fit: no callbacks, the project's callbacks,
     and those callbacks forced to numpy logs (the behaviour before they took tensors)."""
     import io  # pylint: disable=import-outside-toplevel
-    from trainer import callbacks as cb  # pylint: disable=import-outside-toplevel
+    from trainer.training import callbacks as cb  # pylint: disable=import-outside-toplevel
     config = TrainConfig(model_name=model, batch_size=args.batch_size, optimizer="momentum",
                          learning_rate=0.01, train_dir=tempfile.mkdtemp())
     classifier, spec = build(config, config.train_dir)

@@ -56,7 +56,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if command not in SUBCOMMANDS:
         print(f"tfslim: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
         sys.exit(2)
-    from pipeline import quiet  # pylint: disable=import-outside-toplevel
+    from runners import quiet  # pylint: disable=import-outside-toplevel
 
     # No command imports TensorFlow before its flags are checked: a bad flag is answered at
     # once, and the commands that need TensorFlow import it quietly where their work starts.

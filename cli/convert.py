@@ -87,9 +87,9 @@ def main(argv: List[str]) -> None:
     if not FLAGS["verbosity"].present:
         # Beam logs every stage and worker at INFO; the progress bar and summary say enough.
         absl_logging.set_verbosity(absl_logging.WARNING)
-    from components.image_example_gen import convert as convert_lib  # pylint: disable=import-outside-toplevel
-    from components.image_example_gen.download import SourceMissing  # pylint: disable=import-outside-toplevel
-    from components.image_example_gen.workdirs import DatasetBusy  # pylint: disable=import-outside-toplevel
+    from ingestion import convert as convert_lib  # pylint: disable=import-outside-toplevel
+    from ingestion.download import SourceMissing  # pylint: disable=import-outside-toplevel
+    from ingestion.workdirs import DatasetBusy  # pylint: disable=import-outside-toplevel
 
     request = convert_lib.ConvertRequest(
         dataset_name=FLAGS.dataset_name, dataset_dir=FLAGS.dataset_dir, source=FLAGS.source,

@@ -3,7 +3,7 @@
     tfslim download_checkpoint inception_v3 --dir /tmp/checkpoints
     tfslim download_checkpoint --list
 
-NAME is a row of the checkpoint table (trainer/nets/pretrained.json: every checkpoint
+NAME is a row of the checkpoint table (trainer/zoo/pretrained.json: every checkpoint
 slim published for a zoo net, docs/downloads.md). Prints the checkpoint prefix to pass as
 --checkpoint_path, and the scopes to exclude when fine-tuning to a new class count. The
 download retries, resumes and is verified (schemas/download.py); a failure is one line
@@ -21,7 +21,7 @@ flags.DEFINE_boolean("progress", True, "Show a download progress bar.")
 
 
 def main(argv) -> None:
-    from trainer import pretrained  # pylint: disable=import-outside-toplevel
+    from trainer.zoo import pretrained  # pylint: disable=import-outside-toplevel
 
     if FLAGS.list:
         print("\n".join(pretrained.rows_for_readme()))

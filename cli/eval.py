@@ -91,8 +91,9 @@ def _split_size() -> Optional[int]:
 
 def _build_net(path: str):
     """The zoo net of --model_name restored from ``path``; returns (net, image_spec, resolved)."""
-    from trainer import model_io, nets  # pylint: disable=import-outside-toplevel
-    from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
+    from trainer.export import model_io  # pylint: disable=import-outside-toplevel
+    from trainer import nets
+    from trainer.preprocessing.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
     image_spec = image_spec_for_net(FLAGS.model_name, FLAGS.preprocessing_name, FLAGS.eval_image_size,
                                     channels=1 if FLAGS.use_grayscale else 3)
@@ -103,7 +104,8 @@ def _build_net(path: str):
 
 
 def _evaluate_checkpoint(path: str, files):
-    from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
+    from trainer.training import eval_lib  # pylint: disable=import-outside-toplevel
+    from trainer.export import model_io
 
     net, image_spec, resolved = _build_net(path)
     return eval_lib.evaluate_net(net, image_spec, files, FLAGS.batch_size, FLAGS.labels_offset,
@@ -112,7 +114,7 @@ def _evaluate_checkpoint(path: str, files):
 
 
 def _report(result) -> None:
-    from trainer import eval_lib  # pylint: disable=import-outside-toplevel
+    from trainer.training import eval_lib  # pylint: disable=import-outside-toplevel
 
     print(result.summary(), flush=True)
     eval_lib.write_summaries(result, FLAGS.eval_dir)
@@ -126,7 +128,7 @@ def write_report(path: str, files) -> None:
     import report  # pylint: disable=import-outside-toplevel
     from schemas.labels import labels_path, read_label_file  # pylint: disable=import-outside-toplevel
     from serving.versions import latest_version_dir  # pylint: disable=import-outside-toplevel
-    from trainer import export, model_io  # pylint: disable=import-outside-toplevel
+    from trainer.export import saved_model as export, model_io  # pylint: disable=import-outside-toplevel
 
     eval_files = sorted(files)
     with tempfile.TemporaryDirectory(prefix="tfslim_report_") as scratch:
@@ -152,11 +154,12 @@ def main(argv) -> None:
     for name, (default, why) in _UNSUPPORTED.items():
         if FLAGS[name].value != default:
             raise SystemExit(f"tfslim eval: --{name}: {why}.")
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+    from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
     quiet_import_tensorflow()
     from schemas import layout  # pylint: disable=import-outside-toplevel
-    from trainer import eval_lib, model_io  # pylint: disable=import-outside-toplevel
+    from trainer.training import eval_lib  # pylint: disable=import-outside-toplevel
+    from trainer.export import model_io
 
     if not FLAGS.dataset_dir:
         raise SystemExit("tfslim eval: --dataset_dir is required.")

@@ -7,22 +7,22 @@
 
 ``--checkpoint_path`` is a project (train_dir) or original TF-Slim checkpoint; a
 directory means its latest. The SavedModel gets the serving signatures of
-trainer/export.py (``serving_default`` on encoded image bytes, ``serving_examples``,
+trainer/export/saved_model.py (``serving_default`` on encoded image bytes, ``serving_examples``,
 ``serving_tensors``) and ``assets.extra/labels.txt``; put it under
 ``<base>/<model>/<version>/`` for TF Serving. ``--tflite`` also writes
 ``<output_dir>/tflite/model_float.tflite`` and, calibrated on
 ``--representative_split`` of ``--dataset_dir``, ``model_int8.tflite``. ``--output_file``
-also writes a frozen GraphDef for TF1 consumers (trainer/frozen_graph.py).
+also writes a frozen GraphDef for TF1 consumers (trainer/export/frozen_graph.py).
 
 Without a checkpoint, slim's first example writes the inference graph of an untrained net
 (a placeholder ``input`` and the variables under their slim names, not frozen), frozen later
-with TF's freeze_graph tool and a checkpoint (trainer/inference_graph.py):
+with TF's freeze_graph tool and a checkpoint (trainer/export/inference_graph.py):
 
     tfslim export --alsologtostderr --model_name=inception_v3 \
         --output_file=/tmp/inception_v3_inf_graph.pb
 
 The video nets (i3d, s3dg) need slim's ``--is_video_model --num_frames=N``; their SavedModel
-takes clips of N frames (trainer/video_export.py):
+takes clips of N frames (trainer/export/video_export.py):
 
     tfslim export --model_name=i3d --is_video_model --num_frames=16 --checkpoint_path=i3d.ckpt \
         --num_classes=400 --output_dir=/models/i3d/1
@@ -33,6 +33,7 @@ import os
 from typing import List
 
 from absl import flags
+from serving import signatures
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_name", "inception_v3", "Zoo network (nets_factory key).")
@@ -82,7 +83,7 @@ TFLITE_SUBDIR = "tflite"
 
 def _class_names(num_classes_hint) -> List[str]:
     from schemas import labels as labels_lib  # pylint: disable=import-outside-toplevel
-    from trainer import export  # pylint: disable=import-outside-toplevel
+    from trainer.export import saved_model as export  # pylint: disable=import-outside-toplevel
 
     path = FLAGS.labels_file
     if not path and FLAGS.dataset_dir and os.path.exists(labels_lib.labels_path(FLAGS.dataset_dir)):
@@ -131,11 +132,12 @@ def _export_inference_graph() -> None:
         raise SystemExit("tfslim export: give --output_file for slim's inference graph (no "
                          "checkpoint), or --checkpoint_path and --output_dir for the serving "
                          "SavedModel.")
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+    from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
     quiet_import_tensorflow()
     import schemas  # pylint: disable=import-outside-toplevel
-    from trainer import frozen_graph, inference_graph, nets  # pylint: disable=import-outside-toplevel
+    from trainer.export import frozen_graph, inference_graph  # pylint: disable=import-outside-toplevel
+    from trainer import nets
 
     _check_video_net(nets)
     # slim: num_classes = the dataset's classes - labels_offset (imagenet: 1001).
@@ -176,13 +178,14 @@ def main(argv) -> None:
     if os.path.exists(os.path.join(FLAGS.output_dir, "saved_model.pb")):
         raise SystemExit(f"tfslim export: {FLAGS.output_dir} already holds a SavedModel; "
                          "exports never overwrite (pick a new version directory).")
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+    from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
     quiet_import_tensorflow()
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    from trainer import export, model_io, nets  # pylint: disable=import-outside-toplevel
-    from trainer.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
+    from trainer.export import saved_model as export, model_io  # pylint: disable=import-outside-toplevel
+    from trainer import nets
+    from trainer.preprocessing.image_ops import image_spec_for_net  # pylint: disable=import-outside-toplevel
 
     _check_video_net(nets)
     class_names = _class_names(nets.get_spec(FLAGS.model_name).num_classes)
@@ -197,7 +200,7 @@ def main(argv) -> None:
         raise SystemExit(f"tfslim export: {err}") from err
     shape = f"{image_spec.image_size}x{image_spec.image_size}x{image_spec.channels}"
     if FLAGS.is_video_model:
-        from trainer import video_export  # pylint: disable=import-outside-toplevel
+        from trainer.export import video_export  # pylint: disable=import-outside-toplevel
 
         video_export.export_video_saved_model(net, image_spec, class_names, FLAGS.output_dir,
                                               FLAGS.num_frames, batch_size=FLAGS.batch_size,
@@ -208,7 +211,7 @@ def main(argv) -> None:
                                   training=FLAGS.is_training)
     print(f"SavedModel ({len(class_names)} classes, {shape}, from {source}) -> {FLAGS.output_dir}")
     if FLAGS.output_file:
-        from trainer import frozen_graph  # pylint: disable=import-outside-toplevel
+        from trainer.export import frozen_graph  # pylint: disable=import-outside-toplevel
 
         frozen = frozen_graph.freeze_saved_model(FLAGS.output_dir)
         frozen_graph.write_graph_def(frozen.graph_def, FLAGS.output_file, as_text=FLAGS.write_text_graphdef)
@@ -217,7 +220,7 @@ def main(argv) -> None:
     if not FLAGS.tflite:
         return
     from schemas import labels as labels_lib, layout  # pylint: disable=import-outside-toplevel
-    from trainer import tflite_export  # pylint: disable=import-outside-toplevel
+    from trainer.export import tflite_export  # pylint: disable=import-outside-toplevel
 
     out = os.path.join(FLAGS.output_dir, TFLITE_SUBDIR)
     tf.io.gfile.makedirs(out)
@@ -235,4 +238,4 @@ def main(argv) -> None:
         with tf.io.gfile.GFile(os.path.join(out, name), "wb") as f:
             f.write(content)
         print(f"TFLite {name} ({len(content) / 1024:.0f} KiB) -> {out}")
-    labels_lib.write_label_file(dict(enumerate(class_names)), os.path.join(out, export.LABELS_ASSET))
+    labels_lib.write_label_file(dict(enumerate(class_names)), os.path.join(out, signatures.LABELS_ASSET))

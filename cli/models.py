@@ -1,4 +1,4 @@
-"""`tfslim models`: the zoo's nets_factory table (from trainer.model_catalog: no TF import)."""
+"""`tfslim models`: the zoo's nets_factory table (from trainer.zoo.model_catalog: no TF import)."""
 from absl import flags
 
 FLAGS = flags.FLAGS
@@ -7,7 +7,7 @@ flags.DEFINE_string("model_name", None, "Show only this network.")
 
 def main(argv) -> None:
     del argv
-    from trainer import model_catalog  # pylint: disable=import-outside-toplevel
+    from trainer.zoo import model_catalog  # pylint: disable=import-outside-toplevel
 
     rows = model_catalog.load()
     if FLAGS.model_name:

@@ -75,7 +75,7 @@ def _runner() -> Tuple[Callable[[Item], Dict], Optional[int]]:
     if bool(FLAGS.model_dir) == bool(FLAGS.server):
         raise SystemExit("tfslim predict: give exactly one of --model_dir or --server.")
     if FLAGS.model_dir:
-        from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+        from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
         quiet_import_tensorflow()
         from serving import predict  # pylint: disable=import-outside-toplevel
@@ -168,10 +168,10 @@ def predict_folder(beam_args: List[str]) -> None:
     if not FLAGS["verbosity"].present:
         # Beam logs every stage and worker at INFO; the progress bar and summary say enough.
         absl_logging.set_verbosity(absl_logging.WARNING)
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+    from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
     quiet_import_tensorflow()
-    from components.batch_predict import job, results  # pylint: disable=import-outside-toplevel
+    from prediction import job, results  # pylint: disable=import-outside-toplevel
 
     request = job.PredictRequest(
         input_dir=FLAGS.input_dir, output=FLAGS.output, model_dir=FLAGS.model_dir, top_k=FLAGS.top_k,

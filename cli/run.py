@@ -6,7 +6,7 @@
 
 --config names a run config (pipeline/run_config.py); the shortcut flags and the
 repeatable --set KEY=VALUE override it, and every check runs before any component.
-``pipeline.local.run_local`` runs it. The ``python local_runner.py`` script runs this
+``runners.local.run_local`` runs it. The ``python local_runner.py`` script runs this
 module under its historical name.
 """
 from __future__ import annotations
@@ -75,7 +75,7 @@ def config_from_flags():
 def main(argv) -> None:
     del argv
     from pipeline import run_config  # pylint: disable=import-outside-toplevel
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+    from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
     # A config's checks may load TensorFlow (a checkpoint named by the table is fetched and
     # read), so it is imported first, quietly; --help and flag errors never get here.
@@ -89,7 +89,7 @@ def main(argv) -> None:
         sys.exit(f"error: {error}")
     for hint in run_config.hints(config):
         print(hint, flush=True)
-    from pipeline.local import run_local  # pylint: disable=import-outside-toplevel
+    from runners.local import run_local  # pylint: disable=import-outside-toplevel
 
     summary = run_local(config, runner=FLAGS.runner, metadata_path=FLAGS.metadata_path)
     print("\n".join(summary.lines()))

@@ -164,12 +164,13 @@ def main(argv: List[str]) -> None:
         config = config_from_flags()
     except ValueError as err:
         sys.exit(f"tfslim train: {err}")
-    from pipeline.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
+    from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
     quiet_import_tensorflow()
     # The strategy comes first: logical CPU devices and the multi-worker runtime
     # can only be set up before TensorFlow runs an op.
-    from trainer import data, distribute, export, train_lib  # pylint: disable=import-outside-toplevel
+    from trainer.training import data, distribute, train_lib  # pylint: disable=import-outside-toplevel
+    from trainer.export import saved_model as export
 
     strategy = distribute.get_strategy(config.strategy, config.num_clones, config.clone_on_cpu)
     workers = distribute.num_workers(strategy)

@@ -20,7 +20,7 @@ from components.image_example_gen.component import ImageExampleGen
 from components.run_report.component import RunReport
 from components.serving_smoke.component import ServingSmokeTest
 from components.serving_pusher.component import (CONFIG_BASE_FROM_SERVING_DIR_KEY, CONFIG_BASE_PATH_KEY,
-                                                MODEL_NAME_KEY, ServingPusher)
+                                                 MODEL_NAME_KEY, ServingPusher)
 from components.tuning.component import Tuner
 from serving import models_config
 from serving.signatures import DATASET_SCORES, DECODABLE, EVAL_DECODABLE, EVAL_EXAMPLES
@@ -30,9 +30,9 @@ from schemas import features
 from trainer.config import IMAGE_SPEC_KEYS, TRAIN_CONFIG_KEY
 from trainer.search_space import TUNER_CONFIG_KEY
 
-PREPROCESSING_FN = "trainer.transform.preprocessing_fn"
-RUN_FN = "trainer.task.run_fn"
-TUNER_FN = "trainer.tuner.tuner_fn"
+PREPROCESSING_FN = "trainer.preprocessing_fn.preprocessing_fn"
+RUN_FN = "trainer.run_fn.run_fn"
+TUNER_FN = "trainer.tuner_fn.tuner_fn"
 PER_CLASS_METRICS = "components.evaluation.per_class"
 
 
@@ -147,7 +147,7 @@ def serving_components(config: PipelineConfig, examples, model, blessing,
 
 def tuner_component(config: PipelineConfig, examples, transform_graph, schema) -> Tuner:
     """The Tuner of ``config.tuner``: trials of ``steps_per_trial`` steps on the Trainer's
-    inputs and code (trainer/tuner.py), scored on the eval split."""
+    inputs and code (trainer/tuner_fn.py), scored on the eval split."""
     return Tuner(tuner_fn=TUNER_FN, examples=examples, transform_graph=transform_graph, schema=schema,
                  train_args=tfx.proto.TrainArgs(num_steps=config.tuner.steps_per_trial),
                  eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),

@@ -26,7 +26,7 @@ import typing
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from pipeline.configs import RUN_PARAMETER_KEYS, PipelineConfig
-from trainer import pretrained
+from trainer.zoo import pretrained
 from trainer.config import DECAY_TYPES, MIXED_PRECISION, OPTIMIZERS, STRATEGIES, TrainConfig
 
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
@@ -265,8 +265,8 @@ def dataset_num_classes(config: PipelineConfig) -> Optional[int]:
 
 
 def _class_folders(root: str) -> List[str]:
-    # The folder source's rule (components/image_example_gen/sources/folder.py).
-    from components.image_example_gen.sources.folder import FolderSource  # pylint: disable=import-outside-toplevel
+    # The folder source's rule (ingestion/sources/folder.py).
+    from ingestion.sources.folder import FolderSource  # pylint: disable=import-outside-toplevel
 
     try:
         return FolderSource(root).class_names()
@@ -414,7 +414,7 @@ def load(path: Optional[str], overrides: Sequence[str] = (), check_net: bool = T
 
 
 def hints(config: PipelineConfig) -> List[str]:
-    """One-line warnings for settings slim users know go wrong (see trainer.hints)."""
-    from trainer import hints as train_hints  # pylint: disable=import-outside-toplevel
+    """One-line warnings for settings slim users know go wrong (see trainer.training.hints)."""
+    from trainer.training import hints as train_hints  # pylint: disable=import-outside-toplevel
 
     return train_hints.hints(config.train, config.train_steps)

@@ -1,6 +1,6 @@
 """Clients for a TF Serving model server: REST ``:predict`` (b64) and gRPC ``PredictRequest``.
 
-Both send raw encoded image bytes to ``serving_default`` (see serving/signatures.py, trainer/export.py)
+Both send raw encoded image bytes to ``serving_default`` (see serving/signatures.py, trainer/export/saved_model.py)
 and return the outputs as numpy arrays keyed by output name, the same dict
 ``serving.predict.run_images`` returns for a local SavedModel.
 

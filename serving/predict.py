@@ -14,7 +14,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from serving.signatures import FRAMES_INPUT, IMAGE_INPUT, SERVING_DEFAULT
-from serving.versions import latest_version_dir  # noqa: F401  (predict's API)
+from serving.versions import latest_version_dir
 
 
 def load_serving_fn(model_dir: str, signature_name: str = SERVING_DEFAULT):

@@ -1,4 +1,4 @@
-"""Names of the serving SavedModel's signatures, inputs and outputs (see trainer/export.py).
+"""Names of the serving SavedModel's signatures, inputs and outputs (see trainer/export/saved_model.py).
 
 Plain constants without TensorFlow, so REST clients and tools can read them cheaply.
 """

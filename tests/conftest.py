@@ -6,6 +6,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+# Fixtures several test folders share (serving models, digit images).
+pytest_plugins = ["tests.serving.fixtures"]
+
 _HEAVY_FIRST = ("e2e", "slow")
 
 
@@ -53,3 +56,13 @@ def _download_manifest(tmp_path_factory):
         os.environ.pop(name, None)
     else:
         os.environ[name] = before
+
+
+@pytest.fixture(scope="module")
+def portable_beam(tmp_path_factory):
+    """A Beam job service + SDK worker pool (runners.portable_beam) on free loopback ports,
+    for the tests of one module; stopped by PID afterwards, also when a test fails."""
+    from runners.portable_beam import portable_services  # pylint: disable=import-outside-toplevel
+
+    with portable_services(str(tmp_path_factory.mktemp("beam-services"))) as services:
+        yield services

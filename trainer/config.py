@@ -1,7 +1,7 @@
 """TrainConfig: slim's train_image_classifier.py flags as one typed object.
 
 The CLI builds it from absl flags and the TFX Trainer from ``custom_config``;
-both then call the same training library (trainer/train_lib.py).
+both then call the same training library (trainer/training/train_lib.py).
 
 Differences from slim, on purpose:
   * ``batch_size`` is the GLOBAL batch (summed over replicas/clones); slim's was
@@ -20,7 +20,7 @@ TRAIN_CONFIG_KEY = "train_config"
 # The TrainConfig keys that decide the image spec (size, channels, preprocessing): all that
 # Transform reads, so a change of training options alone leaves Transform's cache key as it was.
 IMAGE_SPEC_KEYS = ("model_name", "preprocessing_name", "train_image_size", "image_channels", "resize_to_fit")
-# The Trainer's record of what it trained with, in its ModelRun artifact (trainer/task.py).
+# The Trainer's record of what it trained with, in its ModelRun artifact (trainer/run_fn.py).
 RECIPE_FILE = "recipe.json"
 
 OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "sgd", "rmsprop")
@@ -95,7 +95,7 @@ class TrainConfig:
     aux_loss_weight: float = 0.4
     dropout_keep_prob: Optional[float] = None
     # slim's arg_scope batch_norm_decay (None = the net's: 0.9997 inception/mobilenet,
-    # 0.997 resnet); a few hundred steps from scratch need ~0.9 (see trainer/hints.py).
+    # 0.997 resnet); a few hundred steps from scratch need ~0.9 (see trainer/training/hints.py).
     batch_norm_decay: Optional[float] = None
     seed: Optional[int] = None  # also makes the input order deterministic
 

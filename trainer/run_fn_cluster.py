@@ -7,11 +7,11 @@ This module does the same on one machine, on loopback ports:
 
     python -m trainer.run_fn_cluster --fn_args fn_args.json --workers 2
 
-``fn_args.json`` holds the FnArgs fields that ``trainer.task.run_fn`` reads. Every
+``fn_args.json`` holds the FnArgs fields that ``trainer.run_fn.run_fn`` reads. Every
 process builds its MultiWorkerMirroredStrategy from TF_CONFIG (``--strategy auto``);
 the chief writes checkpoints, summaries and the serving model, the other workers write
 only to ``<train_dir>/workertemp_<i>``, which they delete when done
-(trainer/distribute.py).
+(trainer/training/distribute.py).
 """
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def run_replica(fn_args_path: str) -> None:
     """This process's part: run_fn with the FnArgs in ``fn_args_path`` (TF_CONFIG from the env)."""
     from tfx.components.trainer.fn_args_utils import FnArgs  # pylint: disable=import-outside-toplevel
 
-    from trainer.task import run_fn  # pylint: disable=import-outside-toplevel
+    from trainer.run_fn import run_fn  # pylint: disable=import-outside-toplevel
 
     with open(fn_args_path) as f:
         fields = json.load(f)

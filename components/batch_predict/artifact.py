@@ -12,7 +12,7 @@ SUMMARY_FILE = "summary.json"
 
 
 class BatchPredictions(artifact.Artifact):
-    """One JSON line per file of ``infer_root`` (components.batch_predict.results), scored by the
+    """One JSON line per file of ``infer_root`` (prediction.results), scored by the
     blessed model; custom properties ``blessed``, ``files`` and ``errors``."""
 
     TYPE_NAME = "components.BatchPredictions"

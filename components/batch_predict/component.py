@@ -19,7 +19,7 @@ from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from components.batch_predict import executor
 from components.batch_predict.artifact import BatchPredictions
-from components.batch_predict.job import DEFAULT_BATCH_SIZE
+from prediction.job import DEFAULT_BATCH_SIZE
 from components.image_example_gen.driver import tree_fingerprint
 
 

@@ -17,7 +17,7 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
-from components.batch_predict import beam_job, inputs
+from prediction import beam_job, inputs
 from components.batch_predict.artifact import PREDICTIONS_FILE, SUMMARY_FILE
 from schemas import fileio
 from serving.signatures import SERVING_DEFAULT

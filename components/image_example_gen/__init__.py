@@ -3,5 +3,5 @@
 Import the pieces you need (the component pulls in TFX):
   components.image_example_gen.component.ImageExampleGen   the TFX component
   schemas.labels                      labels.txt / rejects.jsonl helpers
-  components.image_example_gen.transforms                  the Beam PTransforms
+  ingestion.transforms                  the Beam PTransforms
 """

@@ -17,10 +17,10 @@ from tfx.components.example_gen.component import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2, range_config_pb2
 
-from components.image_example_gen import config as config_lib
+from ingestion import config as config_lib
 from components.image_example_gen.driver import ImageExampleGenDriver
 from components.image_example_gen.executor import Executor
-from components.image_example_gen.sources import source_names
+from ingestion.sources import source_names
 
 
 class ImageExampleGen(FileBasedExampleGen):  # pylint: disable=too-few-public-methods

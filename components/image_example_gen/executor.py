@@ -29,11 +29,11 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components.image_example_gen import config as config_lib
+from ingestion import config as config_lib
 from schemas import labels as labels_lib, layout as layout_lib
-from components.image_example_gen import planning, transforms, workdirs
-from components.image_example_gen.example import FILENAME
-from components.image_example_gen.sources import make_source
+from ingestion import planning, transforms, workdirs
+from ingestion.formats.example import FILENAME
+from ingestion.sources import make_source
 
 # How many reject lines go to the log individually (all are in rejects.jsonl).
 MAX_LOGGED_REJECTS = 200

@@ -1,4 +1,4 @@
-"""Checks on a batch of serving outputs: the contract of trainer/export.py's signatures.
+"""Checks on a batch of serving outputs: the contract of trainer/export/saved_model.py's signatures.
 
 Each function returns a list of problems (empty = fine), so the probe can report
 every failure at once instead of stopping at the first.
@@ -9,7 +9,7 @@ from typing import List, Mapping, Sequence
 
 import numpy as np
 
-from trainer.export import OUTPUT_KEYS
+from serving.signatures import OUTPUT_KEYS
 
 SUM_TOLERANCE = 1e-3
 

@@ -34,7 +34,8 @@ import tensorflow as tf  # noqa: E402
 from components.serving_smoke import checks, emulation  # noqa: E402
 from schemas import features, layout  # noqa: E402
 from serving import client as serving_client  # noqa: E402
-from trainer import export  # noqa: E402
+from trainer.export import saved_model as export  # noqa: E402
+from serving import signatures
 
 CORRUPT_IMAGE = b"this is not an image"
 
@@ -60,10 +61,10 @@ def decodable_only(loaded, serialized: List[bytes], images: List[bytes], labels:
                    ) -> Tuple[List[bytes], List[bytes], List[int], int]:
     """The records whose image the model's ``eval_decodable`` signature can decode, and how
     many were left out (none are screened for a model exported without it)."""
-    if export.EVAL_DECODABLE not in loaded.signatures:
+    if signatures.EVAL_DECODABLE not in loaded.signatures:
         return serialized, images, labels, 0
-    keep = loaded.signatures[export.EVAL_DECODABLE](
-        **{export.EXAMPLES_INPUT: tf.constant(serialized)})[export.DECODABLE].numpy() > 0
+    keep = loaded.signatures[signatures.EVAL_DECODABLE](
+        **{signatures.EXAMPLES_INPUT: tf.constant(serialized)})[signatures.DECODABLE].numpy() > 0
     kept = [i for i, ok in enumerate(keep) if ok]
     return ([serialized[i] for i in kept], [images[i] for i in kept], [labels[i] for i in kept],
             len(serialized) - len(kept))
@@ -71,8 +72,8 @@ def decodable_only(loaded, serialized: List[bytes], images: List[bytes], labels:
 
 def _signature_problems(loaded) -> List[str]:
     problems = []
-    for name, input_name in ((export.SERVING_DEFAULT, export.IMAGE_INPUT),
-                             (export.SERVING_EXAMPLES, export.EXAMPLES_INPUT)):
+    for name, input_name in ((signatures.SERVING_DEFAULT, signatures.IMAGE_INPUT),
+                             (signatures.SERVING_EXAMPLES, signatures.EXAMPLES_INPUT)):
         if name not in loaded.signatures:
             problems.append(f"signature {name!r} missing (have {sorted(loaded.signatures)})")
             continue
@@ -123,7 +124,7 @@ def probe(model_dir: str, example_patterns: Sequence[str], num_examples: int = 1
         problems.append(f"none of the {skipped} held-out images read could be decoded")
         report["blessed"] = False
         return report
-    serving_default = loaded.signatures[export.SERVING_DEFAULT]
+    serving_default = loaded.signatures[signatures.SERVING_DEFAULT]
 
     status, answer = via_rest(serving_default, images)
     if status != 200:
@@ -135,13 +136,13 @@ def probe(model_dir: str, example_patterns: Sequence[str], num_examples: int = 1
     grpc_out = via_grpc(serving_default, images, model_name)
     problems += checks.check_outputs(grpc_out, n, class_names, top_k, "gRPC serving_default")
     problems += checks.check_agreement(rest, grpc_out, "REST vs gRPC", atol=1e-6)
-    by_example = {k: v.numpy() for k, v in loaded.signatures[export.SERVING_EXAMPLES](
-        **{export.EXAMPLES_INPUT: tf.constant(serialized)}).items()}
+    by_example = {k: v.numpy() for k, v in loaded.signatures[signatures.SERVING_EXAMPLES](
+        **{signatures.EXAMPLES_INPUT: tf.constant(serialized)}).items()}
     problems += checks.check_outputs(by_example, n, class_names, top_k, "serving_examples")
     problems += checks.check_agreement(rest, by_example, "serving_default vs serving_examples")
-    if export.EVAL_EXAMPLES in loaded.signatures:
-        by_eval = {k: v.numpy() for k, v in loaded.signatures[export.EVAL_EXAMPLES](
-            **{export.EXAMPLES_INPUT: tf.constant(serialized)}).items()}
+    if signatures.EVAL_EXAMPLES in loaded.signatures:
+        by_eval = {k: v.numpy() for k, v in loaded.signatures[signatures.EVAL_EXAMPLES](
+            **{signatures.EXAMPLES_INPUT: tf.constant(serialized)}).items()}
         problems += checks.check_agreement(by_example, by_eval, "serving_examples vs eval_examples")
     report["sample_top1"] = float(np.mean(np.asarray(rest["classes"]) == np.asarray(labels)))
 

@@ -1,6 +1,6 @@
 """Tuner: TFX's Tuner component with an executor that also records every trial.
 
-    tuner = Tuner(tuner_fn="trainer.tuner.tuner_fn", examples=..., transform_graph=...,
+    tuner = Tuner(tuner_fn="trainer.tuner_fn.tuner_fn", examples=..., transform_graph=...,
                   schema=..., train_args=TrainArgs(num_steps=steps_per_trial), custom_config=...)
     trainer = Trainer(..., hyperparameters=tuner.outputs["best_hyperparameters"])
 

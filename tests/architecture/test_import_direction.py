@@ -29,7 +29,7 @@ def _imports(package: str):
 
 @pytest.mark.parametrize("package,forbidden", [
     ("trainer", ("components", "pipeline", "cli")),
-    ("components", ("trainer.train_lib", "trainer.task", "pipeline", "cli")),
+    ("components", ("trainer.training.train_lib", "trainer.run_fn", "pipeline", "cli")),
     ("schemas", ("trainer", "components", "pipeline", "serving", "cli")),
     ("serving", ("trainer", "components", "pipeline", "cli")),
     ("pipeline", ("cli",)),
@@ -55,8 +55,8 @@ def test_compiling_the_pipeline_does_not_load_the_zoo_or_training_code(tmp_path)
         f"p = create_pipeline(configs.preset('smoke').replace(pipeline_root={str(tmp_path)!r}))\n"
         "assert len(p.components) > 5\n")
     assert "pipeline.pipeline" in loaded
-    leaked = sorted(m for m in loaded if m.startswith(("trainer.nets", "trainer.train_lib", "trainer.task",
-                                                       "trainer.transform", "components.serving_smoke.probe",
+    leaked = sorted(m for m in loaded if m.startswith(("trainer.nets", "trainer.training.train_lib", "trainer.run_fn",
+                                                       "trainer.preprocessing_fn", "components.serving_smoke.probe",
                                                        "cli")))
     assert not leaked, leaked
 

@@ -1,6 +1,6 @@
 """Checks a README command line without doing its work: ``python -m tests.docs.readme_probe PROGRAM ARGS...``.
 
-* ``tfslim CMD ...``, ``local_runner.py ...``, ``pipeline.kubeflow_submit ...``: the command's own
+* ``tfslim CMD ...``, ``local_runner.py ...``, ``runners.kubeflow.submit ...``: the command's own
   absl flags parse the arguments (an unknown flag or a bad value fails, as it would for the user);
 * ``tfslim run`` / ``local_runner.py`` also build and check the run config (``--config``,
   ``--set``, the shortcuts), as the command does before any component runs.
@@ -15,7 +15,7 @@ from typing import List
 
 from absl import flags
 
-from pipeline import quiet
+from runners import quiet
 
 
 def parse(program: str, args: List[str]) -> None:
@@ -25,7 +25,7 @@ def parse(program: str, args: List[str]) -> None:
         module = importlib.import_module(f"cli.{command}")
     elif program == "local_runner.py":
         command, module = "run", importlib.import_module("local_runner")
-    elif program == "pipeline.kubeflow_submit":
+    elif program == "runners.kubeflow.submit":
         command, module = "submit", importlib.import_module(program)
         module.define_flags()
     else:

@@ -4,11 +4,11 @@ Each command line (continuations joined, comments dropped) is checked by a rule 
 program, cheaply but for real:
 
 * ``make T``: ``make -n T`` (the target exists and its recipe expands);
-* ``tfslim …``, ``python local_runner.py …``, ``python -m pipeline.kubeflow_submit …``: the
+* ``tfslim …``, ``python local_runner.py …``, ``python -m runners.kubeflow.submit …``: the
   command's own flags parse its arguments, and the pipeline runners build and check the run
   config (tests/docs/readme_probe.py), as they do before any component runs;
-* ``python -m pipeline.kubeflow_runner …``: the command itself, compiling into a temporary file;
-* ``python -m pipeline.kubeflow_local_step …``: ``--help`` names every flag the command uses;
+* ``python -m runners.kubeflow.runner …``: the command itself, compiling into a temporary file;
+* ``python -m runners.kubeflow.local_step …``: ``--help`` names every flag the command uses;
 * ``docker build -f F …``: F exists and declares every ``--build-arg``.
 
 A program without a rule fails the test: a new kind of command needs a check here. Every
@@ -72,9 +72,9 @@ def check(argv: List[str], tmp: str, photos: str) -> Tuple[bool, str]:
         result = _run([sys.executable, "-m", "tests.docs.readme_probe"] + argv)
     elif argv[:2] == ["python", "local_runner.py"]:
         result = _run([sys.executable, "-m", "tests.docs.readme_probe", "local_runner.py"] + argv[2:])
-    elif argv[:3] == ["python", "-m", "pipeline.kubeflow_submit"]:
+    elif argv[:3] == ["python", "-m", "runners.kubeflow.submit"]:
         result = _run([sys.executable, "-m", "tests.docs.readme_probe", argv[2]] + argv[3:])
-    elif argv[:3] == ["python", "-m", "pipeline.kubeflow_runner"]:
+    elif argv[:3] == ["python", "-m", "runners.kubeflow.runner"]:
         output = os.path.join(tmp, "pipeline.json")
         args = argv[3:]
         args[args.index("--output_file") + 1] = output
@@ -83,7 +83,7 @@ def check(argv: List[str], tmp: str, photos: str) -> Tuple[bool, str]:
             tasks = json.load(open(output))["pipelineSpec"]["root"]["dag"]["tasks"]
             if "Trainer" not in tasks:
                 return False, f"compiled without a Trainer: {sorted(tasks)}"
-    elif argv[:3] == ["python", "-m", "pipeline.kubeflow_local_step"]:
+    elif argv[:3] == ["python", "-m", "runners.kubeflow.local_step"]:
         result = _run([sys.executable, "-m", argv[2], "--help"])
         missing = [flag for flag in _flag_names(argv[3:]) if flag not in result.stdout]
         if missing:
@@ -118,9 +118,9 @@ def results(tmp_path_factory) -> Dict[str, Tuple[bool, str]]:
 
 def test_the_readme_has_the_commands_a_user_runs_first():
     lines = [shlex.join(argv) for argv in COMMANDS]
-    for expected in ("make demo", "make test", "python -m pipeline.kubeflow_runner"):
+    for expected in ("make demo", "make test", "python -m runners.kubeflow.runner"):
         assert any(line.startswith(expected) for line in lines), lines
-    assert any("--image" in argv for argv in COMMANDS if argv[:3] == ["python", "-m", "pipeline.kubeflow_runner"])
+    assert any("--image" in argv for argv in COMMANDS if argv[:3] == ["python", "-m", "runners.kubeflow.runner"])
 
 
 @pytest.mark.parametrize("argv", COMMANDS, ids=command_id)
@@ -134,5 +134,5 @@ def test_a_command_without_a_rule_or_with_a_bad_flag_fails(tmp_path):
     assert not check(["tensorboard", "--logdir", "x"], str(tmp_path), str(tmp_path))[0]
     passed, detail = check(["tfslim", "train", "--no_such_flag=1"], str(tmp_path), str(tmp_path))
     assert not passed and "no_such_flag" in detail
-    passed, detail = check(["python", "-m", "pipeline.kubeflow_submit", "--hots", "h"], str(tmp_path), str(tmp_path))
+    passed, detail = check(["python", "-m", "runners.kubeflow.submit", "--hots", "h"], str(tmp_path), str(tmp_path))
     assert not passed and "hots" in detail

@@ -12,7 +12,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOK = os.path.join(REPO, "docs", "walkthrough.ipynb")
 KERNEL = "tfslim-walkthrough"
-# Library log lines and warnings the notebook's cells must not show (pipeline/quiet.py drops them).
+# Library log lines and warnings the notebook's cells must not show (runners/quiet.py drops them).
 NOISE = re.compile(r"^(INFO|WARNING|ERROR):[\w.]+:|^[IWE]\d{4} |WARNING: AutoGraph|Warning:|tensorflow/core",
                    re.M)
 

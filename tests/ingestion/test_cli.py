@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from components.image_example_gen import convert as convert_lib
-from components.image_example_gen import download
-from components.image_example_gen.sources.flowers import FlowersSource
+from ingestion import convert as convert_lib
+from ingestion import download
+from ingestion.sources.flowers import FlowersSource
 from tests.ingestion import fixtures
 
 ENV = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -1,7 +1,7 @@
 """Byte-identical shards across reruns, worker counts, Beam running modes and the Beam-free path."""
 import pytest
 
-from components.image_example_gen import convert as convert_lib
+from ingestion import convert as convert_lib
 from tests.ingestion import fixtures, helpers
 
 

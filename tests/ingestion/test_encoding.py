@@ -6,10 +6,10 @@ import os
 import pytest
 import tensorflow as tf
 
-from components.image_example_gen import convert as convert_lib
-from components.image_example_gen import example as example_lib
-from components.image_example_gen.image_codec import EncodedImage
-from components.image_example_gen.record_writer import RecordWriter
+from ingestion import convert as convert_lib
+from ingestion.formats import example as example_lib
+from ingestion.formats.image_codec import EncodedImage
+from ingestion.formats.record_writer import RecordWriter
 from tests.ingestion import fixtures
 
 

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components.image_example_gen import image_codec, records
+from ingestion.formats import image_codec
+from ingestion import records
 from tests.ingestion import fixtures
 
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 import tensorflow_data_validation as tfdv
 
 import schemas
-from components.image_example_gen import convert as convert_lib
+from ingestion import convert as convert_lib
 from tests.ingestion import fixtures
 
 

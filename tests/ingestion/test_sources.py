@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.image_example_gen import convert as convert_lib
+from ingestion import convert as convert_lib
 from schemas import labels as labels_lib, layout
 from tests.ingestion import dataset_fixtures, fixtures, helpers
 

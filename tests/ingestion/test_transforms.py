@@ -7,10 +7,10 @@ from apache_beam.testing.util import assert_that, equal_to
 from tfx.proto import example_gen_pb2
 from tfx.utils import proto_utils
 
-from components.image_example_gen import config as config_lib
-from components.image_example_gen import planning, records, transforms
+from ingestion import config as config_lib
+from ingestion import planning, records, transforms
 from components.image_example_gen.executor import Executor
-from components.image_example_gen.sources import make_source
+from ingestion.sources import make_source
 from tests.ingestion import fixtures, helpers
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec
+from ingestion.formats import example as example_lib
+from ingestion.formats import image_codec
 from schemas import labels as labels_lib
-from trainer.image_ops import ImageSpec
+from trainer.preprocessing.image_ops import ImageSpec
 from trainer.config import TRAIN_CONFIG_KEY, TrainConfig
 
 LENET_GRAY = ImageSpec(preprocessing_name="lenet", image_size=28, channels=1)
@@ -61,7 +61,7 @@ UNDECODABLE_NAME = "3/no-dqt.jpg"
 def add_undecodable_eval_record(examples_uri: str, position: int = 0) -> None:
     """Inserts at ``position`` of the Examples artifact's one eval shard a record whose JPEG
     ingestion keeps (marker walk passes, verify_decode off) but TF cannot decode (no DQT)."""
-    from tests.hostile import corpus  # pylint: disable=import-outside-toplevel
+    from tests.ingestion.hostile import corpus  # pylint: disable=import-outside-toplevel
 
     (path,) = tf.io.gfile.glob(os.path.join(examples_uri, "Split-eval", "*"))
     records = [r.numpy() for r in tf.data.TFRecordDataset(path, "GZIP")]
@@ -87,7 +87,7 @@ def write_transform_graph(output_dir: str, spec: ImageSpec = LENET_GRAY) -> str:
     from tensorflow_metadata.proto.v0 import schema_pb2  # pylint: disable=import-outside-toplevel
 
     import schemas  # pylint: disable=import-outside-toplevel
-    from trainer.transform import preprocessing_fn  # pylint: disable=import-outside-toplevel
+    from trainer.preprocessing_fn import preprocessing_fn  # pylint: disable=import-outside-toplevel
 
     schema = io_utils.parse_pbtxt_file(schemas.SLIM_IMAGE_SCHEMA, schema_pb2.Schema())
     metadata = tft.DatasetMetadata(schema)

@@ -5,8 +5,9 @@ import os
 import pytest
 
 from components.image_example_gen.driver import ImageExampleGenDriver, tree_fingerprint
-from pipeline import digits, run_config
-from pipeline.local import run_local
+from runners import digits
+from pipeline import run_config
+from runners.local import run_local
 from tests.runners.test_local_runners import node_states
 
 pytestmark = pytest.mark.e2e

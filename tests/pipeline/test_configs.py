@@ -6,7 +6,7 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from pipeline import configs
-from pipeline.local import with_dataset_schema
+from runners.local import with_dataset_schema
 from pipeline.run_config import ConfigError
 
 
@@ -37,8 +37,8 @@ def test_dataset_schema_bounds_the_label(tmp_path):
 
 def test_verify_decode_reaches_the_example_gen(tmp_path):
     """`verify_decode: true` in a run config makes ImageExampleGen decode every kept image."""
-    from components.image_example_gen import config as ingest_config  # pylint: disable=import-outside-toplevel
-    from components.image_example_gen.integrity import Limits  # pylint: disable=import-outside-toplevel
+    from ingestion import config as ingest_config  # pylint: disable=import-outside-toplevel
+    from ingestion.formats.integrity import Limits  # pylint: disable=import-outside-toplevel
     from pipeline.pipeline import create_pipeline  # pylint: disable=import-outside-toplevel
 
     def limits(verify):

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from trainer import nets, pretrained
+    from trainer import nets
+    from trainer.zoo import pretrained
 
     root = tmp_path_factory.mktemp("photos")
     data = str(root / "photos")

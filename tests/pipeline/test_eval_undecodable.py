@@ -6,13 +6,15 @@ import tensorflow as tf
 import tensorflow_model_analysis as tfma
 import tf_keras
 
-from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec
+from ingestion.formats import example as example_lib
+from ingestion.formats import image_codec
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import eval_config
-from tests.hostile import corpus
+from tests.ingestion.hostile import corpus
 from tests.pipeline import helpers
-from trainer import export, nets
+from trainer.export import saved_model as export
+from trainer import nets
+from serving import signatures
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +35,10 @@ def test_evaluator_config_skips_an_undecodable_record_with_weight_zero(tmp_path)
     # Labels chosen from the (untrained) model's own answers: 5 of the 8 good records are
     # right, and the undecodable one is labelled with what its stand-in image scores, so
     # counting it would move top-1 from 5/8 to 6/9.
-    predicted = loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(
+    predicted = loaded.signatures[signatures.SERVING_EXAMPLES](examples=tf.constant(
         [_example(png, 0, f"{i}.png") for i, png in enumerate(pngs)]))["classes"].numpy()
     labels = [int(c) if i < 5 else (int(c) + 1) % 10 for i, c in enumerate(predicted)]
-    stand_in = loaded.signatures[export.EVAL_EXAMPLES](
+    stand_in = loaded.signatures[signatures.EVAL_EXAMPLES](
         examples=tf.constant([_example(no_dqt, 0, "x.jpg")]))["classes"].numpy()[0]
     records = [_example(png, label, f"{label}/{i}.png") for i, (png, label) in enumerate(zip(pngs, labels))]
     records.insert(3, _example(no_dqt, int(stand_in), f"{stand_in}/no-dqt.jpg"))

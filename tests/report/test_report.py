@@ -9,7 +9,8 @@ import tensorflow as tf
 from schemas import labels as labels_lib
 from report import ReportInputs, sources, write_report
 from tests.pipeline import helpers
-from trainer import export, train_lib
+from trainer.export import saved_model as export
+from trainer.training import train_lib
 from trainer.config import TrainConfig
 
 

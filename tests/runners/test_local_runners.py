@@ -34,11 +34,12 @@ from absl import flags
 from absl.testing import flagsaver
 
 import local_runner
-from components.image_example_gen import planning
-from pipeline import configs, digits
-from pipeline.local import run_local
+from ingestion import planning
+from pipeline import configs
+from runners import digits
+from runners.local import run_local
 from schemas import features, labels as labels_lib
-from tests.hostile import corpus
+from tests.ingestion.hostile import corpus
 from tests.pipeline import helpers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local-runners")]
@@ -363,7 +364,7 @@ def test_the_tuner_picks_adams_epsilon_and_the_trainer_uses_it(runs):
 @pytest.mark.parametrize("runner,verdict", [("beam", 1.0), ("unreachable", 0.0)])
 def test_the_runs_record_the_kfp_ui_artifacts(runs, runner, verdict):
     """system.Metrics / system.ClassificationMetrics / system.HTML in MLMD, in kfp's metadata format,
-    as the task-by-task Kubeflow run reports them (tests/runners/test_kubeflow_local_run.py).
+    as the task-by-task Kubeflow run reports them (tests/runners/kubeflow/test_local_run.py).
     The local runner's store ends with the rerun whose model misses the bar ("unreachable")."""
     from components.run_report.artifacts import ConfusionMatrix  # pylint: disable=import-outside-toplevel
 

@@ -12,8 +12,8 @@ from typing import Dict, List
 
 import pytest
 
-from pipeline import digits
-from pipeline.local import run_local
+from runners import digits
+from runners.local import run_local
 from tests.runners.test_local_runners import NODES, config_from_argv, node_states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("portable-beam")]
@@ -36,7 +36,7 @@ def convert(source: str, dataset_dir: str, beam_args: List[str]) -> None:
 
 def test_worker_pool_and_job_service_stop_by_pid(tmp_path):
     """The context manager stops both services (and their SDK workers), also on an error."""
-    from pipeline.portable_beam import portable_services  # pylint: disable=import-outside-toplevel
+    from runners.portable_beam import portable_services  # pylint: disable=import-outside-toplevel
 
     with pytest.raises(RuntimeError, match="boom"):
         with portable_services(str(tmp_path)) as services:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from tests.console import user_env
-from tests.serving.conftest import project_root
+from tests.serving.fixtures import project_root
 
 
 def _env() -> dict:

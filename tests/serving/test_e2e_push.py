@@ -18,13 +18,17 @@ from ml_metadata.metadata_store import metadata_store
 from tfx import v1 as tfx
 
 from serving import models_config
-from pipeline import configs, digits
-from pipeline.local import run_local
+from pipeline import configs
+from runners import digits
+from runners.local import run_local
 from tests.serving.cli import run_tfslim
 from serving import predict
-from trainer import eval_lib, export, nets, tflite_export
-from trainer.image_ops import ImageSpec
-from trainer.model_io import restore_for_inference
+from trainer.training import eval_lib
+from trainer.export import tflite_export
+from trainer import nets
+from trainer.preprocessing.image_ops import ImageSpec
+from trainer.export.model_io import restore_for_inference
+from serving import signatures
 
 # One worker runs the whole module under `pytest -n 2 --dist loadgroup`, so the two
 # pipeline runs (module fixtures) happen once.
@@ -144,7 +148,7 @@ def test_tflite_float_and_int8_from_the_trained_checkpoint(first, tmp_path):
         images.append(batch)
         labels.append(batch_labels)
     images, labels = np.concatenate(images), np.concatenate(labels)
-    saved = tf.saved_model.load(out).signatures[export.SERVING_TENSORS]
+    saved = tf.saved_model.load(out).signatures[signatures.SERVING_TENSORS]
     saved_top1 = saved(images=tf.constant(images))["classes"].numpy()
     with open(os.path.join(out, "tflite", "model_float.tflite"), "rb") as f:
         float_top1 = tflite_export.predict(f.read(), images).argmax(axis=1)
@@ -157,7 +161,7 @@ def test_tflite_float_and_int8_from_the_trained_checkpoint(first, tmp_path):
 
 
 def tflite_export_data(patterns):
-    from trainer import data  # pylint: disable=import-outside-toplevel
+    from trainer.training import data  # pylint: disable=import-outside-toplevel
 
     for images, labels in data.make_dataset(patterns, LENET, batch_size=100, is_training=False):
         yield images.numpy(), labels.numpy()

@@ -11,7 +11,9 @@ import tensorflow as tf
 from tests.pipeline import helpers
 from tests.serving.cli import start_tfslim
 from pipeline.configs import preset
-from trainer import eval_lib, finetune, model_io, nets, train_lib
+from trainer.training import eval_lib, finetune, train_lib
+from trainer.export import model_io
+from trainer import nets
 
 
 def _lenet():

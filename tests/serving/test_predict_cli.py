@@ -4,7 +4,7 @@ import pytest
 from tests.cli_probe import run_probed
 from tests.console import noise
 from tests.serving.cli import run_tfslim
-from tests.serving.conftest import CLASS_NAMES
+from tests.serving.fixtures import CLASS_NAMES
 from tests.serving.fake_serving import FakeRestServer
 
 

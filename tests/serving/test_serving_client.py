@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from components.serving_smoke import emulation
-from tests.serving.conftest import CLASS_NAMES
+from tests.serving.fixtures import CLASS_NAMES
 from tests.serving.fake_serving import FakeGrpcServer, FakeRestServer
 from serving import client as serving_client, predict
 

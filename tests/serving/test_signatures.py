@@ -5,15 +5,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.image_example_gen import example as example_lib
-from components.image_example_gen import image_codec
-from tests.hostile import corpus
+from ingestion.formats import example as example_lib
+from ingestion.formats import image_codec
+from tests.ingestion.hostile import corpus
 from tests.ingestion import fixtures
 from tests.pipeline import helpers
-from tests.serving.conftest import CLASS_NAMES
+from tests.serving.fixtures import CLASS_NAMES
 from serving import predict
-from trainer import export, nets, serving_input
-from trainer.image_ops import decode_image, preprocess_encoded_batch
+from trainer.export import saved_model as export, serving_input
+from trainer import nets
+from trainer.preprocessing.image_ops import decode_image, preprocess_encoded_batch
+from serving import signatures
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +25,12 @@ def loaded(lenet_model_dir):
 
 def test_signatures_agree_and_outputs_are_consistent(loaded, digit_pngs):
     pngs = [png for png, _ in digit_pngs]
-    by_bytes = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(pngs))
+    by_bytes = loaded.signatures[signatures.SERVING_DEFAULT](image_bytes=tf.constant(pngs))
     examples = [example_lib.encode_example(image_codec.normalize(png), label, str(label), f"{i}.png")
                 for i, (png, label) in enumerate(digit_pngs)]
-    by_example = loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(examples))
+    by_example = loaded.signatures[signatures.SERVING_EXAMPLES](examples=tf.constant(examples))
     tensors = preprocess_encoded_batch(tf.constant(pngs), helpers.LENET_GRAY)
-    by_tensor = loaded.signatures[export.SERVING_TENSORS](images=tensors)
+    by_tensor = loaded.signatures[signatures.SERVING_TENSORS](images=tensors)
     for other in (by_example, by_tensor):
         np.testing.assert_allclose(other["scores"].numpy(), by_bytes["scores"].numpy(), atol=1e-6)
     scores = by_bytes["scores"].numpy()
@@ -48,7 +50,7 @@ def test_signatures_agree_and_outputs_are_consistent(loaded, digit_pngs):
     ("truncated_jpeg", "cut short"),
 ], ids=["empty", "text", "base64-text", "truncated-png", "truncated-jpeg"])
 def test_bad_bytes_are_invalid_argument_and_next_request_works(loaded, digit_pngs, bad, match):
-    fn = loaded.signatures[export.SERVING_DEFAULT]
+    fn = loaded.signatures[signatures.SERVING_DEFAULT]
     good = digit_pngs[0][0]
     if bad == "truncated_png":
         bad = good[:40]
@@ -98,13 +100,13 @@ def _jpeg_claiming(side: int) -> bytes:
 def test_header_too_large_is_refused_naming_its_batch_index(loaded, digit_pngs, make):
     good = digit_pngs[0][0]
     with pytest.raises(tf.errors.InvalidArgumentError, match="header claims more than 16384 px") as err:
-        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([good, make(), good]))
+        loaded.signatures[signatures.SERVING_DEFAULT](image_bytes=tf.constant([good, make(), good]))
     assert "batch index(es):] [1]" in err.value.message
 
 
 @pytest.mark.parametrize("make", UNDECODABLE.values(), ids=UNDECODABLE.keys())
 def test_undecodable_image_names_its_batch_index(loaded, digit_pngs, make):
-    fn = loaded.signatures[export.SERVING_DEFAULT]
+    fn = loaded.signatures[signatures.SERVING_DEFAULT]
     good = digit_pngs[0][0]
     with pytest.raises(tf.errors.InvalidArgumentError, match="could not be decoded") as err:
         fn(image_bytes=tf.constant([good, good, make()]))
@@ -116,7 +118,7 @@ def test_every_undecodable_index_is_named_in_one_message(loaded, digit_pngs):
     good = digit_pngs[0][0]
     batch = [corpus.garbage_pixels_png(), good, _jpeg_claiming(60000), good, _cut(fixtures.bmp_bytes())]
     with pytest.raises(tf.errors.InvalidArgumentError) as err:
-        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(batch))
+        loaded.signatures[signatures.SERVING_DEFAULT](image_bytes=tf.constant(batch))
     assert err.value.message.count("could not be decoded") == 1
     assert "batch index(es):] [0 2 4]" in err.value.message
 
@@ -127,7 +129,7 @@ def test_known_limit_corrupt_jpeg_scan_that_libjpeg_accepts_is_answered(loaded):
     data = bytearray(fixtures.jpeg_bytes(64, 64, seed=3))
     middle = (data.index(b"\xff\xda") + len(data)) // 2
     data[middle:middle + 8] = bytes(0x55 if b != 0xFF else b for b in data[middle:middle + 8])
-    out = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([bytes(data)]))
+    out = loaded.signatures[signatures.SERVING_DEFAULT](image_bytes=tf.constant([bytes(data)]))
     assert out["scores"].shape == (1, 10)
 
 
@@ -136,9 +138,9 @@ def test_good_images_of_every_format_score_as_the_decoded_path(loaded, digit_png
     pixels = [p for p, _ in helpers.digit_images(4, start=1780)]
     images = [helpers.encode(p, fmt) for p, fmt in zip(pixels, ["PNG", "JPEG", "GIF", "BMP"])]
     images += [png for png, _ in digit_pngs[:4]]
-    by_bytes = loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant(images))
+    by_bytes = loaded.signatures[signatures.SERVING_DEFAULT](image_bytes=tf.constant(images))
     tensors = preprocess_encoded_batch(tf.constant(images), helpers.LENET_GRAY)
-    by_tensor = loaded.signatures[export.SERVING_TENSORS](images=tensors)
+    by_tensor = loaded.signatures[signatures.SERVING_TENSORS](images=tensors)
     np.testing.assert_array_equal(by_bytes["scores"].numpy(), by_tensor["scores"].numpy())
     # GIF/BMP have no grayscale decoder: decoded RGB and converted, they give the digit back.
     for index in (2, 3):
@@ -147,10 +149,10 @@ def test_good_images_of_every_format_score_as_the_decoded_path(loaded, digit_png
 
 def test_empty_batch_gets_a_clear_error(loaded):
     with pytest.raises(tf.errors.InvalidArgumentError, match="the batch is empty"):
-        loaded.signatures[export.SERVING_DEFAULT](image_bytes=tf.constant([], tf.string))
+        loaded.signatures[signatures.SERVING_DEFAULT](image_bytes=tf.constant([], tf.string))
     with pytest.raises(tf.errors.InvalidArgumentError, match="the batch is empty"):
-        loaded.signatures[export.SERVING_TENSORS](
-            images=tf.zeros([0] + list(loaded.signatures[export.SERVING_TENSORS]
+        loaded.signatures[signatures.SERVING_TENSORS](
+            images=tf.zeros([0] + list(loaded.signatures[signatures.SERVING_TENSORS]
                                        .structured_input_signature[1]["images"].shape[1:])))
 
 
@@ -182,21 +184,22 @@ def test_eval_signatures_skip_an_undecodable_record_that_serving_examples_refuse
                                       4, "4", "bomb.png")
     batch = good[:2] + [no_dqt] + good[2:] + [bomb]
     with pytest.raises(tf.errors.InvalidArgumentError, match="could not be decoded") as err:
-        loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(good[:2] + [no_dqt]))
+        loaded.signatures[signatures.SERVING_EXAMPLES](examples=tf.constant(good[:2] + [no_dqt]))
     assert "batch index(es):] [2]" in err.value.message
-    tolerant = loaded.signatures[export.EVAL_EXAMPLES](examples=tf.constant(batch))
-    weights = loaded.signatures[export.EVAL_DECODABLE](examples=tf.constant(batch))[export.DECODABLE]
+    tolerant = loaded.signatures[signatures.EVAL_EXAMPLES](examples=tf.constant(batch))
+    weights = loaded.signatures[signatures.EVAL_DECODABLE](examples=tf.constant(batch))[signatures.DECODABLE]
     expected = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
     assert weights.numpy().tolist() == expected
-    assert tolerant[export.DECODABLE].numpy().tolist() == expected
+    assert tolerant[signatures.DECODABLE].numpy().tolist() == expected
     # The same batch size (the net's float sums may differ between batch sizes by 1 ulp).
-    strict = loaded.signatures[export.SERVING_EXAMPLES](examples=tf.constant(good[:2] + good[:1] + good[2:] + good[:1]))
+    strict = loaded.signatures[signatures.SERVING_EXAMPLES](
+        examples=tf.constant(good[:2] + good[:1] + good[2:] + good[:1]))
     kept = [0, 1, 3, 4]
-    for key in (export.DATASET_SCORES, "scores", "classes", "top_k_classes"):
+    for key in (signatures.DATASET_SCORES, "scores", "classes", "top_k_classes"):
         np.testing.assert_array_equal(tolerant[key].numpy()[kept], strict[key].numpy()[kept])
     assert tolerant["scores"].shape == (6, 10)  # the skipped ones are scored on a stand-in image
     # A batch with nothing to skip is unchanged, and so is one with nothing decodable.
-    assert loaded.signatures[export.EVAL_DECODABLE](examples=tf.constant(good))[export.DECODABLE].numpy().tolist() \
-        == [1.0] * 4
-    assert loaded.signatures[export.EVAL_EXAMPLES](
-        examples=tf.constant([no_dqt, bomb]))[export.DECODABLE].numpy().tolist() == [0.0, 0.0]
+    eval_decodable = loaded.signatures[signatures.EVAL_DECODABLE]
+    assert eval_decodable(examples=tf.constant(good))[signatures.DECODABLE].numpy().tolist() == [1.0] * 4
+    assert loaded.signatures[signatures.EVAL_EXAMPLES](
+        examples=tf.constant([no_dqt, bomb]))[signatures.DECODABLE].numpy().tolist() == [0.0, 0.0]

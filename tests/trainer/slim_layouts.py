@@ -73,7 +73,7 @@ def tf_slim_layout(name: str) -> Layout:
     """The layout of tf_slim 1.1.0's own graph of ``name`` (its released class count)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    from tests.nets import oracle  # pylint: disable=import-outside-toplevel
+    from tests.trainer.nets import oracle  # pylint: disable=import-outside-toplevel
 
     tf_slim = oracle.import_tf_slim()
     module_name, fn_name, scope_name, size, num_classes = TF_SLIM_NETS[name]
@@ -128,7 +128,7 @@ def research_slim_layout(nets_factory, name: str) -> Layout:
 
 def record(slim_dir: str, output: str = DATA_PATH) -> None:
     """Builds every net of TF_SLIM_NETS and RESEARCH_SLIM_NETS and writes their layouts."""
-    from tests.nets import oracle  # pylint: disable=import-outside-toplevel
+    from tests.trainer.nets import oracle  # pylint: disable=import-outside-toplevel
 
     oracle.import_tf_slim()
     _legacy_shims()

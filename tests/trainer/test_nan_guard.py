@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.trainer.test_train_cli import tfslim_train, write_five_classes
+from tests.cli.test_train_cli import tfslim_train, write_five_classes
 
 # SGD at 1e6 overflows lenet's weights within a few steps (slim's default rmsprop, whose
 # epsilon of 1.0 damps the step, stays finite but huge for the first ~20 steps).
@@ -56,8 +56,8 @@ def test_run_fn_fails_the_trainer_with_the_message(tmp_path):
 
     from pipeline.configs import preset
     from tests.pipeline import helpers
-    from trainer.task import TRAIN_CONFIG_KEY, run_fn
-    from trainer.train_lib import NonFiniteLossError
+    from trainer.run_fn import TRAIN_CONFIG_KEY, run_fn
+    from trainer.training.train_lib import NonFiniteLossError
 
     examples = helpers.write_examples_artifact(str(tmp_path / "examples"), train=48, eval_=8)
     train = preset("demo").train.replace(batch_size=8, save_interval_steps=1, **DIVERGING)

@@ -21,7 +21,7 @@ import tensorflow as tf
 from pipeline import configs
 from tests.pipeline import helpers
 from trainer import nets, run_fn_cluster
-from trainer.task import TRAIN_CONFIG_KEY
+from trainer.run_fn import TRAIN_CONFIG_KEY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("run-fn-cluster")]
 
