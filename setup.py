@@ -1,17 +1,17 @@
 """TF-Slim image classification as a TFX 1.16 pipeline (Python 3.10)."""
 from setuptools import find_packages, setup
 
-# The source packages, in import order (each imports only those after it): see docs/architecture.md.
-TOP_PACKAGES = ("cli", "runners", "pipeline", "components", "trainer", "ingestion", "prediction",
-                "report", "serving", "schemas")
-
 setup(
     name="tfslim-tfx",
     version="0.1.0",
     description="TF-Slim's image classification model library rebuilt for TF2 as a TFX pipeline",
     license="Apache-2.0",
     python_requires=">=3.9,<3.11",  # TFX 1.16.0 wheels require <3.11
-    packages=find_packages(include=[f"{top}{tail}" for top in TOP_PACKAGES for tail in ("", ".*")]),
+    # The source packages, in import order (each imports only those after it): docs/architecture.md.
+    packages=find_packages(include=["cli", "cli.*", "runners", "runners.*", "pipeline", "pipeline.*",
+                                    "components", "components.*", "prediction", "prediction.*",
+                                    "ingestion", "ingestion.*", "trainer", "trainer.*", "report", "report.*",
+                                    "serving", "serving.*", "schemas", "schemas.*"]),
     py_modules=["local_runner"],
     package_data={"schemas": ["*.pbtxt"], "trainer.zoo": ["*.json"]},
     # Every third-party package the code imports by name, even where TFX brings it anyway:

@@ -171,7 +171,7 @@ def test_scikit_learn_is_the_demo_extra_and_only_the_demo_imports_it():
             paths += [os.path.join(root, name) for name in files if name.endswith(".py")]
     importers = {os.path.relpath(path, REPO) for path in paths
                  if re.search(r"^\s*(from|import) sklearn\b", open(path).read(), re.M)}
-    assert importers == {os.path.join("pipeline", "digits.py")}
+    assert importers == {os.path.join("runners", "digits.py")}
 
 
 def test_lock_pins_every_installed_package():
