@@ -98,6 +98,36 @@ class Reader:
         """Releases cached containers."""
 
 
+class ContainerReader(Reader):
+    """Reads records out of container files (pickled batches, idx files): each file a worker
+    touched is loaded once and kept for the worker's lifetime (tens of MB each)."""
+
+    # What a broken container raises while loading; each becomes a rejection naming the file.
+    load_errors: Tuple[type, ...] = (OSError, EOFError)
+
+    def __init__(self):
+        self._loaded: Dict[str, Any] = {}
+
+    def load(self, path: str) -> Any:
+        """The container's records (an array indexed by ``ItemRef.index``)."""
+        raise NotImplementedError
+
+    def records_of(self, ref: records.ItemRef) -> Any:
+        """The loaded records of ``ref``'s container; a container that cannot load is rejected."""
+        if ref.locator not in self._loaded:
+            try:
+                self._loaded[ref.locator] = self.load(ref.locator)
+            except self.load_errors as err:
+                raise records.Rejected(records.UNREADABLE, f"{ref.locator}: {err}") from None
+        return self._loaded[ref.locator]
+
+    def size(self, ref: records.ItemRef) -> None:
+        return None  # records inside a container: hash them all
+
+    def close(self) -> None:
+        self._loaded.clear()
+
+
 class Source(abc.ABC):
     """A dataset layout. Subclasses set ``name`` and implement the abstract methods.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import numpy as np
 
@@ -35,28 +35,19 @@ def load_batch(path: str) -> Tuple[np.ndarray, List[int]]:
     return data, [int(v) for v in batch[b"labels"]]
 
 
-class _BatchReader(base.Reader):
-    """Keeps each batch a worker touched (about 30 MB each) for the worker's lifetime."""
+class _BatchReader(base.ContainerReader):
+    """The images of pickled batches (about 30 MB each)."""
 
-    def __init__(self):
-        self._batches: Dict[str, np.ndarray] = {}
+    load_errors = (OSError, pickle.UnpicklingError, KeyError, EOFError)
 
-    def size(self, ref: records.ItemRef) -> None:
-        return None  # records inside a container: hash them all
+    def load(self, path: str) -> np.ndarray:
+        return load_batch(path)[0]
 
     def read(self, ref: records.ItemRef) -> records.RawItem:
-        if ref.locator not in self._batches:
-            try:
-                self._batches[ref.locator] = load_batch(ref.locator)[0]
-            except (OSError, pickle.UnpicklingError, KeyError, EOFError) as err:
-                raise records.Rejected(records.UNREADABLE, f"{ref.locator}: {err}") from None
-        data = self._batches[ref.locator]
+        data = self.records_of(ref)
         if ref.index >= len(data) or data.shape[1] != 3072:
             raise records.Rejected(records.TRUNCATED, f"{ref.locator} has no record {ref.index}")
         return records.RawItem(pixels=data[ref.index].reshape(3, 32, 32).transpose(1, 2, 0))
-
-    def close(self) -> None:
-        self._batches.clear()
 
 
 class Cifar10Source(archive.ArchivedTree, base.Source):

@@ -99,13 +99,8 @@ def preprocess_for_train(image: tf.Tensor, output_height: int, output_width: int
     """Random-scale resize, random crop, flip, mean subtraction (0..255 scale)."""
     resize_side = tf.random.uniform([], minval=resize_side_min, maxval=resize_side_max + 1,
                                     dtype=tf.int32)
-    image = aspect_preserving_resize(image, resize_side)
-    image = random_crop(image, output_height, output_width)
-    image.set_shape([output_height, output_width, 3])
-    image = tf.cast(image, tf.float32)
-    if use_grayscale:
-        image = tf.image.rgb_to_grayscale(image)
-    image = tf.image.random_flip_left_right(image)
+    image = random_crop(aspect_preserving_resize(image, resize_side), output_height, output_width)
+    image = tf.image.random_flip_left_right(_as_float(image, output_height, output_width, use_grayscale))
     return mean_image_subtraction(image, _channel_means(use_grayscale))
 
 
@@ -113,13 +108,16 @@ def preprocess_for_eval(image: tf.Tensor, output_height: int, output_width: int,
                         resize_side: int = RESIZE_SIDE_MIN,
                         use_grayscale: bool = False) -> tf.Tensor:
     """Aspect-preserving resize to ``resize_side``, central crop, mean subtraction."""
-    image = aspect_preserving_resize(image, resize_side)
-    image = central_crop(image, output_height, output_width)
+    image = central_crop(aspect_preserving_resize(image, resize_side), output_height, output_width)
+    image = _as_float(image, output_height, output_width, use_grayscale)
+    return mean_image_subtraction(image, _channel_means(use_grayscale))
+
+
+def _as_float(image: tf.Tensor, output_height: int, output_width: int, use_grayscale: bool) -> tf.Tensor:
+    """A cropped RGB image as float32 (0..255), in gray when asked (slim's order: cast, then gray)."""
     image.set_shape([output_height, output_width, 3])
     image = tf.cast(image, tf.float32)
-    if use_grayscale:
-        image = tf.image.rgb_to_grayscale(image)
-    return mean_image_subtraction(image, _channel_means(use_grayscale))
+    return tf.image.rgb_to_grayscale(image) if use_grayscale else image
 
 
 def preprocess_image(image: tf.Tensor, output_height: int, output_width: int,
