@@ -60,7 +60,7 @@ def test_changing_model_name_drops_the_other_nets_settings(tmp_path):
     assert config.train.image_channels == 3  # the demo's grayscale does not carry over
     assert config.serving_model_name == "mobilenet_v1_025"
     # ... unless the override sets it too (then it is checked).
-    with pytest.raises(ConfigError, match="image_channels: 1, but mobilenet_v1_025's 'inception'"):
+    with pytest.raises(ConfigError, match="image_channels: 1 channel, but mobilenet_v1_025's 'inception'"):
         run_config.load("demo", ["train.model_name=mobilenet_v1_025", "train.image_channels=1"],
                         data_root=data)
 
@@ -73,7 +73,7 @@ def test_changing_model_name_drops_the_other_nets_settings(tmp_path):
     ({"source": "folders"}, "source: 'folders' is not one of"),
     ({"train": {"model_name": "mobilenet_v9"}}, "train.model_name: unknown network 'mobilenet_v9'"),
     ({"train": {"model_name": "inception_v3", "image_channels": 1}},
-     "image_channels: 1, but inception_v3's 'inception' preprocessing needs 3"),
+     "image_channels: 1 channel, but inception_v3's 'inception' preprocessing needs 3 "),
     ({"train": {"model_name": "vgg_16", "image_channels": 1}}, "vgg_16's 'vgg' preprocessing"),
     ({"train": {"model_name": "lenet", "checkpoint_path": "/no/such/model.ckpt"}},
      "train.checkpoint_path: /no/such/model.ckpt does not exist"),

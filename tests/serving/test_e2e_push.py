@@ -18,7 +18,7 @@ from ml_metadata.metadata_store import metadata_store
 from tfx import v1 as tfx
 
 from serving import models_config
-from pipeline import configs, digits
+from pipeline import digits, run_config
 from pipeline.local import run_local
 from tests.serving.cli import run_tfslim
 from serving import predict
@@ -47,7 +47,7 @@ def first(tmp_path_factory):
     root = tmp_path_factory.mktemp("push_e2e")
     data = str(root / "digits")
     digits.write_digits(data, per_class=20)
-    config = configs.preset("smoke", data_root=data, pipeline_root=str(root / "pipeline_root"),
+    config = run_config.load("smoke", check_net=False, data_root=data, pipeline_root=str(root / "pipeline_root"),
                             serving_dir=str(root / "serving"), train_steps=120)
     summary = run_local(config)
     paths = {"examples": _latest_uri(summary, "Examples").uri,
