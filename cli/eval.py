@@ -18,7 +18,9 @@ import logging
 import sys
 from typing import Optional
 
+import pydantic
 from absl import flags
+from pydantic import Field
 
 from cli import model_flags
 from trainer.config import TrainConfig
@@ -33,15 +35,24 @@ model_flags.define(TrainConfig, ("model_name", "preprocessing_name", "train_imag
 model_flags.define(model_flags.SlimFlags, ("dataset_name", "dataset_split_name", "dataset_dir", "use_grayscale",
                                            "num_classes"), __name__, defaults={"dataset_split_name": "test"})
 model_flags.define_unsupported(("num_preprocessing_threads", "master", "quantize"), __name__)
-flags.DEFINE_string("eval_dir", "/tmp/tfmodel/", "Where TensorBoard summaries are written.")
-flags.DEFINE_integer("max_num_batches", None, "Evaluate at most this many batches; default: one pass.")
-flags.DEFINE_integer("eval_interval_secs", None,
-                     "Watch a checkpoint directory and evaluate each new checkpoint at most this often.")
-flags.DEFINE_boolean("progress", True, "Show a progress bar (stderr) while evaluating.")
-flags.DEFINE_string("report", None, "(new) Also write the HTML run report (report.html) into this "
-                    "directory: confusion matrix, per-class precision/recall, worst images, curves.")
-flags.DEFINE_integer("timeout", None, "With --eval_interval_secs: stop after this many seconds "
-                     "without a new checkpoint (default: wait forever).")
+
+
+class EvalFlags(pydantic.BaseModel):
+    """The command's own flags (cli/model_flags.py defines them from these fields)."""
+
+    eval_dir: str = Field("/tmp/tfmodel/", description="Where TensorBoard summaries are written.")
+    max_num_batches: Optional[int] = Field(None, description="Evaluate at most this many batches; default: one pass.")
+    eval_interval_secs: Optional[int] = Field(None, description="Watch a checkpoint directory and evaluate each new "
+                                                                "checkpoint at most this often.")
+    progress: bool = Field(True, description="Show a progress bar (stderr) while evaluating.")
+    report: Optional[str] = Field(None, description="(new) Also write the HTML run report (report.html) into this "
+                                                    "directory: confusion matrix, per-class precision/recall, worst "
+                                                    "images, curves.")
+    timeout: Optional[int] = Field(None, description="With --eval_interval_secs: stop after this many seconds without "
+                                                     "a new checkpoint (default: wait forever).")
+
+
+model_flags.define(EvalFlags, EvalFlags.model_fields, __name__)
 
 log = logging.getLogger(__name__)
 

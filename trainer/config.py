@@ -97,13 +97,16 @@ class TrainConfig(ConfigModel):
     image_channels: Literal[1, 3] = Field(
         3, description="Input channels: 3 (colour) or 1 (grayscale; slim's --use_grayscale), for nets "
                        "with lenet or cifarnet preprocessing.")
-    resize_to_fit: bool = Field(True, description="Resize every image to the input size before "
-                                                  "preprocessing (off: preprocess as decoded).")
+    resize_to_fit: bool = Field(
+        True, description="For the crop/pad preprocessing (lenet, cifarnet): first resize (bilinear) "
+                          "an image whose size differs from the input size; a no-op on MNIST/CIFAR.")
     labels_offset: int = Field(0, description="Subtracted from every label (e.g. 1 to drop ImageNet's "
                                               "background class).")
     batch_size: int = Field(32, description="Examples per batch; in training the global batch, split across "
                                                "replicas.")
-    max_number_of_steps: Optional[int] = Field(None, description="Number of training steps (required).")
+    max_number_of_steps: Optional[int] = Field(
+        None, description="Number of training steps (required by `tfslim train`; the pipeline's "
+                          "Trainer takes train_steps).")
     num_readers: int = Field(4, description="Files read in parallel.")
     num_preprocessing_threads: int = Field(
         4, description="Parallel decode+preprocess calls (<= 0: tf.data AUTOTUNE).")
