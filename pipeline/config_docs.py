@@ -76,7 +76,8 @@ def table(prefix: str, model: Type[pydantic.BaseModel]) -> List[str]:
         if not field.description:
             raise ValueError(f"{model.__name__}.{name} has no description; give its Field one")
         meaning = " ".join(field.description.split()).replace("|", "\\|")
-        rows.append(f"| `{prefix}{name}` | {type_name(field.annotation, field.metadata)} | {default_text(field)} | {meaning} |")
+        kind = type_name(field.annotation, field.metadata)
+        rows.append(f"| `{prefix}{name}` | {kind} | {default_text(field)} | {meaning} |")
     return rows
 
 
