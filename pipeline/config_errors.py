@@ -35,6 +35,16 @@ def unknown_key(key: str, known: Sequence[str]) -> ConfigError:
     return ConfigError(f"unknown key {key!r}; {fix}")
 
 
+_LIST = "a list (YAML [a, b] or a,b)"
+# pydantic error type → what the key takes.
+_EXPECTED = {"int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+             "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
+             "bool_parsing": "true or false", "string_type": "a string", "tuple_type": _LIST,
+             "list_type": _LIST, "model_type": "a mapping", "dict_type": "a mapping",
+             "model_attributes_type": "a mapping"}
+_BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+
+
 def _path(loc: Sequence[Any], prefix: str) -> str:
     """``prefix`` + the dotted key path of ``loc`` (list items as ``key[i]``)."""
     path = ""
@@ -66,17 +76,11 @@ def one_line(error: pydantic.ValidationError, model: Type[pydantic.BaseModel], p
         allowed = [str(a).strip("'") for a in ctx.get("expected", "").replace(" or ", ", ").split(", ")]
         close = closest(value, allowed)
         return f"{key}: {value!r} is not one of {', '.join(allowed)}" + (f"; did you mean {close!r}?" if close else "")
-    expected = {"int": "an integer", "float": "a number", "bool": "true or false", "string": "a string",
-                "tuple": "a list (YAML [a, b] or a,b)", "list": "a list (YAML [a, b] or a,b)",
-                "model": "a mapping", "dict": "a mapping", "model_attributes": "a mapping"}
-    family = kind.split("_")[0] if kind != "model_attributes_type" else "model_attributes"
-    if family in expected and kind.endswith(("_type", "_parsing", "_from_float")):
-        got = f"{type(value).__name__} {value!r}" if expected[family] == "a mapping" else repr(value)
-        return f"{key}: expected {expected[family]}, got {got}"
-    bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
-    if kind in bounds:
-        limit = next(iter(ctx.values()))
-        return f"{key}: must be {bounds[kind]} {limit}, got {value!r}"
+    if kind in _EXPECTED:
+        got = f"{type(value).__name__} {value!r}" if _EXPECTED[kind] == "a mapping" else repr(value)
+        return f"{key}: expected {_EXPECTED[kind]}, got {got}"
+    if kind in _BOUNDS:
+        return f"{key}: must be {_BOUNDS[kind]} {next(iter(ctx.values()))}, got {value!r}"
     if kind == "missing":
         return f"{key}: a value is required"
     message = str(ctx.get("error", first["msg"])) if kind == "value_error" else first["msg"]

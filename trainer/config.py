@@ -202,8 +202,9 @@ class TrainConfig(ConfigModel):
 
 
 # Fields that take one of a fixed set of values (their Literal types).
-ENUM_FIELDS = {name: choices(field.annotation) for name, field in TrainConfig.model_fields.items()
-               if choices(field.annotation) and isinstance(choices(field.annotation)[0], str)}
+ENUM_FIELDS = {name: values for name, values in ((name, choices(field.annotation))
+                                                 for name, field in TrainConfig.model_fields.items())
+               if values and isinstance(values[0], str)}
 
 
 def split_scopes(text: Optional[str]) -> tuple:
