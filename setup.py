@@ -30,6 +30,7 @@ setup(
         "numpy",
         "Pillow",
         "protobuf",
+        "pydantic>=2,<3",  # the run config and TrainConfig models
         "PyYAML",  # run configs (configs/*.yaml)
         "requests",  # tfslim predict --server over REST
         "tensorflow-metadata",

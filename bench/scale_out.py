@@ -66,14 +66,15 @@ def bench_beam(work: str, per_class: int, train_steps: int) -> None:
 
 
 def bench_trainer(work: str, steps: int) -> None:
-    from pipeline import configs
+    from pipeline import run_config
     from tests.pipeline import helpers
     from trainer import run_fn_cluster
     from trainer.run_fn import TRAIN_CONFIG_KEY
 
     examples = helpers.write_examples_artifact(os.path.join(work, "examples"), train=320, eval_=32)
     transform = helpers.write_transform_graph(os.path.join(work, "transform"))
-    config = configs.preset("demo").train.replace(batch_size=32, dropout_keep_prob=1.0, log_every_n_steps=20, seed=7)
+    demo = run_config.load("demo", check_net=False).train
+    config = demo.replace(batch_size=32, dropout_keep_prob=1.0, log_every_n_steps=20, seed=7)
     seconds = {}
     for workers in (1, 2):
         out = os.path.join(work, f"w{workers}")

@@ -18,45 +18,57 @@ DirectRunner.
 from __future__ import annotations
 
 import sys
-from typing import List
+from typing import List, Literal, Optional
 
+import pydantic
 from absl import flags
 from absl import logging as absl_logging
+from pydantic import Field
 
-from cli import parse_known_flags
+from cli import model_flags, parse_known_flags
 
 FLAGS = flags.FLAGS
-DATASETS = ["flowers", "cifar10", "mnist", "imagenet", "folder", "tfrecord"]
 
-flags.DEFINE_enum("dataset_name", None, DATASETS, "The dataset (slim's flag) or source kind.")
-flags.DEFINE_string("dataset_dir", None, "Where the TFRecords, labels.txt and reports go "
-                    "(and where slim's archives are looked for / downloaded to).")
-flags.DEFINE_string("source", None, "Input: an image folder, an archive or extracted dataset "
-                    "directory, or TFRecord files (default: --dataset_dir).")
-flags.DEFINE_integer("num_shards", None, "TFRecord files per split (default 5; 1 for cifar10 and "
-                     "mnist, slim's single cifar10_train.tfrecord).")
-flags.DEFINE_integer("validation_size", None, "Validation images, picked like slim's flowers "
-                     "(seed-0 shuffle of the sorted paths). Re-splits every input.")
-flags.DEFINE_float("validation_fraction", None, "Validation fraction, by a hash of each relative "
-                   "path (stable as files are added). Re-splits every input.")
-flags.DEFINE_boolean("dedupe", None, "Reject files whose bytes repeat another's "
-                     "(default: on, off for cifar10/mnist).")
-flags.DEFINE_boolean("download", True, "Download slim's archive when it is missing.")
-flags.DEFINE_boolean("progress", True, "Show a progress bar.")
-flags.DEFINE_string("synsets_file", None, "imagenet: the synset list (default "
-                    "imagenet_lsvrc_2015_synsets.txt in --source).")
-flags.DEFINE_string("validation_labels_file", None, "imagenet: validation ground truth (default "
-                    "imagenet_2012_validation_synset_labels.txt in --source).")
-flags.DEFINE_string("metadata_file", None, "imagenet: synset → words (default imagenet_metadata.txt).")
-flags.DEFINE_string("bbox_dir", None, "imagenet: bounding-box XMLs (default bounding_boxes/).")
-flags.DEFINE_integer("max_image_side", None, "Reject images whose header claims a side above "
-                     "this many pixels as 'too large' (default 16384).")
-flags.DEFINE_integer("max_image_pixels", None, "Reject images whose header claims more pixels "
-                     "than this as 'too large' (default 100,000,000).")
-flags.DEFINE_boolean("verify_decode", False, "Also fully decode every kept JPEG/PNG with the "
-                     "trainer's decoder, in the Beam workers (slower; see docs/ingestion.md).")
-flags.DEFINE_boolean("allow_outside_links", False, "folder/flowers: follow symlinks that point "
-                     "outside --source (by default they are rejected as 'link outside source').")
+
+class ConvertFlags(pydantic.BaseModel):
+    """The command's flags (cli/model_flags.py defines them from these fields)."""
+
+    dataset_name: Optional[Literal["flowers", "cifar10", "mnist", "imagenet", "folder", "tfrecord"]] = Field(
+        None, description="The dataset (slim's flag) or source kind.")
+    dataset_dir: Optional[str] = Field(None, description="Where the TFRecords, labels.txt and reports go (and where "
+                                                         "slim's archives are looked for / downloaded to).")
+    source: Optional[str] = Field(None, description="Input: an image folder, an archive or extracted dataset "
+                                                    "directory, or TFRecord files (default: --dataset_dir).")
+    num_shards: Optional[int] = Field(None, description="TFRecord files per split (default 5; 1 for cifar10 and mnist, "
+                                                        "slim's single cifar10_train.tfrecord).")
+    validation_size: Optional[int] = Field(None, description="Validation images, picked like slim's flowers (seed-0 "
+                                                             "shuffle of the sorted paths). Re-splits every input.")
+    validation_fraction: Optional[float] = Field(None, description="Validation fraction, by a hash of each relative "
+                                                                   "path (stable as files are added). Re-splits every "
+                                                                   "input.")
+    dedupe: Optional[bool] = Field(None, description="Reject files whose bytes repeat another's (default: on, off for "
+                                                     "cifar10/mnist).")
+    download: bool = Field(True, description="Download slim's archive when it is missing.")
+    progress: bool = Field(True, description="Show a progress bar.")
+    synsets_file: Optional[str] = Field(None, description="imagenet: the synset list (default "
+                                                          "imagenet_lsvrc_2015_synsets.txt in --source).")
+    validation_labels_file: Optional[str] = Field(None, description="imagenet: validation ground truth (default "
+                                                                    "imagenet_2012_validation_synset_labels.txt in "
+                                                                    "--source).")
+    metadata_file: Optional[str] = Field(None, description="imagenet: synset → words (default imagenet_metadata.txt).")
+    bbox_dir: Optional[str] = Field(None, description="imagenet: bounding-box XMLs (default bounding_boxes/).")
+    max_image_side: Optional[int] = Field(None, description="Reject images whose header claims a side above this many "
+                                                            "pixels as 'too large' (default 16384).")
+    max_image_pixels: Optional[int] = Field(None, description="Reject images whose header claims more pixels than this "
+                                                              "as 'too large' (default 100,000,000).")
+    verify_decode: bool = Field(False, description="Also fully decode every kept JPEG/PNG with the trainer's decoder, "
+                                                   "in the Beam workers (slower; see docs/ingestion.md).")
+    allow_outside_links: bool = Field(False, description="folder/flowers: follow symlinks that point outside --source "
+                                                         "(by default they are rejected as 'link outside "
+                                                         "source').")
+
+
+model_flags.define(ConvertFlags, ConvertFlags.model_fields, __name__)
 flags.mark_flags_as_required(["dataset_name", "dataset_dir"])
 
 _IMAGENET_OPTIONS = ("synsets_file", "validation_labels_file", "metadata_file", "bbox_dir")

@@ -18,45 +18,41 @@ import logging
 import sys
 from typing import Optional
 
+import pydantic
 from absl import flags
+from pydantic import Field
+
+from cli import model_flags
+from trainer.config import TrainConfig
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("checkpoint_path", "/tmp/tfmodel/",
-                    "Checkpoint file, directory (latest checkpoint) or serving SavedModel.")
-flags.DEFINE_string("eval_dir", "/tmp/tfmodel/", "Where TensorBoard summaries are written.")
-flags.DEFINE_string("dataset_name", "imagenet", "Dataset name (file prefix of its TFRecords).")
-flags.DEFINE_string("dataset_split_name", "test", "Split to evaluate.")
-flags.DEFINE_string("dataset_dir", None, "Directory of the dataset's TFRecords (or a TFX Examples uri).")
-flags.DEFINE_string("model_name", "inception_v3", "Zoo network (ignored for a SavedModel).")
-flags.DEFINE_string("preprocessing_name", None, "Preprocessing; default: the network's.")
-flags.DEFINE_integer("eval_image_size", None, "Eval image size; default: the network's.")
-flags.DEFINE_integer("labels_offset", 0, "Subtracted from dataset labels (1 for 1001-class nets on 1000).")
-flags.DEFINE_integer("batch_size", 100, "Examples per batch.")
-flags.DEFINE_integer("max_num_batches", None, "Evaluate at most this many batches; default: one pass.")
-flags.DEFINE_float("moving_average_decay", None, "If set, evaluate the weights' moving averages.")
-flags.DEFINE_boolean("use_grayscale", False, "Decode images as 1-channel grayscale.")
-flags.DEFINE_integer("num_classes", None,
-                     "Model outputs; default: len(labels.txt in --dataset_dir) - labels_offset.")
-flags.DEFINE_integer("eval_interval_secs", None,
-                     "Watch a checkpoint directory and evaluate each new checkpoint at most this often.")
-flags.DEFINE_boolean("progress", True, "Show a progress bar (stderr) while evaluating.")
-flags.DEFINE_string("report", None, "(new) Also write the HTML run report (report.html) into this "
-                    "directory: confusion matrix, per-class precision/recall, worst images, curves.")
-flags.DEFINE_integer("timeout", None, "With --eval_interval_secs: stop after this many seconds "
-                     "without a new checkpoint (default: wait forever).")
+model_flags.define(TrainConfig, ("model_name", "preprocessing_name", "train_image_size", "labels_offset",
+                                 "batch_size", "moving_average_decay", "checkpoint_path"), __name__,
+                   names={"train_image_size": "eval_image_size"},
+                   defaults={"batch_size": 100, "checkpoint_path": "/tmp/tfmodel/"},
+                   helps={"checkpoint_path": "Checkpoint file, directory (latest checkpoint) or serving "
+                                             "SavedModel (then --model_name is not used)."})
+model_flags.define(model_flags.SlimFlags, ("dataset_name", "dataset_split_name", "dataset_dir", "use_grayscale",
+                                           "num_classes"), __name__, defaults={"dataset_split_name": "test"})
+model_flags.define_unsupported(("num_preprocessing_threads", "master", "quantize"), __name__)
 
-# slim eval_image_classifier flags that cannot mean anything here: they stop with the reason.
-flags.DEFINE_integer("num_preprocessing_threads", 4, "Not used: tf.data AUTOTUNE sets it.")
-flags.DEFINE_string("master", "", "Not in TF2: there is no session master.")
-flags.DEFINE_boolean("quantize", False, "Not in TF2 (tf.contrib.quantize).")
 
-_UNSUPPORTED = {
-    "num_preprocessing_threads": (4, "tf.data's AUTOTUNE chooses the preprocessing parallelism; "
-                                     "drop the flag"),
-    "master": ("", "TF2 has no session master; evaluation runs in this process"),
-    "quantize": (False, "tf.contrib.quantize's fake-quant eval graph does not exist in TF2; "
-                        "evaluate a TFLite int8 model from `tfslim export --tflite` instead"),
-}
+class EvalFlags(pydantic.BaseModel):
+    """The command's own flags (cli/model_flags.py defines them from these fields)."""
+
+    eval_dir: str = Field("/tmp/tfmodel/", description="Where TensorBoard summaries are written.")
+    max_num_batches: Optional[int] = Field(None, description="Evaluate at most this many batches; default: one pass.")
+    eval_interval_secs: Optional[int] = Field(None, description="Watch a checkpoint directory and evaluate each new "
+                                                                "checkpoint at most this often.")
+    progress: bool = Field(True, description="Show a progress bar (stderr) while evaluating.")
+    report: Optional[str] = Field(None, description="(new) Also write the HTML run report (report.html) into this "
+                                                    "directory: confusion matrix, per-class precision/recall, worst "
+                                                    "images, curves.")
+    timeout: Optional[int] = Field(None, description="With --eval_interval_secs: stop after this many seconds without "
+                                                     "a new checkpoint (default: wait forever).")
+
+
+model_flags.define(EvalFlags, EvalFlags.model_fields, __name__)
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +147,7 @@ def write_report(path: str, files) -> None:
 
 def main(argv) -> None:
     del argv
-    for name, (default, why) in _UNSUPPORTED.items():
-        if FLAGS[name].value != default:
-            raise SystemExit(f"tfslim eval: --{name}: {why}.")
+    model_flags.exit_on_unsupported("eval")
     from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
 
     quiet_import_tensorflow()

@@ -35,24 +35,23 @@ from typing import List
 from absl import flags
 from serving import signatures
 
+from cli import model_flags
+from trainer.config import TrainConfig
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model_name", "inception_v3", "Zoo network (nets_factory key).")
-flags.DEFINE_string("checkpoint_path", None, "Checkpoint file or directory (latest checkpoint).")
+model_flags.define(TrainConfig, ("model_name", "checkpoint_path", "train_image_size", "batch_size", "labels_offset",
+                                 "preprocessing_name", "moving_average_decay"), __name__,
+                   names={"train_image_size": "image_size"}, defaults={"batch_size": None},
+                   helps={"checkpoint_path": "Checkpoint file or directory (latest checkpoint).",
+                          "batch_size": "Fixed batch size of the signatures; default: dynamic."})
+model_flags.define(model_flags.SlimFlags, ("dataset_name", "dataset_dir", "use_grayscale", "num_classes"),
+                   __name__, defaults={"dataset_dir": ""},
+                   helps={"dataset_dir": "Dataset TFRecords + labels.txt: class names, class count, "
+                                         "TFLite calibration images."})
+model_flags.define_unsupported(("quantize",), __name__)
 flags.DEFINE_string("output_dir", None, "Where the SavedModel is written (must not exist yet).")
-flags.DEFINE_integer("image_size", None, "Input size; default: the network's default_image_size.")
-flags.DEFINE_integer("batch_size", None, "Fixed batch size of the signatures; default: dynamic.")
-flags.DEFINE_string("dataset_name", "imagenet", "Dataset name (TFRecord prefix in --dataset_dir).")
-flags.DEFINE_string("dataset_dir", "", "Dataset TFRecords + labels.txt: class names, class count, "
-                    "TFLite calibration images.")
 flags.DEFINE_string("labels_file", None, "slim labels file ('N:name' lines); default: "
                     "<dataset_dir>/labels.txt if present, else class numbers.")
-flags.DEFINE_integer("num_classes", None, "Model outputs; default: labels - labels_offset, else the "
-                     "network's default (1001 for ImageNet nets).")
-flags.DEFINE_integer("labels_offset", 0, "Class i is dataset label i + labels_offset (1 for 1001-class "
-                     "ImageNet checkpoints whose class 0 is 'background').")
-flags.DEFINE_string("preprocessing_name", None, "Preprocessing; default: the network's.")
-flags.DEFINE_boolean("use_grayscale", False, "1-channel input (e.g. MNIST LeNet).")
-flags.DEFINE_float("moving_average_decay", None, "If set, export the moving averages of the weights.")
 flags.DEFINE_boolean("tflite", False, "Also write TFLite models (float and int8).")
 flags.DEFINE_boolean("tflite_int8", True, "With --tflite: also the post-training int8 model.")
 flags.DEFINE_string("representative_split", "train", "Split of --dataset_dir used to calibrate int8.")
@@ -70,13 +69,6 @@ flags.DEFINE_boolean("is_video_model", False, "The net is a video net (i3d, s3dg
                      "clips of --num_frames frames (encoded frames string[B, N] or preprocessed "
                      "float32[B, N, S, S, 3]).")
 flags.DEFINE_integer("num_frames", None, "With --is_video_model: frames per clip (fixed in the signatures).")
-# slim export_inference_graph flags that cannot mean anything here: they stop with the reason.
-flags.DEFINE_boolean("quantize", False, "Not in TF2 (tf.contrib.quantize); see --tflite.")
-
-_UNSUPPORTED = {
-    "quantize": (False, "tf.contrib.quantize's fake-quant eval graph does not exist in TF2; "
-                        "use --tflite for a post-training int8 model"),
-}
 
 TFLITE_SUBDIR = "tflite"
 
@@ -162,9 +154,7 @@ def _export_inference_graph() -> None:
 
 def main(argv) -> None:
     del argv
-    for name, (default, why) in _UNSUPPORTED.items():
-        if FLAGS[name].value != default:
-            raise SystemExit(f"tfslim export: --{name}: {why}.")
+    model_flags.exit_on_unsupported("export")
     _check_video_flags()
     if FLAGS.write_text_graphdef and not FLAGS.output_file:
         raise SystemExit("tfslim export: --write_text_graphdef needs --output_file (the GraphDef to write).")

@@ -16,152 +16,75 @@ parameter-server flags (--num_ps_tasks, --sync_replicas, --replicas_to_aggregate
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-from typing import List, Mapping
+from typing import List, NoReturn
 
 from absl import flags
 
-from trainer.config import ENUM_FIELDS, TrainConfig, split_scopes
+from cli import model_flags
+from trainer.config import TrainConfig
 
 FLAGS = flags.FLAGS
 
-# TrainConfig fields exposed as flags of the same (slim) name, with their help; the type,
-# default and enum choices come from TrainConfig itself (trainer/config.py).
-TRAIN_CONFIG_FLAGS = {
-    # General (slim).
-    "train_dir": "Where checkpoints and event logs are written.",
-    "num_clones": "Model replicas on this machine (MirroredStrategy).",
-    "clone_on_cpu": "Replicate on CPU logical devices instead of GPUs.",
-    "num_readers": "Files read in parallel.",
-    "num_preprocessing_threads": "Parallel decode+preprocess calls (<= 0: tf.data AUTOTUNE).",
-    "log_every_n_steps": "How often progress lines are printed.",
-    "save_summaries_secs": "Seconds between TensorBoard summaries.",
-    "save_interval_secs": "Seconds between checkpoints.",
-    "save_interval_steps": "Also checkpoint every N steps.",
-    # Optimizer (slim).
-    "weight_decay": "The weight decay on the model weights.",
-    "optimizer": "The optimizer.",
-    "adadelta_rho": "The decay rate for adadelta.",
-    "adagrad_initial_accumulator_value": "Starting value of the AdaGrad accumulators.",
-    "adam_beta1": "Exponential decay rate of the 1st moment estimates.",
-    "adam_beta2": "Exponential decay rate of the 2nd moment estimates.",
-    "opt_epsilon": "Epsilon term of adadelta, adam and rmsprop.",
-    "ftrl_learning_rate_power": "The learning rate power.",
-    "ftrl_initial_accumulator_value": "Starting value of the FTRL accumulators.",
-    "ftrl_l1": "The FTRL l1 regularization strength.",
-    "ftrl_l2": "The FTRL l2 regularization strength.",
-    "momentum": "The momentum of the momentum optimizer.",
-    "rmsprop_momentum": "Momentum of rmsprop.",
-    "rmsprop_decay": "Decay term of rmsprop.",
-    # Learning rate (slim).
-    "learning_rate_decay_type": "How the learning rate decays.",
-    "learning_rate": "Initial learning rate.",
-    "end_learning_rate": "Final rate of the polynomial decay.",
-    "label_smoothing": "The amount of label smoothing.",
-    "learning_rate_decay_factor": "Learning rate decay factor.",
-    "num_epochs_per_decay": "Epochs after which the learning rate decays.",
-    "warmup_epochs": "Linear learning-rate warmup epochs (slim master).",
-    "moving_average_decay": "Decay of the weights' moving average (None: off). The averages are "
-                            "what eval and export use.",
-    # Dataset and model (slim).
-    "labels_offset": "Subtracted from every label (e.g. 1 to drop ImageNet's background class).",
-    "model_name": "The network (see `tfslim models`).",
-    "preprocessing_name": "Preprocessing (default: the net's).",
-    "batch_size": "Global batch size (split across replicas).",
-    "train_image_size": "Train image size (default: the net's).",
-    "max_number_of_steps": "Number of training steps (required).",
-    # Fine-tuning (slim).
-    "checkpoint_path": "Checkpoint to fine-tune from: slim .ckpt or a TF2 train_dir checkpoint "
-                       "(file prefix or directory).",
-    "ignore_missing_vars": "Skip variables missing from the checkpoint.",
-    # TF2 additions.
-    "strategy": "tf.distribute strategy; multi_worker reads TF_CONFIG.",
-    "mixed_precision": "Keras mixed-precision policy.",
-    "jit_compile": "XLA-compile the training step.",
-    "dropout_keep_prob": "Override the net's dropout keep probability.",
-    "seed": "Random seed (also makes the input order deterministic).",
-    "shuffle_buffer": "Examples in the shuffle buffer.",
-    "max_checkpoints_to_keep": "Checkpoints kept in --train_dir.",
-}
-_DEFINE_BY_TYPE = (("bool", flags.DEFINE_boolean), ("int", flags.DEFINE_integer),
-                   ("float", flags.DEFINE_float), ("str", flags.DEFINE_string))
-
-
-def define_train_config_flags(names: Mapping[str, str]) -> None:
-    """One absl flag per TrainConfig field in ``names`` (name → help): the field's default,
-    its type, and for fields with a fixed set of values (ENUM_FIELDS) an enum flag."""
-    for field in dataclasses.fields(TrainConfig):
-        if field.name not in names:
-            continue
-        if field.name in ENUM_FIELDS:
-            flags.DEFINE_enum(field.name, field.default, list(ENUM_FIELDS[field.name]), names[field.name])
-            continue
-        type_name = field.type if isinstance(field.type, str) else field.type.__name__
-        define = next(fn for key, fn in _DEFINE_BY_TYPE if key in type_name)
-        define(field.name, field.default, names[field.name])
-
-
-define_train_config_flags(TRAIN_CONFIG_FLAGS)
-# slim flags without a TrainConfig field.
-flags.DEFINE_string("master", "", "Not in TF2 (no session master): set TF_CONFIG instead.")
+# TrainConfig keys that are not slim flags: --use_grayscale sets image_channels, and the
+# others are run-config keys only (docs/config.md).
+NOT_FLAGS = ("image_channels", "resize_to_fit", "summary_images", "aux_loss_weight", "batch_norm_decay")
+TRAIN_CONFIG_FLAGS = tuple(name for name in TrainConfig.model_fields if name not in NOT_FLAGS)
+model_flags.define(TrainConfig, TRAIN_CONFIG_FLAGS, __name__)
+model_flags.define(model_flags.SlimFlags, ("dataset_name", "dataset_split_name", "dataset_dir",
+                                           "use_grayscale"), __name__)
+model_flags.define_unsupported(("master", "task", "num_ps_tasks", "sync_replicas", "replicas_to_aggregate",
+                                "quantize_delay"), __name__)
 flags.DEFINE_integer("worker_replicas", 1, "Number of workers; must match TF_CONFIG when > 1.")
-flags.DEFINE_integer("num_ps_tasks", 0, "Parameter servers: not supported (use --strategy).")
-flags.DEFINE_integer("task", 0, "Not in TF2: the task index comes from TF_CONFIG.")
-flags.DEFINE_integer("quantize_delay", -1, "Quantization-aware training: not available in TF2.")
-flags.DEFINE_boolean("sync_replicas", False, "Not in TF2: all-reduce training is synchronous.")
-flags.DEFINE_integer("replicas_to_aggregate", 1, "Not in TF2: all-reduce aggregates every "
-                     "replica.")
-flags.DEFINE_string("dataset_name", "imagenet", "Dataset name: the prefix of its TFRecord files.")
-flags.DEFINE_string("dataset_split_name", "train", "The split to train on.")
-flags.DEFINE_string("dataset_dir", None, "Directory with the `tfslim convert` output or a "
-                    "pipeline Examples artifact (Split-<name>/ folders).")
 flags.DEFINE_string("file_pattern", None, "Glob of the split's files in --dataset_dir "
                     "('%s' = split); default: slim's and tfslim convert's names.")
-flags.DEFINE_boolean("use_grayscale", False, "Train on 1-channel grayscale images.")
-flags.DEFINE_string("checkpoint_exclude_scopes", None, "Comma-separated scopes not restored.")
-flags.DEFINE_string("trainable_scopes", None, "Comma-separated scopes to train (default: all).")
 flags.DEFINE_string("eval_split_name", None, "Evaluate this split at the end (top-1/top-5).")
 flags.DEFINE_string("export_dir", None, "Write the serving SavedModel here at the end (chief only).")
 
-_UNSUPPORTED = {
-    "num_ps_tasks": (0, "parameter servers are not supported; use --strategy=multi_worker "
-                        "with TF_CONFIG"),
-    "quantize_delay": (-1, "quantization-aware training (tf.contrib.quantize) does not exist in TF2"),
-    "sync_replicas": (False, "SyncReplicasOptimizer does not exist in TF2; --strategy's all-reduce "
-                             "training is always synchronous, so drop the flag"),
-    "replicas_to_aggregate": (1, "SyncReplicasOptimizer does not exist in TF2; all-reduce "
-                                 "aggregates every replica's gradients each step"),
-    "master": ("", "TF2 has no session master; for several machines use "
-                   "--strategy=multi_worker with TF_CONFIG"),
-    "task": (0, "the task index comes from TF_CONFIG's task.index with "
-                "--strategy=multi_worker; set TF_CONFIG instead"),
-}
 
+def config_from_flags() -> TrainConfig:
+    """TrainConfig from the parsed flags, with the net-aware checks that need no TensorFlow.
 
-def config_from_flags():
-    """TrainConfig from the parsed flags (raises ValueError for unsupported slim options)."""
-    for name, (default, why) in _UNSUPPORTED.items():
-        if FLAGS[name].value != default:
-            raise ValueError(f"--{name}: {why}.")
+    Raises:
+      pipeline.config_errors.ConfigError: a bad key, net, checkpoint or labels_offset (one line
+        naming the flag).
+      ValueError: a missing --max_number_of_steps or --dataset_dir.
+    """
+    from pipeline import train_checks  # pylint: disable=import-outside-toplevel
+    from pipeline.config_errors import validated  # pylint: disable=import-outside-toplevel
+
     if FLAGS.max_number_of_steps is None:
         raise ValueError("--max_number_of_steps is required (TF2 training needs an end).")
     if FLAGS.dataset_dir is None:
         raise ValueError("You must supply the dataset directory with --dataset_dir")
-    values = {name: FLAGS[name].value for name in TRAIN_CONFIG_FLAGS}
-    values["checkpoint_exclude_scopes"] = split_scopes(FLAGS.checkpoint_exclude_scopes)
-    values["trainable_scopes"] = split_scopes(FLAGS.trainable_scopes)
+    values = model_flags.values(TrainConfig, TRAIN_CONFIG_FLAGS)
     values["image_channels"] = 1 if FLAGS.use_grayscale else 3
-    return TrainConfig(**values).validate()
+    config = validated(TrainConfig, values, "--").validate()
+    for check in (train_checks.check_net, train_checks.check_checkpoint):
+        check(config, train_checks.FLAGS)
+    train_checks.check_labels_offset(config, None, train_checks.FLAGS)
+    return config
+
+
+def _usage_error(err: Exception) -> NoReturn:
+    """A bad flag value: one line naming the flag, exit status 2 (absl's for usage errors)."""
+    print(f"tfslim train: {err}", file=sys.stderr)
+    sys.exit(2)
 
 
 def main(argv: List[str]) -> None:
     """Trains, then optionally evaluates and exports; exits 1 with a message on bad input."""
+    from pipeline import train_checks  # pylint: disable=import-outside-toplevel
+    from pipeline.config_errors import ConfigError  # pylint: disable=import-outside-toplevel
+
     if len(argv) > 1:
         sys.exit(f"tfslim train: unexpected arguments {argv[1:]}")
+    model_flags.exit_on_unsupported("train")
     try:
         config = config_from_flags()
+    except ConfigError as err:
+        _usage_error(err)
     except ValueError as err:
         sys.exit(f"tfslim train: {err}")
     from runners.quiet import quiet_import_tensorflow  # pylint: disable=import-outside-toplevel
@@ -185,6 +108,11 @@ def main(argv: List[str]) -> None:
                       if FLAGS.eval_split_name else None)
     except (FileNotFoundError, ValueError) as err:
         sys.exit(f"tfslim train: {err}")
+    try:  # the checks that need the dataset's class count or the zoo's registry (TensorFlow)
+        train_checks.check_labels_offset(config, split.num_classes, train_checks.FLAGS)
+        train_checks.check_input_size(config, train_checks.FLAGS)
+    except ConfigError as err:
+        _usage_error(err)
     num_classes = split.num_classes - config.labels_offset
     print(f"{FLAGS.dataset_name}/{FLAGS.dataset_split_name}: {split.num_samples} images in "
           f"{len(split.files)} file(s), {split.num_classes} classes", flush=True)

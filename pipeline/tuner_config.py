@@ -1,27 +1,26 @@
 """The run config's optional ``tuner:`` block → :class:`trainer.search_space.TunerConfig`.
 
-Every mistake is a :class:`pipeline.run_config.ConfigError` naming the key
+Every mistake is a :class:`pipeline.config_errors.ConfigError` naming the key
 (``tuner.search.train.learning_rate: min 0.1 > max 0.001; ...``), raised while the
-config is built, so ``tfslim run`` stops before any component. Each searched value is
-also checked the way the Trainer will check it (TrainConfig.validate), so no trial can
-fail on a value the search was allowed to pick.
+config is built, so ``tfslim run`` stops before any component. The block's settings are
+checked by the TunerConfig model; each searched value is also checked the way the Trainer
+will check it (TrainConfig.validate), so no trial can fail on a value the search was
+allowed to pick.
 """
 from __future__ import annotations
 
-import difflib
 from typing import Any, Dict, Optional
 
-from pipeline.run_config import TRAIN_FIELDS, ConfigError, coerce
+from pipeline.config_errors import ConfigError, coerce, closest, validated
 from trainer import search_space
 from trainer.config import ENUM_FIELDS, TrainConfig
-from trainer.search_space import ALGORITHMS, PREFIX, SAMPLINGS, SearchParam, TunerConfig
+from trainer.search_space import PREFIX, SAMPLINGS, SearchParam, TunerConfig
 
-_DEFAULTS = TunerConfig(search=())
-KEYS = ("algorithm", "max_trials", "steps_per_trial", "search")
+TRAIN_FIELDS = TrainConfig.model_fields
 
 
 def parse(values: Any, train: TrainConfig) -> Optional[TunerConfig]:
-    """The checked TunerConfig of a ``tuner:`` mapping (None for an absent/empty block).
+    """The checked TunerConfig of a ``tuner:`` mapping (None for an absent block).
 
     ``train`` is the run's train config: each candidate value is validated on it.
     """
@@ -30,35 +29,20 @@ def parse(values: Any, train: TrainConfig) -> Optional[TunerConfig]:
     if not isinstance(values, dict):
         raise ConfigError("tuner: expected a mapping (algorithm, max_trials, steps_per_trial, "
                           "search); see docs/tuning.md")
-    for key in values:
-        if key not in KEYS:
-            close = difflib.get_close_matches(str(key), KEYS, n=1)
-            fix = f"did you mean tuner.{close[0]}?" if close else f"known keys under tuner: {', '.join(KEYS)}"
-            raise ConfigError(f"unknown key 'tuner.{key}'; {fix}")
-    algorithm = coerce("tuner.algorithm", values.get("algorithm", _DEFAULTS.algorithm), str)
-    if algorithm not in ALGORITHMS:
-        raise ConfigError(f"tuner.algorithm: {algorithm!r} is not one of {', '.join(ALGORITHMS)} "
-                          "(KerasTuner's RandomSearch, BayesianOptimization, Hyperband)")
-    counts = {key: coerce(f"tuner.{key}", values.get(key, getattr(_DEFAULTS, key)), int)
-              for key in ("max_trials", "steps_per_trial")}
-    for key, count in counts.items():
-        if count < 1:
-            raise ConfigError(f"tuner.{key}: must be >= 1, got {count}")
+    settings = validated(TunerConfig, {**values, "search": ()}, "tuner.")
     search = values.get("search")
     if not isinstance(search, dict) or not search:
         raise ConfigError("tuner.search: give at least one key to search, e.g. "
                           "train.learning_rate: {min: 1.0e-4, max: 1.0e-1, sampling: log}")
-    params = tuple(_param(str(key), spec, train) for key, spec in search.items())
-    return TunerConfig(search=params, algorithm=algorithm, **counts)
+    return settings.replace(search=tuple(_param(str(key), spec, train) for key, spec in search.items()))
 
 
 def _param(key: str, spec: Any, train: TrainConfig) -> SearchParam:
     name = f"tuner.search.{key}"
     field = key[len(PREFIX):] if key.startswith(PREFIX) else None
     if field not in TRAIN_FIELDS:
-        close = difflib.get_close_matches(key[len(PREFIX):] if field is not None else key,
-                                          list(TRAIN_FIELDS), n=1)
-        fix = f"did you mean {PREFIX}{close[0]}?" if close else "search keys are train.<slim flag name>"
+        close = closest(field if field is not None else key, TRAIN_FIELDS)
+        fix = f"did you mean {PREFIX}{close}?" if close else "search keys are train.<slim flag name>"
         raise ConfigError(f"{name}: no such key; {fix}")
     kind = search_space.field_kind(field)
     if field in search_space.NOT_SEARCHABLE:
@@ -86,7 +70,7 @@ def _choices(name: str, key: str, spec: Dict[str, Any], train: TrainConfig) -> S
     field = key[len(PREFIX):]
     choices = []
     for value in raw:
-        value = coerce(f"{name}.choices", value, TRAIN_FIELDS[field])
+        value = coerce(f"{name}.choices", value, TRAIN_FIELDS[field].annotation)
         if value is None:
             raise ConfigError(f"{name}.choices: null cannot be searched; list values only")
         if field in ENUM_FIELDS and value not in ENUM_FIELDS[field]:

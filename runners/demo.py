@@ -24,8 +24,8 @@ flags.DEFINE_string("runner", "local", "local (LocalDagRunner) or beam (BeamDagR
 
 def main(argv) -> None:
     del argv
-    from pipeline import configs  # pylint: disable=import-outside-toplevel
-    from runners import digits
+    from runners import digits  # pylint: disable=import-outside-toplevel
+    from pipeline import run_config
     from runners.local import run_local  # pylint: disable=import-outside-toplevel
     from serving import predict  # pylint: disable=import-outside-toplevel
 
@@ -35,8 +35,8 @@ def main(argv) -> None:
     except digits.DemoExtraMissing as error:
         sys.exit(f"error: {error}")
     print(f"dataset: {count} digit PNGs under {FLAGS.data_dir}")
-    config = configs.preset(  # configs/demo.yaml
-        "demo", data_root=FLAGS.data_dir,
+    config = run_config.load(  # configs/demo.yaml
+        "demo", check_net=False, data_root=FLAGS.data_dir,
         pipeline_root=os.path.join(FLAGS.output_dir, "pipeline_root"),
         serving_dir=os.path.join(FLAGS.output_dir, "serving"))
     if FLAGS.train_steps:

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Literal, Optional, Tuple
 
-from trainer.config import ENUM_FIELDS, TrainConfig
+from pydantic import Field
+
+from trainer.config import ENUM_FIELDS, ConfigModel, TrainConfig, optional_of
 
 # custom_config key of the Tuner component: TunerConfig.to_dict().
 TUNER_CONFIG_KEY = "tuner_config"
-ALGORITHMS = ("random", "bayesian", "hyperband")
+Algorithm = Literal["random", "bayesian", "hyperband"]
+ALGORITHMS = typing.get_args(Algorithm)
 SAMPLINGS = ("linear", "log")
 # What every trial is scored on: top-1 on the eval split (train_lib.evaluate's key).
 OBJECTIVE = "eval_accuracy"
@@ -57,8 +60,7 @@ class SearchParam:
         return {"min": self.min, "max": self.max, "sampling": self.sampling}
 
 
-@dataclasses.dataclass(frozen=True)
-class TunerConfig:
+class TunerConfig(ConfigModel):
     """The ``tuner:`` block: KerasTuner algorithm, trial count, steps per trial, search space.
 
     For ``hyperband`` the trials get a share of ``steps_per_trial`` (successive halving
@@ -66,10 +68,14 @@ class TunerConfig:
     ``max_trials`` caps the number of trials.
     """
 
-    search: Tuple[SearchParam, ...]
-    algorithm: str = "random"
-    max_trials: int = 10
-    steps_per_trial: int = 200
+    search: Tuple[SearchParam, ...] = Field(
+        description="The searched keys: `train.<key>: {min: ..., max: ..., sampling: linear|log}` "
+                    "or `train.<key>: {choices: [...]}` (numeric and enum train keys; docs/tuning.md).")
+    algorithm: Algorithm = Field("random", description="KerasTuner's oracle: RandomSearch, "
+                                                       "BayesianOptimization or Hyperband.")
+    max_trials: int = Field(10, ge=1, description="Trials at most.")
+    steps_per_trial: int = Field(200, ge=1, description="Training steps of one trial (Hyperband: the "
+                                                        "most a trial trains).")
 
     def to_dict(self) -> Dict[str, Any]:
         return {"algorithm": self.algorithm, "max_trials": self.max_trials,
@@ -93,14 +99,9 @@ def field_kind(field: str) -> Optional[str]:
         return "enum"
     if field in NOT_SEARCHABLE:
         return None
-    hints = typing.get_type_hints(TrainConfig)
-    if field not in hints:
+    if field not in TrainConfig.model_fields:
         return None
-    kind = hints[field]
-    args = [a for a in typing.get_args(kind) if a is not type(None)]
-    if typing.get_origin(kind) is typing.Union and len(args) == 1:
-        kind = args[0]
-    return {int: "int", float: "float"}.get(kind)
+    return {int: "int", float: "float"}.get(optional_of(TrainConfig.model_fields[field].annotation)[0])
 
 
 def hyperparameters(tuner: TunerConfig):

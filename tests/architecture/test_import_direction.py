@@ -50,9 +50,9 @@ def _loaded_after(code: str) -> set:
 
 def test_compiling_the_pipeline_does_not_load_the_zoo_or_training_code(tmp_path):
     loaded = _loaded_after(
-        "from pipeline import configs\n"
+        "from pipeline import run_config\n"
         "from pipeline.pipeline import create_pipeline\n"
-        f"p = create_pipeline(configs.preset('smoke').replace(pipeline_root={str(tmp_path)!r}))\n"
+        f"p = create_pipeline(run_config.load('smoke', check_net=False).replace(pipeline_root={str(tmp_path)!r}))\n"
         "assert len(p.components) > 5\n")
     assert "pipeline.pipeline" in loaded
     leaked = sorted(m for m in loaded if m.startswith(("trainer.nets", "trainer.training.train_lib", "trainer.run_fn",

@@ -60,7 +60,7 @@ def test_changing_model_name_drops_the_other_nets_settings(tmp_path):
     assert config.train.image_channels == 3  # the demo's grayscale does not carry over
     assert config.serving_model_name == "mobilenet_v1_025"
     # ... unless the override sets it too (then it is checked).
-    with pytest.raises(ConfigError, match="image_channels: 1, but mobilenet_v1_025's 'inception'"):
+    with pytest.raises(ConfigError, match="image_channels: 1 channel, but mobilenet_v1_025's 'inception'"):
         run_config.load("demo", ["train.model_name=mobilenet_v1_025", "train.image_channels=1"],
                         data_root=data)
 
@@ -73,7 +73,7 @@ def test_changing_model_name_drops_the_other_nets_settings(tmp_path):
     ({"source": "folders"}, "source: 'folders' is not one of"),
     ({"train": {"model_name": "mobilenet_v9"}}, "train.model_name: unknown network 'mobilenet_v9'"),
     ({"train": {"model_name": "inception_v3", "image_channels": 1}},
-     "image_channels: 1, but inception_v3's 'inception' preprocessing needs 3"),
+     "image_channels: 1 channel, but inception_v3's 'inception' preprocessing needs 3 "),
     ({"train": {"model_name": "vgg_16", "image_channels": 1}}, "vgg_16's 'vgg' preprocessing"),
     ({"train": {"model_name": "lenet", "checkpoint_path": "/no/such/model.ckpt"}},
      "train.checkpoint_path: /no/such/model.ckpt does not exist"),
@@ -86,6 +86,11 @@ def test_changing_model_name_drops_the_other_nets_settings(tmp_path):
     ({"train": {"model_name": "lenet", "labels_offset": 2}}, "labels_offset: 2 leaves 1 class"),
     ({"train": {"learning_rate": "fast"}}, "train.learning_rate: expected a number, got 'fast'"),
     ({"train_steps": 1.5}, "train_steps: expected an integer, got 1.5"),
+    ({"train_steps": 0}, "^train_steps: must be >= 1, got 0$"),
+    ({"enable_cache": "maybe"}, "^enable_cache: expected true or false, got 'maybe'$"),
+    ({"train": {"trainable_scopes": {"a": 1}}}, r"^train.trainable_scopes: expected a list \(YAML \[a, b\] or a,b\)"),
+    ({"train": {"image_channels": 2}}, "^train.image_channels: 2 is not one of 1, 3$"),
+    ({"run_parameters": ["batch_size"]}, "^run_parameters: 'batch_size' cannot be a run parameter; use some of"),
     ({"accuracy_threshold": 90}, "accuracy_threshold: 90.0 is a top-1 fraction"),
     ({"train": ["lenet"]}, "train: expected a mapping"),
     ({"infer_root": "/no/such/photos"}, "infer_root: /no/such/photos is not a directory; give the folder"),

@@ -35,8 +35,8 @@ from absl.testing import flagsaver
 
 import local_runner
 from ingestion import planning
-from pipeline import configs
 from runners import digits
+from pipeline import run_config
 from runners.local import run_local
 from schemas import features, labels as labels_lib
 from tests.ingestion.hostile import corpus
@@ -115,7 +115,7 @@ def write_infer_root(folder: str) -> str:
 
 def undecodable_name() -> str:
     """The relative path of the undecodable JPEG: one the split hash puts into eval."""
-    config = configs.preset("smoke")
+    config = run_config.load("smoke", check_net=False)
     total = config.train_buckets + config.eval_buckets
     return next(key for key in (f"4/no-dqt-{index}.jpg" for index in range(1000))
                 if planning.tfx_hash_bucket(key, total) >= config.train_buckets)
@@ -134,7 +134,7 @@ def write_bad_files(data: str) -> None:
     with open(os.path.join(data, "8", "garbage.png"), "wb") as f:
         f.write(corpus.garbage_pixels_png())
     # Passes ingestion's marker walk (verify_decode is off), but TF cannot decode it.
-    assert not configs.preset("smoke").verify_decode
+    assert not run_config.load("smoke", check_net=False).verify_decode
     with open(os.path.join(data, undecodable_name()), "wb") as f:
         f.write(corpus.jpeg_without_quantization_tables())
 

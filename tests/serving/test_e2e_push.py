@@ -18,8 +18,8 @@ from ml_metadata.metadata_store import metadata_store
 from tfx import v1 as tfx
 
 from serving import models_config
-from pipeline import configs
 from runners import digits
+from pipeline import run_config
 from runners.local import run_local
 from tests.serving.cli import run_tfslim
 from serving import predict
@@ -51,7 +51,7 @@ def first(tmp_path_factory):
     root = tmp_path_factory.mktemp("push_e2e")
     data = str(root / "digits")
     digits.write_digits(data, per_class=20)
-    config = configs.preset("smoke", data_root=data, pipeline_root=str(root / "pipeline_root"),
+    config = run_config.load("smoke", check_net=False, data_root=data, pipeline_root=str(root / "pipeline_root"),
                             serving_dir=str(root / "serving"), train_steps=120)
     summary = run_local(config)
     paths = {"examples": _latest_uri(summary, "Examples").uri,

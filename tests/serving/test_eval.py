@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tests.pipeline import helpers
 from tests.serving.cli import start_tfslim
-from pipeline.configs import preset
+from pipeline import run_config
 from trainer.training import eval_lib, finetune, train_lib
 from trainer.export import model_io
 from trainer import nets
@@ -26,8 +26,9 @@ def _lenet():
 def ema_checkpoint(examples_uri, tmp_path_factory):
     """A real train_dir (train_lib, 3 steps, EMA): (dir, raw weights, EMA weights) by slim name."""
     train_dir = str(tmp_path_factory.mktemp("train"))
-    config = preset("demo").train.replace(max_number_of_steps=3, moving_average_decay=0.5, learning_rate=0.05,
-                                train_dir=train_dir, log_every_n_steps=1, batch_size=8)
+    demo = run_config.load("demo", check_net=False).train
+    config = demo.replace(max_number_of_steps=3, moving_average_decay=0.5, learning_rate=0.05,
+                          train_dir=train_dir, log_every_n_steps=1, batch_size=8)
     result = train_lib.train(config, [os.path.join(examples_uri, "Split-train", "*")], 10)
     path = tf.train.latest_checkpoint(train_dir)
     reader, keys = tf.train.load_checkpoint(path), finetune.slim_tensor_keys(path)

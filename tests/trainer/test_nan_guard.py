@@ -54,13 +54,13 @@ def test_run_fn_fails_the_trainer_with_the_message(tmp_path):
     """The TFX Trainer runs this run_fn; its exception (and message) is the component's failure."""
     from tfx.components.trainer.fn_args_utils import FnArgs
 
-    from pipeline.configs import preset
+    from pipeline import run_config
     from tests.pipeline import helpers
     from trainer.run_fn import TRAIN_CONFIG_KEY, run_fn
     from trainer.training.train_lib import NonFiniteLossError
 
     examples = helpers.write_examples_artifact(str(tmp_path / "examples"), train=48, eval_=8)
-    train = preset("demo").train.replace(batch_size=8, save_interval_steps=1, **DIVERGING)
+    train = run_config.load("demo", check_net=False).train.replace(batch_size=8, save_interval_steps=1, **DIVERGING)
     fn_args = FnArgs(
         train_files=[os.path.join(examples, "Split-train", "*")],
         eval_files=[os.path.join(examples, "Split-eval", "*")], train_steps=30, eval_steps=None,

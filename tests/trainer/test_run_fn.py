@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from pipeline.configs import preset
+from pipeline import run_config
 from tests.pipeline import helpers
 from serving import predict
 from trainer.run_fn import TRAIN_CONFIG_KEY, run_fn
@@ -25,7 +25,7 @@ def exported(tmp_path_factory):
         transform_output=transform, transform_graph_path=transform,
         serving_model_dir=str(root / "model" / "Format-Serving"),
         model_run_dir=str(root / "model_run"),
-        custom_config={TRAIN_CONFIG_KEY: preset("demo").train.to_dict()})
+        custom_config={TRAIN_CONFIG_KEY: run_config.load("demo", check_net=False).train.to_dict()})
     run_fn(fn_args)
     return fn_args
 

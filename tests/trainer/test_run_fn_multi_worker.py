@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pipeline import configs
+from pipeline import run_config
 from tests.pipeline import helpers
 from trainer import nets, run_fn_cluster
 from trainer.run_fn import TRAIN_CONFIG_KEY
@@ -49,9 +49,10 @@ def inputs(tmp_path_factory):
 
 def fn_args_file(inputs, out_dir, steps, seed=42, **train_changes):
     examples, transform, init = inputs
-    config = configs.preset("demo").train.replace(batch_size=BATCH, optimizer="momentum", learning_rate=0.002,
-                                dropout_keep_prob=1.0, checkpoint_path=init, seed=seed,
-                                log_every_n_steps=1, save_interval_steps=SAVE_EVERY, **train_changes)
+    demo = run_config.load("demo", check_net=False).train
+    config = demo.replace(batch_size=BATCH, optimizer="momentum", learning_rate=0.002,
+                          dropout_keep_prob=1.0, checkpoint_path=init, seed=seed,
+                          log_every_n_steps=1, save_interval_steps=SAVE_EVERY, **train_changes)
     os.makedirs(out_dir, exist_ok=True)
     return run_fn_cluster.write_fn_args(
         os.path.join(out_dir, "fn_args.json"),

@@ -37,10 +37,10 @@ def protos(job: Dict[str, Any]):
 
 def local_pipeline(use_baseline_resolver: bool = True):
     """The pipeline exactly as local_runner builds it (local paths, same preset)."""
-    from pipeline import configs  # pylint: disable=import-outside-toplevel
+    from pipeline import run_config  # pylint: disable=import-outside-toplevel
     from pipeline.pipeline import create_pipeline  # pylint: disable=import-outside-toplevel
 
-    return create_pipeline(configs.preset("smoke", data_root="/tmp/digits", pipeline_root="/tmp/root",
+    return create_pipeline(run_config.load("smoke", check_net=False, data_root="/tmp/digits", pipeline_root="/tmp/root",
                                           serving_dir="/tmp/serving",
                                           use_baseline_resolver=use_baseline_resolver))
 

@@ -5,7 +5,7 @@ import re
 
 from tfx import v1 as tfx
 
-from pipeline import configs
+from pipeline import run_config
 from pipeline.pipeline import create_pipeline
 from trainer.config import TrainConfig
 
@@ -19,7 +19,7 @@ def _vertex_snippet() -> str:
 
 
 def test_vertex_trainer_snippet_builds_on_the_pipeline(tmp_path):
-    config = configs.preset("smoke", data_root=str(tmp_path / "data"),
+    config = run_config.load("smoke", check_net=False, data_root=str(tmp_path / "data"),
                             pipeline_root="gs://BUCKET/root", serving_dir="gs://BUCKET/serving")
     by_id = {c.id: c for c in create_pipeline(config).components}
     namespace = {"tfx": tfx, "config": config, "example_gen": by_id["ImageExampleGen"],

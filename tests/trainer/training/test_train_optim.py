@@ -82,10 +82,13 @@ def test_optimizer_matches_tf1_slim(name):
 
 
 def test_unknown_optimizer_and_decay_are_errors():
+    with pytest.raises(ValueError, match="optimizer"):  # the config model refuses them ...
+        TrainConfig(optimizer="nadam")
+    # ... and the optimizer factory too, for a config built without validation.
     with pytest.raises(ValueError, match="Optimizer \\[nadam\\] was not recognized"):
-        optim.build_optimizer(TrainConfig(optimizer="nadam"), 0.1)
+        optim.build_optimizer(TrainConfig.model_construct(optimizer="nadam"), 0.1)
     with pytest.raises(ValueError, match="learning_rate_decay_type \\[cosine\\]"):
-        optim.learning_rate_schedule(TrainConfig(learning_rate_decay_type="cosine"), 100)
+        optim.learning_rate_schedule(TrainConfig.model_construct(learning_rate_decay_type="cosine"), 100)
 
 
 def test_decay_steps_use_the_global_batch():
