@@ -1,4 +1,5 @@
-"""Run the pipeline locally: ``python local_runner.py [flags]`` is ``tfslim run [flags]`` (cli/run.py).
+"""Run the pipeline locally: ``python local_runner.py [flags]`` is ``tfslim run [flags]``
+(runners/local_cli.py has the flags).
 
     python local_runner.py --config configs/demo.yaml
     python local_runner.py --config photos --data_dir my_photos --set train.learning_rate=0.01
@@ -6,13 +7,11 @@
 """
 from absl import app, flags
 
-from cli import run
-from cli.run import FLAGS, config_from_flags, main  # noqa: F401  (the script's API)
-from runners import quiet
+from runners import local_cli, quiet
 
-flags.adopt_module_key_flags(run)  # --help lists the run flags
+flags.adopt_module_key_flags(local_cli)  # --help lists the run flags
 
 if __name__ == "__main__":
     quiet.setup()  # progress and results only; main imports TensorFlow once the flags are checked
     quiet.define_verbose_flag()
-    app.run(main)
+    app.run(local_cli.main)

@@ -1,8 +1,8 @@
 """`tfslim` console script: slim's scripts as subcommands with slim's flag names.
 
-Each subcommand lives in its own module (``cli.<name>``) that defines
-its absl flags at import; only the chosen module is imported, so the flag sets of
-different subcommands never collide.
+Each subcommand lives in its own module (``cli.<name>``, or the module named in
+``MODULES``) that defines its absl flags at import; only the chosen module is imported,
+so the flag sets of different subcommands never collide.
 """
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ SUBCOMMANDS = {
     "run": "run the TFX pipeline locally (same as python local_runner.py)",
     "download_checkpoint": "fetch a slim pretrained checkpoint from the table (NAME --dir D)",
 }
+
+# Subcommands whose flags live with a runner (shared with local_runner.py), not in cli/.
+MODULES = {"run": "runners.local_cli"}
+
+
+def module_name(command: str) -> str:
+    """The module that defines ``command``'s flags and ``main``."""
+    return MODULES.get(command, f"{__name__}.{command.replace('-', '_')}")
 
 
 def parse_known_flags(argv: List[str]) -> List[str]:
@@ -61,7 +69,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     # No command imports TensorFlow before its flags are checked: a bad flag is answered at
     # once, and the commands that need TensorFlow import it quietly where their work starts.
     quiet.setup(argv[2:])
-    module = importlib.import_module(f"{__name__}.{command.replace('-', '_')}")
+    module = importlib.import_module(module_name(command))
     from absl import app, flags  # pylint: disable=import-outside-toplevel
 
     quiet.define_verbose_flag()

@@ -15,6 +15,7 @@ from typing import List
 
 from absl import flags
 
+import cli
 from runners import quiet
 
 
@@ -22,7 +23,7 @@ def parse(program: str, args: List[str]) -> None:
     """Parses ``args`` the way ``program`` does; checks the run config for the pipeline runners."""
     if program == "tfslim":
         command, args = args[0], args[1:]
-        module = importlib.import_module(f"cli.{command}")
+        module = importlib.import_module(cli.module_name(command))
     elif program == "local_runner.py":
         command, module = "run", importlib.import_module("local_runner")
     elif program == "runners.kubeflow.submit":
@@ -37,10 +38,10 @@ def parse(program: str, args: List[str]) -> None:
     else:
         flags.FLAGS([program] + args)
     if command == "run":
-        from cli import run  # pylint: disable=import-outside-toplevel
+        from runners import local_cli  # pylint: disable=import-outside-toplevel
 
-        quiet.quiet_import_tensorflow()  # as cli.run.main does before the checks load the zoo
-        config = run.config_from_flags()
+        quiet.quiet_import_tensorflow()  # as local_cli.main does before the checks load the zoo
+        config = local_cli.config_from_flags()
         print(f"config {config.pipeline_name}: {config.train.model_name}, {config.train_steps} steps")
 
 

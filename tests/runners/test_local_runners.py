@@ -33,7 +33,7 @@ import pytest
 from absl import flags
 from absl.testing import flagsaver
 
-import local_runner
+from runners import local_cli
 from ingestion import planning
 from runners import digits
 from pipeline import run_config
@@ -58,7 +58,7 @@ def config_from_argv(argv: List[str]):
     with flagsaver.flagsaver():
         FLAGS.unparse_flags()
         FLAGS(["local_runner.py"] + argv)
-        return local_runner.config_from_flags()
+        return local_cli.config_from_flags()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""`tfslim run`: the pipeline on this machine, LocalDagRunner (default) or BeamDagRunner.
+"""The local runner's command line (`tfslim run`, `python local_runner.py`): the pipeline on this
+machine, LocalDagRunner (default) or BeamDagRunner.
 
     tfslim run --config configs/demo.yaml
     tfslim run --config photos --data_dir my_photos --set train.learning_rate=0.01
@@ -6,8 +7,7 @@
 
 --config names a run config (pipeline/run_config.py); the shortcut flags and the
 repeatable --set KEY=VALUE override it, and every check runs before any component.
-``runners.local.run_local`` runs it. The ``python local_runner.py`` script runs this
-module under its historical name.
+``runners.local.run_local`` runs it.
 """
 from __future__ import annotations
 
