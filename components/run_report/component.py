@@ -22,8 +22,8 @@ from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.orchestration import data_types
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
+from components import spec
 from components.run_report.artifacts import ConfusionMatrix, HtmlReport, RunMetrics
 from components.run_report.executor import Executor
 
@@ -31,25 +31,15 @@ from components.run_report.executor import Executor
 class RunReportSpec(types.ComponentSpec):
     """Parameters, inputs and outputs of RunReport."""
 
-    PARAMETERS = {
-        "title": ExecutionParameter(type=str),
-        "labels_offset": ExecutionParameter(type=int),
-        "accuracy_threshold": ExecutionParameter(type=float),
-        "max_examples": ExecutionParameter(type=int),
-    }
+    PARAMETERS = spec.parameters(title=str, labels_offset=int, accuracy_threshold=float, max_examples=int)
     INPUTS = {
-        "examples": ChannelParameter(type=standard_artifacts.Examples),
-        "model": ChannelParameter(type=standard_artifacts.Model),
-        "model_run": ChannelParameter(type=standard_artifacts.ModelRun, optional=True),
-        "evaluation": ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
-        "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
-        "anomalies": ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
-        "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
-        "tuner_results": ChannelParameter(type=standard_artifacts.TunerResults, optional=True),
+        **spec.channels(examples=standard_artifacts.Examples, model=standard_artifacts.Model),
+        **spec.channels(optional=True, model_run=standard_artifacts.ModelRun,
+                        evaluation=standard_artifacts.ModelEvaluation, blessing=standard_artifacts.ModelBlessing,
+                        anomalies=standard_artifacts.ExampleAnomalies, pushed_model=standard_artifacts.PushedModel,
+                        tuner_results=standard_artifacts.TunerResults),
     }
-    OUTPUTS = {"report": ChannelParameter(type=HtmlReport),
-               "metrics": ChannelParameter(type=RunMetrics),
-               "confusion_matrix": ChannelParameter(type=ConfusionMatrix)}
+    OUTPUTS = spec.channels(report=HtmlReport, metrics=RunMetrics, confusion_matrix=ConfusionMatrix)
 
 
 class RunReport(base_component.BaseComponent):

@@ -15,27 +15,18 @@ from typing import Optional
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
+from components import spec
 from components.serving_smoke.executor import Executor
 
 
 class ServingSmokeTestSpec(types.ComponentSpec):
     """Parameters, inputs and outputs of ServingSmokeTest."""
 
-    PARAMETERS = {
-        "split": ExecutionParameter(type=str),
-        "num_examples": ExecutionParameter(type=int),
-        "latency_requests": ExecutionParameter(type=int),
-        "max_latency_ms": ExecutionParameter(type=float),
-        "timeout_secs": ExecutionParameter(type=int),
-        "model_name": ExecutionParameter(type=str),
-    }
-    INPUTS = {
-        "model": ChannelParameter(type=standard_artifacts.Model),
-        "examples": ChannelParameter(type=standard_artifacts.Examples),
-    }
-    OUTPUTS = {"blessing": ChannelParameter(type=standard_artifacts.InfraBlessing)}
+    PARAMETERS = spec.parameters(split=str, num_examples=int, latency_requests=int, max_latency_ms=float,
+                                 timeout_secs=int, model_name=str)
+    INPUTS = spec.channels(model=standard_artifacts.Model, examples=standard_artifacts.Examples)
+    OUTPUTS = spec.channels(blessing=standard_artifacts.InfraBlessing)
 
 
 class ServingSmokeTest(base_component.BaseComponent):

@@ -98,6 +98,16 @@ class Reader:
         """Releases cached containers."""
 
 
+def indexed_item(key: str, label: int, class_names: Sequence[str], locator: str, index: int,
+                 split: str) -> Union[records.ItemRef, records.Reject]:
+    """Record ``index`` of a container file with an integer label; a label without a class
+    name is rejected (the others go on)."""
+    if not 0 <= label < len(class_names):
+        return records.Reject(key, records.LABEL_OUT_OF_RANGE, f"label {label}")
+    return records.ItemRef(key=key, label=label, text=class_names[label], locator=locator, index=index,
+                           split=split)
+
+
 class ContainerReader(Reader):
     """Reads records out of container files (pickled batches, idx files): each file a worker
     touched is loaded once and kept for the worker's lifetime (tens of MB each)."""

@@ -77,12 +77,7 @@ class Cifar10Source(archive.ArchivedTree, base.Source):
                     yield records.Reject(batch, records.UNREADABLE, str(err))
                     continue
                 for index, label in enumerate(labels):
-                    key = f"{batch}/{index:05d}"
-                    if not 0 <= label < len(CLASS_NAMES):
-                        yield records.Reject(key, records.LABEL_OUT_OF_RANGE, f"label {label}")
-                        continue
-                    yield records.ItemRef(key=key, label=label, text=CLASS_NAMES[label],
-                                          locator=path, index=index, split=split)
+                    yield base.indexed_item(f"{batch}/{index:05d}", label, CLASS_NAMES, path, index, split)
 
     def open_reader(self) -> base.Reader:
         return _BatchReader()

@@ -99,12 +99,7 @@ class MnistSource(base.Source):
             images_path, labels_path = self.files(split)
             labels = read_idx(labels_path, LABELS_MAGIC)
             for index, label in enumerate(labels.tolist()):
-                key = f"{split}/{index:05d}"
-                if label >= len(CLASS_NAMES):
-                    yield records.Reject(key, records.LABEL_OUT_OF_RANGE, f"label {label}")
-                    continue
-                yield records.ItemRef(key=key, label=label, text=CLASS_NAMES[label],
-                                      locator=images_path, index=index, split=split)
+                yield base.indexed_item(f"{split}/{index:05d}", label, CLASS_NAMES, images_path, index, split)
 
     def open_reader(self) -> base.Reader:
         return _IdxReader()

@@ -110,3 +110,10 @@ def write_digits(dataset_dir: str, size: Optional[int] = None, channels: int = 1
     write_split(dataset_dir, dataset_name, "validation", images[test], labels[test],
                 num_shards=num_shards)
     return {"train": len(train), "validation": len(test)}
+
+
+def digits_dataset_dir(tmp_path_factory, train_limit: int, test_limit: int) -> str:
+    """A fresh `write_digits` dataset for a module fixture; returns its directory."""
+    root = str(tmp_path_factory.mktemp("digits"))
+    write_digits(root, train_limit=train_limit, test_limit=test_limit)
+    return root

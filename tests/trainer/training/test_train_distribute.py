@@ -37,9 +37,7 @@ def finish(proc, timeout=420):
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("digits"))
-    helpers.write_digits(root, train_limit=200, test_limit=40)
-    return root
+    return helpers.digits_dataset_dir(tmp_path_factory, train_limit=200, test_limit=40)
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,7 @@ STEPS = 24
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("digits"))
-    helpers.write_digits(root, train_limit=240, test_limit=60)
-    return root
+    return helpers.digits_dataset_dir(tmp_path_factory, train_limit=240, test_limit=60)
 
 
 def base_config(train_dir: str, **changes) -> TrainConfig:

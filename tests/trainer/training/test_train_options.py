@@ -16,9 +16,7 @@ from trainer.config import TrainConfig
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("digits"))
-    helpers.write_digits(root, train_limit=96, test_limit=10)
-    return root
+    return helpers.digits_dataset_dir(tmp_path_factory, train_limit=96, test_limit=10)
 
 
 @pytest.fixture(scope="module")
