@@ -86,7 +86,7 @@ def test_no_import_cycle_in_the_zoo():
 
 def test_every_family_declares_a_nets_table_and_calls_no_registry_function():
     families = _families()
-    assert len(families) == len(set(families)) == 18
+    assert families and len(families) == len(set(families))
     assert families == [m for m in SOURCES if _defines_nets(SOURCES[m])], \
         "FAMILIES must list exactly the modules that define NETS"
     for family in families:
@@ -110,7 +110,7 @@ def test_the_registry_holds_the_families_tables():
     from trainer import nets  # pylint: disable=import-outside-toplevel
     from trainer.nets import _families  # pylint: disable=import-outside-toplevel
     declared = [spec.name for family in _families.FAMILIES for spec in family.NETS]
-    assert len(declared) == len(set(declared)) == 41
+    assert len(declared) == len(set(declared))
     for family in _families.FAMILIES:
         for spec in family.NETS:
             assert nets.get_spec(spec.name) is spec
