@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from trainer.nets import _families  # noqa: F401 (registers the built-in families' NETS once)
 from trainer.nets.base import SlimModel
 from trainer.nets.checkpoint import (CheckpointMismatchError, RestoreReport, resolve_checkpoint_path,
                                      restore_slim_checkpoint, save_slim_checkpoint)

@@ -8,7 +8,7 @@ import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.registry import NetSpec
 
 SCOPE = "CifarNet"
 
@@ -72,8 +72,8 @@ class CifarNet(SlimModel):
         return logits, end_points
 
 
-register(NetSpec(name="cifarnet", builder=CifarNet, default_image_size=32, num_classes=10,
-                 preprocessing="cifarnet", scope=SCOPE, logits_scopes=(f"{SCOPE}/logits",),
-                 checkpoint_num_classes=10, kwargs=("dropout_keep_prob", "prediction_fn"),
-                 # two VALID 2x2 max pools.
-                 min_image_size=4))
+NETS = (NetSpec(name="cifarnet", builder=CifarNet, default_image_size=32, num_classes=10,
+                preprocessing="cifarnet", scope=SCOPE, logits_scopes=(f"{SCOPE}/logits",),
+                checkpoint_num_classes=10, kwargs=("dropout_keep_prob", "prediction_fn"),
+                # two VALID 2x2 max pools.
+                min_image_size=4),)

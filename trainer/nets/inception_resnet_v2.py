@@ -8,24 +8,13 @@ import tf_keras
 
 from trainer.nets import inception_utils as iu
 from trainer.nets import layers
-from trainer.nets.registry import NetSpec, register
 
 SCOPE = "InceptionResnetV2"
 C, P = iu.Conv, iu.Pool
 Branches = List[Sequence[iu.Op]]
 
-_MIXED_5B: Branches = [
-    [C("Conv2d_1x1", 96, 1)],
-    [C("Conv2d_0a_1x1", 48, 1), C("Conv2d_0b_5x5", 64, 5)],
-    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_0b_3x3", 96, 3), C("Conv2d_0c_3x3", 96, 3)],
-    [P("AvgPool_0a_3x3", "avg", 3), C("Conv2d_0b_1x1", 64, 1)],
-]
-_MIXED_6A: Branches = [
-    [C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
-    [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_0b_3x3", 256, 3),
-     C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
-    [P("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
-]
+_MIXED_5B = iu.inception_a(96, (48, 64), (64, 96, 96), 64, b1_kernel=5, b0_scope="Conv2d_1x1")
+_MIXED_6A = iu.reduction_a(k=256, l=256, m=384, n=384)
 _MIXED_7A: Branches = [
     [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
     [C("Conv2d_0a_1x1", 256, 1), C("Conv2d_1a_3x3", 288, 3, stride=2, padding="VALID")],
@@ -81,14 +70,9 @@ class InceptionResnetV2(iu.InceptionNet):
     Repeated blocks live under slim.repeat's scopes ``Repeat/block35_{1..10}``,
     ``Repeat_1/block17_{1..20}``, ``Repeat_2/block8_{1..9}``, then ``Block8``.
 
-    Args:
-      num_classes: outputs; 0 returns the pooled features ``[B, 1, 1, 1536]``
-        and builds no aux head.
-      is_training: default BatchNorm/dropout mode.
-      weight_decay: L2 scale on weights *and biases* (inception_resnet_v2_arg_scope).
-      dropout_keep_prob: keep probability before the logits.
-      create_aux_logits: build the auxiliary head on ``PreAuxLogits`` (needs a
-        static input size of at least 107).
+    1536 pooled features; weight_decay puts L2 on weights *and biases*
+    (inception_resnet_v2_arg_scope); the aux head sits on ``PreAuxLogits``. Arguments:
+    :class:`~inception_utils.InceptionNet`'s and
       activation_fn: activation after each residual addition (slim's kwarg).
     """
 
@@ -121,10 +105,7 @@ class InceptionResnetV2(iu.InceptionNet):
 
         self.aux = (iu.AuxHead(f"{SCOPE}/AuxLogits", sc, sc, num_classes, "Conv2d_2a_5x5", "Logits")
                     if create_aux_logits and num_classes else None)
-        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
-        self.logits = (sc.fully_connected(num_classes, scope=f"{SCOPE}/Logits/Logits",
-                                          activation=None)
-                       if num_classes else None)
+        self.add_logits(sc, dropout_keep_prob, "Logits", fully_connected=True)
 
     def _repeat(self, repeat_scope: str, block: str, count: int, towers: Branches, channels: int,
                 scale: float, activation: Optional[Callable], sc: layers.ArgScope,
@@ -136,23 +117,12 @@ class InceptionResnetV2(iu.InceptionNet):
 
     def forward(self, inputs, training):
         net, end_points = self.run_stages(inputs, training)
-        if self.aux is not None:
-            # slim names the head's 5x5/3 average pool "Conv2d_1a_3x3" here (no variables).
-            end_points["AuxLogits"] = self.aux(end_points["PreAuxLogits"], training=training)
-        net = end_points["global_pool"] = layers.global_avg_pool(net)
-        if not self.num_classes:
-            return net, end_points
-        net = self.dropout(iu.flatten(net), training=training)
-        end_points["PreLogitsFlatten"] = net
-        logits = end_points["Logits"] = self.logits(net, training=training)
-        end_points["Predictions"] = iu.softmax(logits)
-        return logits, end_points
+        # slim names the aux head's 5x5/3 average pool "Conv2d_1a_3x3" here (no variables).
+        return self.fc_head(net, end_points, training, aux_input="PreAuxLogits", dropout_first=False)
 
 
-register(NetSpec(name="inception_resnet_v2", builder=InceptionResnetV2, default_image_size=299,
-                 num_classes=1001, preprocessing="inception", scope=SCOPE,
-                 logits_scopes=(f"{SCOPE}/Logits", f"{SCOPE}/AuxLogits"),
-                 checkpoint_num_classes=1001,
-                 kwargs=("dropout_keep_prob", "create_aux_logits", "activation_fn"),
-                 # The aux head's 5x5/3 VALID pool needs a 5x5 PreAuxLogits.
-                 min_image_size=107))
+NETS = (iu.inception_spec("inception_resnet_v2", InceptionResnetV2, scope=SCOPE, default_image_size=299,
+                          num_classes=1001,
+                          kwargs=("dropout_keep_prob", "create_aux_logits", "activation_fn"),
+                          # The aux head's 5x5/3 VALID pool needs a 5x5 PreAuxLogits.
+                          min_image_size=107),)

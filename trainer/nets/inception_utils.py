@@ -17,6 +17,7 @@ import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
+from trainer.nets.registry import NetSpec
 
 IntOrPair = Union[int, Sequence[int]]
 
@@ -75,6 +76,7 @@ class Conv:
     scope: str
     depth: int
     kernel: IntOrPair
+    _: dataclasses.KW_ONLY
     stride: int = 1
     padding: Optional[str] = None  # None: the enclosing arg_scope's padding
     stddev: Optional[float] = None  # trunc_normal(stddev) initializer override
@@ -252,14 +254,29 @@ class AuxHead(tf_keras.layers.Layer):
 
 
 class InceptionNet(SlimModel):
-    """Base of the Inception nets: a list of stages, each optionally an end point.
+    """Base of the Inception nets: a list of stages, each optionally an end point, and a head.
 
-    Subclasses call :meth:`add_stage` in slim's order in ``__init__`` and
-    :meth:`run_stages` at the start of ``forward``.
+    Subclasses call :meth:`add_stage` in slim's order in ``__init__``, then
+    :meth:`add_logits`; ``forward`` starts with :meth:`run_stages` and ends with
+    :meth:`conv_head` (v1-v3) or :meth:`fc_head` (v4, inception_resnet_v2).
+
+    The nets share these arguments:
+      num_classes: outputs; 0 returns the pooled features (and builds no aux head).
+      is_training: default BatchNorm/dropout mode.
+      weight_decay: L2 scale of the net's arg scope.
+      dropout_keep_prob: keep probability before the logits.
+      spatial_squeeze (v1-v3): squeeze logits (and aux logits) to ``[B, C]``.
+      global_pool (v1-v3): average over all positions instead of slim's fixed pool.
+      min_depth (v2, v3): smallest conv depth when ``depth_multiplier < 1``.
+      depth_multiplier (v2, v3): scales every conv depth; must be > 0.
+      create_aux_logits (v3, v4, inception_resnet_v2): build the auxiliary head (v4 and
+        inception_resnet_v2 need a static input size of at least 107 for it).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, spatial_squeeze: bool = True, global_pool: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.spatial_squeeze = spatial_squeeze
+        self.global_pool = global_pool
         self.stages: List[tf_keras.layers.Layer] = []
         self.stage_end_points: List[Optional[str]] = []
 
@@ -268,6 +285,19 @@ class InceptionNet(SlimModel):
         """Appends ``op`` (a Conv/Pool spec under the net scope, or a layer)."""
         self.stages.append(make_stage(op, self.scope, sc, padding))
         self.stage_end_points.append(end_point)
+
+    def add_logits(self, sc: layers.ArgScope, dropout_keep_prob: float, name: str,
+                   fully_connected: bool = False) -> None:
+        """The dropout and the logits layer ``<scope>/Logits/<name>`` (none without classes):
+        a 1x1 conv with biases, or slim.fully_connected."""
+        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
+        scope = f"{self.scope}/Logits/{name}"
+        if not self.num_classes:
+            self.logits = None
+        elif fully_connected:
+            self.logits = sc.fully_connected(self.num_classes, scope=scope, activation=None)
+        else:
+            self.logits = sc.conv2d(self.num_classes, 1, scope=scope, activation=None, batch_norm=None)
 
     def run_stages(self, inputs: tf.Tensor, training: bool) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
         end_points: Dict[str, tf.Tensor] = {}
@@ -278,6 +308,91 @@ class InceptionNet(SlimModel):
                 end_points[end_point] = net
         return net, end_points
 
+    def conv_head(self, net: tf.Tensor, end_points: Dict[str, tf.Tensor], training: bool,
+                  pool_end_point: str, pool: Callable[[tf.Tensor], tf.Tensor],
+                  prelogits_key: Optional[str] = "PreLogits") -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
+        """slim's head of inception v1-v3: ``global_pool`` or the net's own ``pool`` →
+        dropout → 1x1 conv ``Logits`` → SpatialSqueeze → softmax ``Predictions``.
+
+        inception_v1 records no ``PreLogits`` end point (``prelogits_key=None``), as in slim.
+        """
+        if self.global_pool:
+            net = end_points["global_pool"] = layers.global_avg_pool(net)
+        else:
+            net = end_points[pool_end_point] = pool(net)
+        if not self.num_classes:
+            return net, end_points
+        net = self.dropout(net, training=training)
+        if prelogits_key:
+            end_points[prelogits_key] = net
+        logits = self.logits(net, training=training)
+        if self.spatial_squeeze:
+            logits = layers.spatial_squeeze(logits)
+        return self._predictions(logits, end_points)
+
+    def fc_head(self, net: tf.Tensor, end_points: Dict[str, tf.Tensor], training: bool,
+                aux_input: str, dropout_first: bool) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
+        """slim's head of inception_v4 and inception_resnet_v2: ``AuxLogits`` from the
+        ``aux`` head (when built) on end point ``aux_input``; ``global_pool`` over the
+        whole map (reduce_mean when unknown) → dropout and flatten (``PreLogitsFlatten``;
+        v4 drops out before flattening, inception_resnet_v2 after) → fully connected
+        ``Logits`` → softmax."""
+        if self.aux is not None:
+            end_points["AuxLogits"] = self.aux(end_points[aux_input], training=training)
+        net = end_points["global_pool"] = layers.global_avg_pool(net)
+        if not self.num_classes:
+            return net, end_points
+        if dropout_first:
+            net = flatten(self.dropout(net, training=training))
+        else:
+            net = self.dropout(flatten(net), training=training)
+        end_points["PreLogitsFlatten"] = net
+        return self._predictions(self.logits(net, training=training), end_points)
+
+    @staticmethod
+    def _predictions(logits: tf.Tensor, end_points: Dict[str, tf.Tensor]
+                     ) -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
+        end_points["Logits"] = logits
+        end_points["Predictions"] = tf.nn.softmax(logits)
+        return logits, end_points
+
+
+def inception_a(b0: int, b1: Tuple[int, int], b2: Tuple[int, int, int], pool_proj: int, *,
+                b1_kernel: int = 3, b0_scope: str = "Conv2d_0a_1x1") -> List[Sequence[Op]]:
+    """The 35x35 module of inception_v4 (``block_inception_a``) and inception_resnet_v2
+    (``Mixed_5b``): 1x1 | 1x1 → kxk | 1x1 → 3x3 → 3x3 | 3x3 avg pool → 1x1 projection."""
+    return [
+        [Conv(b0_scope, b0, 1)],
+        [Conv("Conv2d_0a_1x1", b1[0], 1), Conv(f"Conv2d_0b_{b1_kernel}x{b1_kernel}", b1[1], b1_kernel)],
+        [Conv("Conv2d_0a_1x1", b2[0], 1), Conv("Conv2d_0b_3x3", b2[1], 3), Conv("Conv2d_0c_3x3", b2[2], 3)],
+        [Pool("AvgPool_0a_3x3", "avg", 3), Conv("Conv2d_0b_1x1", pool_proj, 1)],
+    ]
+
+
+def reduction_a(k: int, l: int, m: int, n: int) -> List[Sequence[Op]]:  # noqa: E741 (the paper's names)
+    """The 35x35 → 17x17 reduction of inception_v4 (``block_reduction_a``) and
+    inception_resnet_v2 (``Mixed_6a``) with the filter counts k, l, m, n of the
+    Inception-v4 paper (Table 1): a 3x3/2 conv to n; 1x1 k → 3x3 l → 3x3/2 m; a 3x3/2 max pool.
+    """
+    return [
+        [Conv("Conv2d_1a_3x3", n, 3, stride=2, padding="VALID")],
+        [Conv("Conv2d_0a_1x1", k, 1), Conv("Conv2d_0b_3x3", l, 3),
+         Conv("Conv2d_1a_3x3", m, 3, stride=2, padding="VALID")],
+        [Pool("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
+    ]
+
+
+def inception_spec(name: str, builder: Callable[..., SlimModel], *, scope: str, default_image_size: int,
+                   num_classes: int, kwargs: Tuple[str, ...], min_image_size: int,
+                   aux_logits: bool = True) -> NetSpec:
+    """The registry record of an Inception net: inception preprocessing, 1001-class
+    released checkpoints, logits scopes ``<scope>/Logits`` (and ``<scope>/AuxLogits``)."""
+    logits_scopes = (f"{scope}/Logits", f"{scope}/AuxLogits") if aux_logits else (f"{scope}/Logits",)
+    return NetSpec(name=name, builder=builder, default_image_size=default_image_size,
+                   num_classes=num_classes, preprocessing="inception", scope=scope,
+                   logits_scopes=logits_scopes, checkpoint_num_classes=1001, kwargs=kwargs,
+                   min_image_size=min_image_size)
+
 
 def reduced_avg_pool(net: tf.Tensor, kernel: Tuple[int, int]) -> tf.Tensor:
     """slim's ``AvgPool_1a_{k}x{k}``: VALID avg pool, kernel shrunk for small inputs.
@@ -287,29 +402,6 @@ def reduced_avg_pool(net: tf.Tensor, kernel: Tuple[int, int]) -> tf.Tensor:
     """
     return layers.avg_pool2d(net, layers.reduced_kernel_size_for_small_input(net, kernel),
                              stride=2, padding="VALID")
-
-
-def softmax(logits: tf.Tensor) -> tf.Tensor:
-    """slim's ``Predictions`` end point (softmax over the last axis)."""
-    return tf.nn.softmax(logits)
-
-
-def conv_logits_head(model, net: tf.Tensor, end_points: Dict[str, tf.Tensor], training: bool,
-                     prelogits_key: Optional[str] = "PreLogits") -> Tuple[tf.Tensor, Dict[str, tf.Tensor]]:
-    """slim's conv head of inception v1-v3: dropout → 1x1 conv ``Logits`` → SpatialSqueeze → softmax.
-
-    ``model`` holds ``dropout``, ``logits`` and ``spatial_squeeze``; inception_v1
-    records no ``PreLogits`` end point (``prelogits_key=None``), as in slim.
-    """
-    net = model.dropout(net, training=training)
-    if prelogits_key:
-        end_points[prelogits_key] = net
-    logits = model.logits(net, training=training)
-    if model.spatial_squeeze:
-        logits = layers.spatial_squeeze(logits)
-    end_points["Logits"] = logits
-    end_points["Predictions"] = softmax(logits)
-    return logits, end_points
 
 
 def flatten(net: tf.Tensor) -> tf.Tensor:

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-import tf_keras
-
 from trainer.nets import inception_utils as iu
 from trainer.nets import layers
-from trainer.nets.registry import NetSpec, register
 
 SCOPE = "InceptionV1"
 _STD = 0.01  # inception_v1_base wraps every conv in trunc_normal(0.01)
@@ -40,24 +37,15 @@ def _module(name: str) -> List[Sequence[iu.Op]]:
 
 
 class InceptionV1(iu.InceptionNet):
-    """slim ``inception_v1``: end points Conv2d_1a_7x7 … Mixed_5c, Logits, Predictions.
-
-    Args:
-      num_classes: outputs; 0 returns the pooled features ``[B, 1, 1, 1024]``.
-      is_training: default BatchNorm/dropout mode.
-      weight_decay: L2 scale of inception_arg_scope.
-      dropout_keep_prob: keep probability before the logits.
-      spatial_squeeze: squeeze logits to ``[B, C]``.
-      global_pool: average over all positions instead of slim's fixed 7x7 pool.
-    """
+    """slim ``inception_v1``: end points Conv2d_1a_7x7 … Mixed_5c, Logits, Predictions;
+    1024 pooled features, a fixed 7x7 pool (arguments: :class:`~inception_utils.InceptionNet`)."""
 
     def __init__(self, num_classes: int = 1000, is_training: bool = False,
                  weight_decay: float = 0.0, dropout_keep_prob: float = 0.8,
                  spatial_squeeze: bool = True, global_pool: bool = False):
         super().__init__(spec_name="inception_v1", scope=SCOPE, num_classes=num_classes,
-                         is_training=is_training, default_image_size=224)
-        self.spatial_squeeze = spatial_squeeze
-        self.global_pool = global_pool
+                         is_training=is_training, default_image_size=224,
+                         spatial_squeeze=spatial_squeeze, global_pool=global_pool)
         sc = iu.inception_arg_scope(weight_decay=weight_decay)
         stem = {
             "Conv2d_1a_7x7": iu.Conv("Conv2d_1a_7x7", 64, 7, stride=2, stddev=_STD),
@@ -76,27 +64,16 @@ class InceptionV1(iu.InceptionNet):
         self.add_stage("MaxPool_5a_2x2", iu.Pool("MaxPool_5a_2x2", "max", 2, stride=2), sc)
         for name in ("Mixed_5b", "Mixed_5c"):
             self.add_stage(name, iu.Mixed(f"{SCOPE}/{name}", _module(name), sc), sc)
-
-        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
-        self.logits = (sc.conv2d(num_classes, 1, scope=f"{SCOPE}/Logits/Conv2d_0c_1x1",
-                                 activation=None, batch_norm=None)
-                       if num_classes else None)
+        self.add_logits(sc, dropout_keep_prob, "Conv2d_0c_1x1")
 
     def forward(self, inputs, training):
         net, end_points = self.run_stages(inputs, training)
-        if self.global_pool:
-            net = end_points["global_pool"] = layers.global_avg_pool(net)
-        else:
-            net = end_points["AvgPool_0a_7x7"] = layers.avg_pool2d(net, 7, stride=1,
-                                                                    padding="VALID")
-        if not self.num_classes:
-            return net, end_points
-        return iu.conv_logits_head(self, net, end_points, training, prelogits_key=None)
+        return self.conv_head(net, end_points, training, "AvgPool_0a_7x7",
+                              lambda net: layers.avg_pool2d(net, 7, stride=1, padding="VALID"),
+                              prelogits_key=None)
 
 
-register(NetSpec(name="inception_v1", builder=InceptionV1, default_image_size=224,
-                 num_classes=1000, preprocessing="inception", scope=SCOPE,
-                 logits_scopes=(f"{SCOPE}/Logits",), checkpoint_num_classes=1001,
-                 kwargs=("dropout_keep_prob", "spatial_squeeze", "global_pool"),
-                 # The fixed 7x7 VALID pool needs a 7x7 Mixed_5c: ceil(s / 32) >= 7.
-                 min_image_size=193))
+NETS = (iu.inception_spec("inception_v1", InceptionV1, scope=SCOPE, default_image_size=224,
+                          num_classes=1000, kwargs=("dropout_keep_prob", "spatial_squeeze", "global_pool"),
+                          # The fixed 7x7 VALID pool needs a 7x7 Mixed_5c: ceil(s / 32) >= 7.
+                          min_image_size=193, aux_logits=False),)

@@ -3,40 +3,35 @@ from __future__ import annotations
 
 from typing import Callable, List, Sequence
 
-import tf_keras
-
 from trainer.nets import inception_utils as iu
-from trainer.nets import layers
-from trainer.nets.registry import NetSpec, register
 
 SCOPE = "InceptionV2"
 
-# Mixed module depths: (b0 1x1, b1 1x1, b1 3x3, b2 1x1, b2 3x3 (x2), b3 pool-proj 1x1).
+# Mixed modules: (b0 1x1, b1 1x1, b1 3x3, b2 1x1, b2 3x3 (x2), b3 pool, b3 pool-proj 1x1).
 _MODULES = {
-    "Mixed_3b": (64, 64, 64, 64, 96, 32),
-    "Mixed_3c": (64, 64, 96, 64, 96, 64),
-    "Mixed_4b": (224, 64, 96, 96, 128, 128),
-    "Mixed_4c": (192, 96, 128, 96, 128, 128),
-    "Mixed_4d": (160, 128, 160, 128, 160, 96),
-    "Mixed_4e": (96, 128, 192, 160, 192, 96),
-    "Mixed_5b": (352, 192, 320, 160, 224, 128),
-    "Mixed_5c": (352, 192, 320, 192, 224, 128),
+    "Mixed_3b": (64, 64, 64, 64, 96, "avg", 32),
+    "Mixed_3c": (64, 64, 96, 64, 96, "avg", 64),
+    "Mixed_4b": (224, 64, 96, 96, 128, "avg", 128),
+    "Mixed_4c": (192, 96, 128, 96, 128, "avg", 128),
+    "Mixed_4d": (160, 128, 160, 128, 160, "avg", 96),
+    "Mixed_4e": (96, 128, 192, 160, 192, "avg", 96),
+    "Mixed_5b": (352, 192, 320, 160, 224, "avg", 128),
+    "Mixed_5c": (352, 192, 320, 192, 224, "max", 128),  # slim pools Mixed_5c with max
 }
 # Reduction modules: (b0 1x1, b0 3x3/2, b1 1x1, b1 3x3, b1 3x3/2).
 _REDUCTIONS = {"Mixed_4a": (128, 160, 64, 96, 96), "Mixed_5a": (128, 192, 192, 256, 256)}
 
 
 def _module(name: str, depth: Callable[[int], int]) -> List[Sequence[iu.Op]]:
-    d = [depth(x) for x in _MODULES[name]]
-    # Mixed_5c pools with max, every other module with avg (as slim).
-    pool = (iu.Pool("MaxPool_0a_3x3", "max", 3) if name == "Mixed_5c"
-            else iu.Pool("AvgPool_0a_3x3", "avg", 3))
+    *convs, pool, proj = _MODULES[name]
+    d = [depth(x) for x in convs]
     return [
         [iu.Conv("Conv2d_0a_1x1", d[0], 1)],
         [iu.Conv("Conv2d_0a_1x1", d[1], 1, stddev=0.09), iu.Conv("Conv2d_0b_3x3", d[2], 3)],
         [iu.Conv("Conv2d_0a_1x1", d[3], 1, stddev=0.09), iu.Conv("Conv2d_0b_3x3", d[4], 3),
          iu.Conv("Conv2d_0c_3x3", d[4], 3)],
-        [pool, iu.Conv("Conv2d_0b_1x1", d[5], 1, stddev=0.1)],
+        [iu.Pool(f"{pool.capitalize()}Pool_0a_3x3", pool, 3),
+         iu.Conv("Conv2d_0b_1x1", depth(proj), 1, stddev=0.1)],
     ]
 
 
@@ -59,15 +54,7 @@ class InceptionV2(iu.InceptionNet):
     only, so that layer has no BatchNorm and no weight decay (as in the released
     checkpoint, tensorflow/models#4843).
 
-    Args:
-      num_classes: outputs; 0 returns the pooled features ``[B, 1, 1, 1024]``.
-      is_training: default BatchNorm/dropout mode.
-      weight_decay: L2 scale of inception_arg_scope.
-      dropout_keep_prob: keep probability before the logits.
-      min_depth: smallest conv depth when ``depth_multiplier < 1``.
-      depth_multiplier: scales every conv depth; must be > 0.
-      spatial_squeeze: squeeze logits to ``[B, C]``.
-      global_pool: average over all positions instead of the 7x7 pool.
+    1024 pooled features, a 7x7 pool (arguments: :class:`~inception_utils.InceptionNet`).
     """
 
     def __init__(self, num_classes: int = 1000, is_training: bool = False,
@@ -75,10 +62,9 @@ class InceptionV2(iu.InceptionNet):
                  min_depth: int = 16, depth_multiplier: float = 1.0,
                  spatial_squeeze: bool = True, global_pool: bool = False):
         super().__init__(spec_name="inception_v2", scope=SCOPE, num_classes=num_classes,
-                         is_training=is_training, default_image_size=224)
+                         is_training=is_training, default_image_size=224,
+                         spatial_squeeze=spatial_squeeze, global_pool=global_pool)
         depth = iu.depth_fn(depth_multiplier, min_depth)
-        self.spatial_squeeze = spatial_squeeze
-        self.global_pool = global_pool
         sc = iu.inception_arg_scope(weight_decay=weight_decay)
 
         # in_channels * depthwise_multiplier <= out_channels keeps the separable
@@ -95,28 +81,18 @@ class InceptionV2(iu.InceptionNet):
                      "Mixed_4e", "Mixed_5a", "Mixed_5b", "Mixed_5c"):
             branches = _reduction(name, depth) if name in _REDUCTIONS else _module(name, depth)
             self.add_stage(name, iu.Mixed(f"{SCOPE}/{name}", branches, sc), sc)
-
-        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
-        self.logits = (sc.conv2d(num_classes, 1, scope=f"{SCOPE}/Logits/Conv2d_1c_1x1",
-                                 activation=None, batch_norm=None)
-                       if num_classes else None)
+        self.add_logits(sc, dropout_keep_prob, "Conv2d_1c_1x1")
 
     def forward(self, inputs, training):
         net, end_points = self.run_stages(inputs, training)
-        if self.global_pool:
-            net = end_points["global_pool"] = layers.global_avg_pool(net)
-        else:
-            net = end_points["AvgPool_1a"] = iu.reduced_avg_pool(net, (7, 7))
-        if not self.num_classes:
-            return net, end_points
-        return iu.conv_logits_head(self, net, end_points, training)
+        return self.conv_head(net, end_points, training, "AvgPool_1a",
+                              lambda net: iu.reduced_avg_pool(net, (7, 7)))
 
 
-register(NetSpec(name="inception_v2", builder=InceptionV2, default_image_size=224,
-                 num_classes=1000, preprocessing="inception", scope=SCOPE,
-                 logits_scopes=(f"{SCOPE}/Logits",), checkpoint_num_classes=1001,
-                 kwargs=("dropout_keep_prob", "min_depth", "depth_multiplier", "spatial_squeeze",
-                         "global_pool"),
-                 # The head pool shrinks to the feature map, so any size works; slim's
-                 # docstring states "any size greater 32x32".
-                 min_image_size=32))
+NETS = (iu.inception_spec("inception_v2", InceptionV2, scope=SCOPE, default_image_size=224,
+                          num_classes=1000,
+                          kwargs=("dropout_keep_prob", "min_depth", "depth_multiplier", "spatial_squeeze",
+                                  "global_pool"),
+                          # The head pool shrinks to the feature map, so any size works; slim's
+                          # docstring states "any size greater 32x32".
+                          min_image_size=32, aux_logits=False),)

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 from typing import Callable, List, Sequence
 
-import tf_keras
-
 from trainer.nets import inception_utils as iu
 from trainer.nets import layers
-from trainer.nets.registry import NetSpec, register
 
 SCOPE = "InceptionV3"
 C, P, F = iu.Conv, iu.Pool, iu.Fork
@@ -84,17 +81,8 @@ class InceptionV3(iu.InceptionNet):
     aux head's ``Conv2d_2a_{k}x{k}`` and the final ``AvgPool_1a_{k}x{k}`` shrink
     their kernels for small inputs exactly as slim does.
 
-    Args:
-      num_classes: outputs; 0 returns the pooled features ``[B, 1, 1, 2048]``
-        and builds no aux head.
-      is_training: default BatchNorm/dropout mode.
-      weight_decay: L2 scale of inception_arg_scope.
-      dropout_keep_prob: keep probability before the logits.
-      min_depth: smallest conv depth when ``depth_multiplier < 1``.
-      depth_multiplier: scales every conv depth; must be > 0.
-      spatial_squeeze: squeeze logits (and aux logits) to ``[B, C]``.
-      create_aux_logits: build the auxiliary head on ``Mixed_6e``.
-      global_pool: average over all positions instead of the 8x8 pool.
+    2048 pooled features, an 8x8 pool, the aux head on ``Mixed_6e`` (arguments:
+    :class:`~inception_utils.InceptionNet`).
     """
 
     def __init__(self, num_classes: int = 1000, is_training: bool = False,
@@ -103,10 +91,9 @@ class InceptionV3(iu.InceptionNet):
                  spatial_squeeze: bool = True, create_aux_logits: bool = True,
                  global_pool: bool = False):
         super().__init__(spec_name="inception_v3", scope=SCOPE, num_classes=num_classes,
-                         is_training=is_training, default_image_size=299)
+                         is_training=is_training, default_image_size=299,
+                         spatial_squeeze=spatial_squeeze, global_pool=global_pool)
         d = iu.depth_fn(depth_multiplier, min_depth)
-        self.spatial_squeeze = spatial_squeeze
-        self.global_pool = global_pool
         sc = iu.inception_arg_scope(weight_decay=weight_decay)
 
         # Stem: slim's arg_scope here is stride 1, padding VALID.
@@ -140,10 +127,7 @@ class InceptionV3(iu.InceptionNet):
                 sc.conv2d(num_classes, 1, scope=f"{aux}/Conv2d_2b_1x1", activation=None,
                           batch_norm=None, weights_initializer=iu.trunc_normal(0.001)),
             ]
-        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
-        self.logits = (sc.conv2d(num_classes, 1, scope=f"{SCOPE}/Logits/Conv2d_1c_1x1",
-                                 activation=None, batch_norm=None)
-                       if num_classes else None)
+        self.add_logits(sc, dropout_keep_prob, "Conv2d_1c_1x1")
 
     def forward(self, inputs, training):
         net, end_points = self.run_stages(inputs, training)
@@ -154,20 +138,13 @@ class InceptionV3(iu.InceptionNet):
             if self.spatial_squeeze:
                 aux = layers.spatial_squeeze(aux)
             end_points["AuxLogits"] = aux
-        if self.global_pool:
-            net = end_points["global_pool"] = layers.global_avg_pool(net)
-        else:
-            net = end_points["AvgPool_1a"] = iu.reduced_avg_pool(net, (8, 8))
-        if not self.num_classes:
-            return net, end_points
-        return iu.conv_logits_head(self, net, end_points, training)
+        return self.conv_head(net, end_points, training, "AvgPool_1a",
+                              lambda net: iu.reduced_avg_pool(net, (8, 8)))
 
 
-register(NetSpec(name="inception_v3", builder=InceptionV3, default_image_size=299,
-                 num_classes=1000, preprocessing="inception", scope=SCOPE,
-                 logits_scopes=(f"{SCOPE}/Logits", f"{SCOPE}/AuxLogits"),
-                 checkpoint_num_classes=1001,
-                 kwargs=("dropout_keep_prob", "min_depth", "depth_multiplier", "spatial_squeeze",
-                         "create_aux_logits", "global_pool"),
-                 # The aux head's 5x5/3 VALID pool needs a 5x5 Mixed_6e.
-                 min_image_size=107))
+NETS = (iu.inception_spec("inception_v3", InceptionV3, scope=SCOPE, default_image_size=299,
+                          num_classes=1000,
+                          kwargs=("dropout_keep_prob", "min_depth", "depth_multiplier", "spatial_squeeze",
+                                  "create_aux_logits", "global_pool"),
+                          # The aux head's 5x5/3 VALID pool needs a 5x5 Mixed_6e.
+                          min_image_size=107),)

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-import tf_keras
-
 from trainer.nets import inception_utils as iu
-from trainer.nets import layers
-from trainer.nets.registry import NetSpec, register
 
 SCOPE = "InceptionV4"
 C, P, F = iu.Conv, iu.Pool, iu.Fork
@@ -29,18 +25,8 @@ _MIXED_5A: Branches = [
 ]
 # block_inception_a / block_reduction_a / block_inception_b / block_reduction_b /
 # block_inception_c of slim.
-_INCEPTION_A: Branches = [
-    [C("Conv2d_0a_1x1", 96, 1)],
-    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_0b_3x3", 96, 3)],
-    [C("Conv2d_0a_1x1", 64, 1), C("Conv2d_0b_3x3", 96, 3), C("Conv2d_0c_3x3", 96, 3)],
-    [P("AvgPool_0a_3x3", "avg", 3), C("Conv2d_0b_1x1", 96, 1)],
-]
-_REDUCTION_A: Branches = [
-    [C("Conv2d_1a_3x3", 384, 3, stride=2, padding="VALID")],
-    [C("Conv2d_0a_1x1", 192, 1), C("Conv2d_0b_3x3", 224, 3),
-     C("Conv2d_1a_3x3", 256, 3, stride=2, padding="VALID")],
-    [P("MaxPool_1a_3x3", "max", 3, stride=2, padding="VALID")],
-]
+_INCEPTION_A = iu.inception_a(96, (64, 96), (64, 96, 96), 96)
+_REDUCTION_A = iu.reduction_a(k=192, l=224, m=256, n=384)
 _INCEPTION_B: Branches = [
     [C("Conv2d_0a_1x1", 384, 1)],
     [C("Conv2d_0a_1x1", 192, 1), C("Conv2d_0b_1x7", 224, (1, 7)), C("Conv2d_0c_7x1", 256, (7, 1))],
@@ -86,14 +72,8 @@ class InceptionV4(iu.InceptionNet):
     The logits are fully connected (``Logits/Logits``, ``AuxLogits/Aux_logits``)
     so they are always ``[B, C]``; the final pool covers the whole feature map.
 
-    Args:
-      num_classes: outputs; 0 returns the pooled features ``[B, 1, 1, 1536]``
-        and builds no aux head.
-      is_training: default BatchNorm/dropout mode.
-      weight_decay: L2 scale of inception_arg_scope.
-      dropout_keep_prob: keep probability before the logits.
-      create_aux_logits: build the auxiliary head on ``Mixed_6h`` (needs a
-        static input size of at least 107).
+    1536 pooled features, the aux head on ``Mixed_6h`` (arguments:
+    :class:`~inception_utils.InceptionNet`).
     """
 
     def __init__(self, num_classes: int = 1001, is_training: bool = False,
@@ -112,30 +92,14 @@ class InceptionV4(iu.InceptionNet):
         fc = sc.replace(weights_initializer="glorot_uniform")
         self.aux = (iu.AuxHead(f"{SCOPE}/AuxLogits", sc, fc, num_classes, "Conv2d_2a", "Aux_logits")
                     if create_aux_logits and num_classes else None)
-        self.dropout = tf_keras.layers.Dropout(1.0 - dropout_keep_prob)
-        self.logits = (fc.fully_connected(num_classes, scope=f"{SCOPE}/Logits/Logits",
-                                          activation=None)
-                       if num_classes else None)
+        self.add_logits(fc, dropout_keep_prob, "Logits", fully_connected=True)
 
     def forward(self, inputs, training):
         net, end_points = self.run_stages(inputs, training)
-        if self.aux is not None:
-            end_points["AuxLogits"] = self.aux(end_points["Mixed_6h"], training=training)
-        # slim: avg pool over the full (static) map, reduce_mean when unknown.
-        net = end_points["global_pool"] = layers.global_avg_pool(net)
-        if not self.num_classes:
-            return net, end_points
-        net = self.dropout(net, training=training)
-        net = end_points["PreLogitsFlatten"] = iu.flatten(net)
-        logits = end_points["Logits"] = self.logits(net, training=training)
-        end_points["Predictions"] = iu.softmax(logits)
-        return logits, end_points
+        return self.fc_head(net, end_points, training, aux_input="Mixed_6h", dropout_first=True)
 
 
-register(NetSpec(name="inception_v4", builder=InceptionV4, default_image_size=299,
-                 num_classes=1001, preprocessing="inception", scope=SCOPE,
-                 logits_scopes=(f"{SCOPE}/Logits", f"{SCOPE}/AuxLogits"),
-                 checkpoint_num_classes=1001,
-                 kwargs=("dropout_keep_prob", "create_aux_logits"),
-                 # The aux head's 5x5/3 VALID pool needs a 5x5 Mixed_6h.
-                 min_image_size=107))
+NETS = (iu.inception_spec("inception_v4", InceptionV4, scope=SCOPE, default_image_size=299,
+                          num_classes=1001, kwargs=("dropout_keep_prob", "create_aux_logits"),
+                          # The aux head's 5x5/3 VALID pool needs a 5x5 Mixed_6h.
+                          min_image_size=107),)

@@ -71,33 +71,24 @@ class ArgScope:
     def replace(self, **changes) -> "ArgScope":
         return dataclasses.replace(self, **changes)
 
+    def _defaults(self, kw: Dict, *fields: str) -> Dict:
+        """``kw`` over this scope's activation, initializer, weight decay and ``fields``."""
+        names = ("activation", "weights_initializer", "weight_decay") + fields
+        return {**{name: getattr(self, name) for name in names}, **kw}
+
     def conv2d(self, num_outputs: int, kernel_size: IntOrPair, scope: str, **kw) -> "Conv2D":
-        kw.setdefault("activation", self.activation)
-        kw.setdefault("batch_norm", self.batch_norm)
-        kw.setdefault("padding", self.padding)
-        kw.setdefault("weights_initializer", self.weights_initializer)
-        kw.setdefault("weight_decay", self.weight_decay)
-        kw.setdefault("regularize_biases", self.regularize_biases)
-        return Conv2D(num_outputs, kernel_size, scope=scope, **kw)
+        return Conv2D(num_outputs, kernel_size, scope=scope,
+                      **self._defaults(kw, "batch_norm", "padding", "regularize_biases"))
 
     def separable_conv2d(self, num_outputs: Optional[int], kernel_size: IntOrPair, scope: str,
                          depth_multiplier: int = 1, **kw) -> "SeparableConv2D":
-        kw.setdefault("activation", self.activation)
-        kw.setdefault("batch_norm", self.batch_norm)
-        kw.setdefault("padding", self.padding)
-        kw.setdefault("weights_initializer", self.weights_initializer)
-        kw.setdefault("weight_decay", self.weight_decay)
-        kw.setdefault("regularize_depthwise", self.regularize_depthwise)
-        return SeparableConv2D(num_outputs, kernel_size, scope=scope,
-                               depth_multiplier=depth_multiplier, **kw)
+        return SeparableConv2D(num_outputs, kernel_size, scope=scope, depth_multiplier=depth_multiplier,
+                               **self._defaults(kw, "batch_norm", "padding", "regularize_depthwise"))
 
     def fully_connected(self, num_outputs: int, scope: str, **kw) -> "FullyConnected":
-        kw.setdefault("activation", self.activation)
-        kw.setdefault("batch_norm", None)
-        kw.setdefault("weights_initializer", self.weights_initializer)
-        kw.setdefault("weight_decay", self.weight_decay)
-        kw.setdefault("regularize_biases", self.regularize_biases)
-        return FullyConnected(num_outputs, scope=scope, **kw)
+        # slim's arg scopes leave fully_connected without a normalizer.
+        return FullyConnected(num_outputs, scope=scope,
+                              **self._defaults({"batch_norm": None, **kw}, "regularize_biases"))
 
 
 class SlimLayer(tf_keras.layers.Layer):
@@ -114,13 +105,43 @@ class SlimLayer(tf_keras.layers.Layer):
 
 
 class _NormalizedLayer(SlimLayer):
-    """Core op (conv/dense) → optional BatchNorm → optional activation, as slim's layers."""
+    """Core op (conv/dense) → optional BatchNorm → optional activation, as slim's layers.
 
-    activation: Optional[Callable]
+    Subclasses hand their core op to :meth:`_set_core`, which stores it as ``CORE``
+    (``conv`` / ``dense``) and adds the BatchNorm after it.
+    """
+
+    CORE = "conv"
     bn: Optional[tf_keras.layers.BatchNormalization]
 
+    def __init__(self, scope: str, activation: Optional[Callable] = tf.nn.relu,
+                 batch_norm: Optional[BatchNormParams] = None, use_bias: Optional[bool] = None,
+                 **kwargs):
+        super().__init__(scope, **kwargs)
+        self.activation = activation
+        self.batch_norm_params = batch_norm
+        # slim: biases only where there is no normalizer, unless said otherwise.
+        self.use_bias = (batch_norm is None) if use_bias is None else use_bias
+
+    def _kernel_args(self, weights_initializer, biases_initializer, weight_decay: float,
+                     regularize_biases: bool) -> Dict:
+        """Keras arguments of a core op's kernel and biases: slim's initializers and L2."""
+        return {"use_bias": self.use_bias, "kernel_initializer": weights_initializer,
+                "bias_initializer": biases_initializer, "kernel_regularizer": slim_l2(weight_decay),
+                "bias_regularizer": slim_l2(weight_decay) if regularize_biases else None}
+
+    def _set_core(self, core: tf_keras.layers.Layer) -> None:
+        # Core first, then BatchNorm: the order the layer creates (and lists) its variables.
+        setattr(self, self.CORE, core)
+        params = self.batch_norm_params
+        self.bn = _batch_norm_layer(params) if params is not None else None
+
     def _core(self) -> tf_keras.layers.Layer:
-        raise NotImplementedError
+        return getattr(self, self.CORE)
+
+    def _weights(self) -> Dict[str, tf.Variable]:
+        """{slim suffix: variable} of the core op's kernels."""
+        return {"weights": self._core().kernel}
 
     def call(self, inputs, training=None):
         net = self._core()(inputs)
@@ -129,6 +150,14 @@ class _NormalizedLayer(SlimLayer):
         if self.activation is not None:
             net = self.activation(net)
         return net
+
+    def slim_variables(self) -> Dict[str, tf.Variable]:
+        out = {f"{self.scope}/{suffix}": var for suffix, var in self._weights().items()}
+        if self.use_bias:
+            out[f"{self.scope}/biases"] = self._core().bias
+        if self.bn is not None:
+            out.update(_batch_norm_variables(self.scope, self.bn))
+        return out
 
 
 def _batch_norm_layer(params: BatchNormParams) -> tf_keras.layers.BatchNormalization:
@@ -155,32 +184,14 @@ class Conv2D(_NormalizedLayer):
     """
 
     def __init__(self, num_outputs: int, kernel_size: IntOrPair, scope: str, stride: IntOrPair = 1,
-                 padding: str = "SAME", rate: IntOrPair = 1,
-                 activation: Optional[Callable] = tf.nn.relu,
-                 batch_norm: Optional[BatchNormParams] = None, use_bias: Optional[bool] = None,
-                 weights_initializer="glorot_uniform", biases_initializer="zeros",
-                 weight_decay: float = 0.0, regularize_biases: bool = False, **kwargs):
-        super().__init__(scope, **kwargs)
-        self.activation = activation
-        use_bias = (batch_norm is None) if use_bias is None else use_bias
-        self.conv = tf_keras.layers.Conv2D(
+                 padding: str = "SAME", rate: IntOrPair = 1, weights_initializer="glorot_uniform",
+                 biases_initializer="zeros", weight_decay: float = 0.0,
+                 regularize_biases: bool = False, **kwargs):
+        super().__init__(scope, **kwargs)  # activation, batch_norm, use_bias
+        self._set_core(tf_keras.layers.Conv2D(
             num_outputs, _pair(kernel_size), strides=_pair(stride), padding=padding.lower(),
-            dilation_rate=_pair(rate), use_bias=use_bias, kernel_initializer=weights_initializer,
-            bias_initializer=biases_initializer, kernel_regularizer=slim_l2(weight_decay),
-            bias_regularizer=slim_l2(weight_decay) if regularize_biases else None, name="conv")
-        self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
-
-
-    def _core(self) -> tf_keras.layers.Layer:
-        return self.conv
-
-    def slim_variables(self) -> Dict[str, tf.Variable]:
-        out = {f"{self.scope}/weights": self.conv.kernel}
-        if self.conv.use_bias:
-            out[f"{self.scope}/biases"] = self.conv.bias
-        if self.bn is not None:
-            out.update(_batch_norm_variables(self.scope, self.bn))
-        return out
+            dilation_rate=_pair(rate), name="conv",
+            **self._kernel_args(weights_initializer, biases_initializer, weight_decay, regularize_biases)))
 
 
 class Conv3D(Conv2D):
@@ -192,17 +203,11 @@ class Conv3D(Conv2D):
 
     def __init__(self, num_outputs: int, kernel_size: IntOrTriple, scope: str,  # pylint: disable=super-init-not-called
                  stride: IntOrTriple = 1, padding: str = "SAME",
-                 activation: Optional[Callable] = tf.nn.relu,
-                 batch_norm: Optional[BatchNormParams] = None, use_bias: Optional[bool] = None,
                  weights_initializer="glorot_uniform", weight_decay: float = 0.0, **kwargs):
         _NormalizedLayer.__init__(self, scope, **kwargs)  # Conv2D's would build a 2-D conv
-        self.activation = activation
-        use_bias = (batch_norm is None) if use_bias is None else use_bias
-        self.conv = tf_keras.layers.Conv3D(
+        self._set_core(tf_keras.layers.Conv3D(
             num_outputs, _triple(kernel_size), strides=_triple(stride), padding=padding.lower(),
-            use_bias=use_bias, kernel_initializer=weights_initializer,
-            kernel_regularizer=slim_l2(weight_decay), name="conv")
-        self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
+            name="conv", **self._kernel_args(weights_initializer, "zeros", weight_decay, False)))
 
 
 class SeparableConv2D(_NormalizedLayer):
@@ -214,71 +219,44 @@ class SeparableConv2D(_NormalizedLayer):
 
     def __init__(self, num_outputs: Optional[int], kernel_size: IntOrPair, scope: str,
                  depth_multiplier: int = 1, stride: IntOrPair = 1, padding: str = "SAME",
-                 rate: IntOrPair = 1, activation: Optional[Callable] = tf.nn.relu,
-                 batch_norm: Optional[BatchNormParams] = None, use_bias: Optional[bool] = None,
-                 weights_initializer="glorot_uniform", biases_initializer="zeros",
+                 rate: IntOrPair = 1, weights_initializer="glorot_uniform", biases_initializer="zeros",
                  weight_decay: float = 0.0, regularize_depthwise: bool = False, **kwargs):
-        super().__init__(scope, **kwargs)
-        self.activation = activation
-        use_bias = (batch_norm is None) if use_bias is None else use_bias
+        super().__init__(scope, **kwargs)  # activation, batch_norm, use_bias
+        use_bias = self.use_bias
         depthwise_reg = slim_l2(weight_decay) if regularize_depthwise else None
         if num_outputs is None:
-            self.conv = tf_keras.layers.DepthwiseConv2D(
+            core = tf_keras.layers.DepthwiseConv2D(
                 _pair(kernel_size), strides=_pair(stride), padding=padding.lower(),
                 depth_multiplier=depth_multiplier, dilation_rate=_pair(rate), use_bias=use_bias,
                 depthwise_initializer=weights_initializer, bias_initializer=biases_initializer,
                 depthwise_regularizer=depthwise_reg, name="conv")
         else:
-            self.conv = tf_keras.layers.SeparableConv2D(
+            core = tf_keras.layers.SeparableConv2D(
                 num_outputs, _pair(kernel_size), strides=_pair(stride), padding=padding.lower(),
                 depth_multiplier=depth_multiplier, dilation_rate=_pair(rate), use_bias=use_bias,
                 depthwise_initializer=weights_initializer, pointwise_initializer=weights_initializer,
                 bias_initializer=biases_initializer, depthwise_regularizer=depthwise_reg,
                 pointwise_regularizer=slim_l2(weight_decay), name="conv")
-        self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
+        self._set_core(core)
 
-
-    def _core(self) -> tf_keras.layers.Layer:
-        return self.conv
-
-    def slim_variables(self) -> Dict[str, tf.Variable]:
-        out = {f"{self.scope}/depthwise_weights": self.conv.depthwise_kernel}
+    def _weights(self) -> Dict[str, tf.Variable]:
+        out = {"depthwise_weights": self.conv.depthwise_kernel}
         if isinstance(self.conv, tf_keras.layers.SeparableConv2D):
-            out[f"{self.scope}/pointwise_weights"] = self.conv.pointwise_kernel
-        if self.conv.use_bias:
-            out[f"{self.scope}/biases"] = self.conv.bias
-        if self.bn is not None:
-            out.update(_batch_norm_variables(self.scope, self.bn))
+            out["pointwise_weights"] = self.conv.pointwise_kernel
         return out
 
 
 class FullyConnected(_NormalizedLayer):
     """slim.fully_connected on a [B, F] input."""
 
-    def __init__(self, num_outputs: int, scope: str, activation: Optional[Callable] = tf.nn.relu,
-                 batch_norm: Optional[BatchNormParams] = None, use_bias: Optional[bool] = None,
-                 weights_initializer="glorot_uniform", biases_initializer="zeros",
-                 weight_decay: float = 0.0, regularize_biases: bool = False, **kwargs):
-        super().__init__(scope, **kwargs)
-        self.activation = activation
-        use_bias = (batch_norm is None) if use_bias is None else use_bias
-        self.dense = tf_keras.layers.Dense(
-            num_outputs, use_bias=use_bias, kernel_initializer=weights_initializer,
-            bias_initializer=biases_initializer, kernel_regularizer=slim_l2(weight_decay),
-            bias_regularizer=slim_l2(weight_decay) if regularize_biases else None, name="dense")
-        self.bn = _batch_norm_layer(batch_norm) if batch_norm is not None else None
+    CORE = "dense"
 
-
-    def _core(self) -> tf_keras.layers.Layer:
-        return self.dense
-
-    def slim_variables(self) -> Dict[str, tf.Variable]:
-        out = {f"{self.scope}/weights": self.dense.kernel}
-        if self.dense.use_bias:
-            out[f"{self.scope}/biases"] = self.dense.bias
-        if self.bn is not None:
-            out.update(_batch_norm_variables(self.scope, self.bn))
-        return out
+    def __init__(self, num_outputs: int, scope: str, weights_initializer="glorot_uniform",
+                 biases_initializer="zeros", weight_decay: float = 0.0,
+                 regularize_biases: bool = False, **kwargs):
+        super().__init__(scope, **kwargs)  # activation, batch_norm, use_bias
+        self._set_core(tf_keras.layers.Dense(num_outputs, name="dense", **self._kernel_args(
+            weights_initializer, biases_initializer, weight_decay, regularize_biases)))
 
 
 class BatchNorm(SlimLayer):

@@ -6,7 +6,7 @@ import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.registry import NetSpec
 
 
 class LeNet(SlimModel):
@@ -43,6 +43,6 @@ class LeNet(SlimModel):
         return logits, end_points
 
 
-register(NetSpec(name="lenet", builder=LeNet, default_image_size=28, num_classes=10,
-                 preprocessing="lenet", scope="LeNet", logits_scopes=("LeNet/fc4",),
-                 checkpoint_num_classes=10, kwargs=("dropout_keep_prob",)))
+NETS = (NetSpec(name="lenet", builder=LeNet, default_image_size=28, num_classes=10,
+                preprocessing="lenet", scope="LeNet", logits_scopes=("LeNet/fc4",),
+                checkpoint_num_classes=10, kwargs=("dropout_keep_prob",)),)

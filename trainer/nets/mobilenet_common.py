@@ -11,6 +11,7 @@ MobileNet V2 and V3 are conv-def tables over this class.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import tensorflow as tf
@@ -18,9 +19,20 @@ import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
+from trainer.nets.registry import NetSpec
 
 EndPoints = Dict[str, tf.Tensor]
 Activation = Optional[Callable[[tf.Tensor], tf.Tensor]]
+
+def mobilenet_spec(name: str, model: Callable[..., SlimModel], *, scope: str, kwargs: Tuple[str, ...],
+                   num_classes: int = 1001, **defaults) -> NetSpec:
+    """The registry record of a MobileNet nets_factory key: ``model`` with slim's partial
+    ``defaults``, 224 px, inception preprocessing, 1001-class released checkpoints."""
+    return NetSpec(name=name, builder=functools.partial(model, spec_name=name, **defaults),
+                   default_image_size=224, num_classes=num_classes, preprocessing="inception",
+                   scope=scope, logits_scopes=(f"{scope}/Logits",), checkpoint_num_classes=1001,
+                   kwargs=kwargs)
+
 
 # mobilenet.training_scope() defaults (what nets_factory applies to v2/v3).
 TRAINING_SCOPE_STDDEV = 0.09

@@ -8,7 +8,6 @@ nets_factory's ``mobilenet_v1_075/_050/_025`` are depth multipliers.
 from __future__ import annotations
 
 import collections
-import functools
 from typing import Optional, Sequence
 
 import tensorflow as tf
@@ -16,8 +15,7 @@ import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
-from trainer.nets.mobilenet_common import fixed_padding
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.mobilenet_common import fixed_padding, mobilenet_spec
 
 Conv = collections.namedtuple("Conv", ["kernel", "stride", "depth"])
 DepthSepConv = collections.namedtuple("DepthSepConv", ["kernel", "stride", "depth"])
@@ -146,12 +144,8 @@ class MobilenetV1(SlimModel):
 _KWARGS = ("dropout_keep_prob", "min_depth", "depth_multiplier", "conv_defs", "spatial_squeeze",
            "global_pool", "output_stride", "use_explicit_padding")
 
-for _name, _multiplier in (("mobilenet_v1", 1.0), ("mobilenet_v1_075", 0.75),
-                           ("mobilenet_v1_050", 0.5), ("mobilenet_v1_025", 0.25)):
-    register(NetSpec(
-        name=_name,
-        builder=functools.partial(MobilenetV1, depth_multiplier=_multiplier, spec_name=_name),
-        default_image_size=224, num_classes=1000, preprocessing="inception",
-        scope="MobilenetV1", logits_scopes=("MobilenetV1/Logits",),
-        # slim's function defaults to 1000 classes; the released checkpoints have 1001.
-        checkpoint_num_classes=1001, kwargs=_KWARGS))
+# slim's function defaults to 1000 classes; the released checkpoints have 1001.
+NETS = tuple(mobilenet_spec(name, MobilenetV1, scope="MobilenetV1", kwargs=_KWARGS, num_classes=1000,
+                            depth_multiplier=multiplier)
+             for name, multiplier in (("mobilenet_v1", 1.0), ("mobilenet_v1_075", 0.75),
+                                      ("mobilenet_v1_050", 0.5), ("mobilenet_v1_025", 0.25)))

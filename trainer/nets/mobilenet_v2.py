@@ -7,13 +7,11 @@ nets_factory's ``mobilenet_v2_050`` / ``_035`` set
 """
 from __future__ import annotations
 
-import functools
 from typing import Optional
 
 import tensorflow as tf
 
 from trainer.nets import mobilenet_common as common
-from trainer.nets.registry import NetSpec, register
 
 _E = common.ExpandedConvDef
 
@@ -59,15 +57,9 @@ _KWARGS = ("depth_multiplier", "finegrain_classification_mode", "min_depth", "di
            "output_stride", "use_explicit_padding", "dropout_keep_prob")
 
 
-def _register(name: str, **defaults) -> None:
-    builder = functools.partial(MobilenetV2, spec_name=name, **defaults)
-    register(NetSpec(name=name, builder=builder, default_image_size=224, num_classes=1001,
-                     preprocessing="inception", scope="MobilenetV2",
-                     logits_scopes=("MobilenetV2/Logits",), checkpoint_num_classes=1001,
-                     kwargs=_KWARGS))
-
-
-_register("mobilenet_v2")
-_register("mobilenet_v2_140", depth_multiplier=1.4)
-_register("mobilenet_v2_050", depth_multiplier=0.5, finegrain_classification_mode=True)
-_register("mobilenet_v2_035", depth_multiplier=0.35, finegrain_classification_mode=True)
+NETS = tuple(common.mobilenet_spec(name, MobilenetV2, scope="MobilenetV2", kwargs=_KWARGS, **defaults)
+             for name, defaults in (
+                 ("mobilenet_v2", {}),
+                 ("mobilenet_v2_140", {"depth_multiplier": 1.4}),
+                 ("mobilenet_v2_050", {"depth_multiplier": 0.5, "finegrain_classification_mode": True}),
+                 ("mobilenet_v2_035", {"depth_multiplier": 0.35, "finegrain_classification_mode": True})))

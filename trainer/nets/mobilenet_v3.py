@@ -12,13 +12,14 @@ Hard-swish activations, squeeze-excite blocks (``expanded_conv_k/squeeze_excite/
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import tensorflow as tf
 
 from trainer.nets import mobilenet_common as common
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.registry import NetSpec
 
 _HS = common.hard_swish
 _RELU = tf.nn.relu
@@ -29,6 +30,12 @@ def _mbv3(ef: float, n: int, k: int, s: int = 1, act=_RELU, se: bool = False,
     """mobilenet_v3.mbv3_op / mbv3_op_se / mbv3_fused."""
     return common.ExpandedConvDef(n, expansion=ef, stride=s, kernel_size=k, activation=act,
                                   squeeze_excite=se, residual=residual, fused=fused)
+
+
+def _head(expanded: int, features: int) -> Tuple[common.OpDef, ...]:
+    """v3's head: 1x1 conv (BN, hard-swish), 7x7 avg pool, 1x1 conv with biases and no BN."""
+    return (common.ConvDef(expanded, 1, activation=_HS), common.PoolDef(default_size=7),
+            common.ConvDef(features, 1, activation=_HS, batch_norm=False))
 
 
 V3_LARGE = (
@@ -48,9 +55,7 @@ V3_LARGE = (
     _mbv3(6, 160, 5, s=2, act=_HS, se=True),
     _mbv3(6, 160, 5, act=_HS, se=True),
     _mbv3(6, 160, 5, act=_HS, se=True),
-    common.ConvDef(960, 1, activation=_HS),
-    common.PoolDef(default_size=7),
-    common.ConvDef(1280, 1, activation=_HS, batch_norm=False),
+    *_head(960, 1280),
 )
 
 V3_SMALL = (
@@ -66,51 +71,25 @@ V3_SMALL = (
     _mbv3(6, 96, 5, s=2, act=_HS, se=True),
     _mbv3(6, 96, 5, act=_HS, se=True),
     _mbv3(6, 96, 5, act=_HS, se=True),
-    common.ConvDef(576, 1, activation=_HS),
-    common.PoolDef(default_size=7),
-    common.ConvDef(1024, 1, activation=_HS, batch_norm=False),
+    *_head(576, 1024),
 )
 
-# Minimalistic: the same depths with relu everywhere, 3x3 kernels and no SE.
-V3_LARGE_MINIMALISTIC = (
-    common.ConvDef(16, 3, stride=2),
-    _mbv3(1, 16, 3),
-    _mbv3(4, 24, 3, s=2),
-    _mbv3(3, 24, 3),
-    _mbv3(3, 40, 3, s=2),
-    _mbv3(3, 40, 3),
-    _mbv3(3, 40, 3),
-    _mbv3(6, 80, 3, s=2),
-    _mbv3(2.5, 80, 3),
-    _mbv3(184 / 80., 80, 3),
-    _mbv3(184 / 80., 80, 3),
-    _mbv3(6, 112, 3),
-    _mbv3(6, 112, 3),
-    _mbv3(6, 160, 3, s=2),
-    _mbv3(6, 160, 3),
-    _mbv3(6, 160, 3),
-    common.ConvDef(960, 1),
-    common.PoolDef(default_size=7),
-    common.ConvDef(1280, 1, batch_norm=False),
-)
 
-V3_SMALL_MINIMALISTIC = (
-    common.ConvDef(16, 3, stride=2),
-    _mbv3(1, 16, 3, s=2),
-    _mbv3(72. / 16, 24, 3, s=2),
-    _mbv3(88. / 24, 24, 3),
-    _mbv3(4, 40, 3, s=2),
-    _mbv3(6, 40, 3),
-    _mbv3(6, 40, 3),
-    _mbv3(3, 48, 3),
-    _mbv3(3, 48, 3),
-    _mbv3(6, 96, 3, s=2),
-    _mbv3(6, 96, 3),
-    _mbv3(6, 96, 3),
-    common.ConvDef(576, 1),
-    common.PoolDef(default_size=7),
-    common.ConvDef(1024, 1, batch_norm=False),
-)
+
+def _minimalistic(conv_defs: Sequence[common.OpDef]) -> Tuple[common.OpDef, ...]:
+    """slim's V3_*_MINIMALISTIC: the same depths with ReLU everywhere, 3x3 kernels and no SE."""
+    ops = []
+    for op in conv_defs:
+        if isinstance(op, common.ConvDef):
+            op = dataclasses.replace(op, activation=common.DEFAULT)
+        elif isinstance(op, common.ExpandedConvDef):
+            op = dataclasses.replace(op, activation=_RELU, kernel_size=3, squeeze_excite=False)
+        ops.append(op)
+    return tuple(ops)
+
+
+V3_LARGE_MINIMALISTIC = _minimalistic(V3_LARGE)
+V3_SMALL_MINIMALISTIC = _minimalistic(V3_SMALL)
 
 V3_EDGETPU = (
     common.ConvDef(32, 3, stride=2),
@@ -166,21 +145,18 @@ class MobilenetV3(common.MobilenetV2Family):
 _KWARGS = ("depth_multiplier", "finegrain_classification_mode", "dropout_keep_prob")
 
 
-def _register(name: str, conv_defs: Sequence[common.OpDef], scope: str = "MobilenetV3",
-              **defaults) -> None:
+def _spec(name: str, conv_defs: Sequence[common.OpDef], scope: str = "MobilenetV3", **defaults) -> NetSpec:
     """One nets_factory key: mobilenet_v3.mobilenet over ``conv_defs`` with slim's partials."""
-    register(NetSpec(name=name,
-                     builder=functools.partial(MobilenetV3, conv_defs=conv_defs, spec_name=name,
-                                               scope=scope, **defaults),
-                     default_image_size=224, num_classes=1001, preprocessing="inception",
-                     scope=scope, logits_scopes=(f"{scope}/Logits",),
-                     checkpoint_num_classes=1001, kwargs=_KWARGS))
+    return common.mobilenet_spec(name, functools.partial(MobilenetV3, conv_defs=conv_defs, scope=scope),
+                                 scope=scope, kwargs=_KWARGS, **defaults)
 
 
-_register("mobilenet_v3_small", V3_SMALL)
-_register("mobilenet_v3_large", V3_LARGE)
-_register("mobilenet_v3_small_minimalistic", V3_SMALL_MINIMALISTIC)
-_register("mobilenet_v3_large_minimalistic", V3_LARGE_MINIMALISTIC)
-_register("mobilenet_edgetpu", V3_EDGETPU, scope="MobilenetEdgeTPU")
-_register("mobilenet_edgetpu_075", V3_EDGETPU, scope="MobilenetEdgeTPU", depth_multiplier=0.75,
-          finegrain_classification_mode=True)
+NETS = (
+    _spec("mobilenet_v3_small", V3_SMALL),
+    _spec("mobilenet_v3_large", V3_LARGE),
+    _spec("mobilenet_v3_small_minimalistic", V3_SMALL_MINIMALISTIC),
+    _spec("mobilenet_v3_large_minimalistic", V3_LARGE_MINIMALISTIC),
+    _spec("mobilenet_edgetpu", V3_EDGETPU, scope="MobilenetEdgeTPU"),
+    _spec("mobilenet_edgetpu_075", V3_EDGETPU, scope="MobilenetEdgeTPU", depth_multiplier=0.75,
+          finegrain_classification_mode=True),
+)

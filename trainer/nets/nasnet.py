@@ -16,6 +16,7 @@ drops paths, as slim's eval graph.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, Union
 
 import tensorflow as tf
@@ -23,40 +24,39 @@ import tf_keras
 
 from trainer.nets import nasnet_utils as utils
 from trainer.nets.base import SlimModel
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.registry import NetSpec
 
 StepSource = Union[None, tf.Tensor, tf.Variable, Callable[[], tf.Tensor]]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class NasNetConfig:
-    """slim's HParams of a NASNet / PNASNet configuration."""
+    """slim's HParams of a NASNet / PNASNet configuration (defaults: the ImageNet ones)."""
 
+    # Architecture.
     stem_multiplier: float
     num_cells: int
     num_conv_filters: int
-    dense_dropout_keep_prob: float
-    drop_path_keep_prob: float
-    skip_reduction_layer_input: int
-    total_training_steps: int
     filter_scaling_rate: float = 2.0
     num_reduction_layers: int = 2
+    skip_reduction_layer_input: int
     use_aux_head: int = 1
+    # Regularization and its schedule.
+    drop_path_keep_prob: float
+    dense_dropout_keep_prob: float = 0.5
+    total_training_steps: int = 250000
     # Arg scope (weight decay is the factory's; these are the BN settings).
     batch_norm_decay: float = 0.9997
     batch_norm_epsilon: float = 1e-3
 
 
-CIFAR = NasNetConfig(stem_multiplier=3.0, num_cells=18, num_conv_filters=32,
-                     dense_dropout_keep_prob=1.0, drop_path_keep_prob=0.6,
-                     skip_reduction_layer_input=0, total_training_steps=937500,
-                     batch_norm_decay=0.9, batch_norm_epsilon=1e-5)
-MOBILE = NasNetConfig(stem_multiplier=1.0, num_cells=12, num_conv_filters=44,
-                      dense_dropout_keep_prob=0.5, drop_path_keep_prob=1.0,
-                      skip_reduction_layer_input=0, total_training_steps=250000)
-LARGE = NasNetConfig(stem_multiplier=3.0, num_cells=18, num_conv_filters=168,
-                     dense_dropout_keep_prob=0.5, drop_path_keep_prob=0.7,
-                     skip_reduction_layer_input=1, total_training_steps=250000)
+CIFAR = NasNetConfig(stem_multiplier=3.0, num_cells=18, num_conv_filters=32, drop_path_keep_prob=0.6,
+                     skip_reduction_layer_input=0, dense_dropout_keep_prob=1.0,
+                     total_training_steps=937500, batch_norm_decay=0.9, batch_norm_epsilon=1e-5)
+MOBILE = NasNetConfig(stem_multiplier=1.0, num_cells=12, num_conv_filters=44, drop_path_keep_prob=1.0,
+                      skip_reduction_layer_input=0)
+LARGE = NasNetConfig(stem_multiplier=3.0, num_cells=18, num_conv_filters=168, drop_path_keep_prob=0.7,
+                     skip_reduction_layer_input=1)
 
 
 class _StepHolder:
@@ -223,25 +223,26 @@ class NasNet(NasNetBase):
         return self._final_layer(net, end_points, training)
 
 
-def _register(name: str, config: NasNetConfig, stem_type: str, size: int, num_classes: int,
-              preprocessing: str, weight_decay: float, min_image_size: int) -> None:
+def nasnet_spec(name: str, model: Callable[..., SlimModel], config: NasNetConfig, size: int, *,
+                num_classes: int = 1001, preprocessing: str = "inception", weight_decay: float = 4e-5,
+                min_image_size: int = 67, **model_kwargs) -> NetSpec:
+    """The registry record of a NASNet / PNASNet key; ``num_classes`` and ``weight_decay`` are
+    the builder's defaults (slim's build_* functions). ``min_image_size``: the training
+    graph's aux head needs a 5x5 map where it attaches (stride 16 on ImageNet)."""
     aux_cell = utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)[1] - 1
-
-    def builder(num_classes: int = num_classes, is_training: bool = False,
-                weight_decay: float = weight_decay, current_step: StepSource = None):
-        return NasNet(config=config, stem_type=stem_type, num_classes=num_classes,
-                      is_training=is_training, weight_decay=weight_decay,
-                      default_image_size=size, current_step=current_step, spec_name=name)
-
-    register(NetSpec(name=name, builder=builder, default_image_size=size,
-                     num_classes=num_classes, preprocessing=preprocessing, scope="",
-                     logits_scopes=("final_layer/FC", f"aux_{aux_cell}/aux_logits/FC"),
-                     checkpoint_num_classes=num_classes, kwargs=("current_step",),
-                     min_image_size=min_image_size))
+    builder = functools.partial(model, config=config, num_classes=num_classes, weight_decay=weight_decay,
+                                default_image_size=size, spec_name=name, **model_kwargs)
+    return NetSpec(name=name, builder=builder, default_image_size=size, num_classes=num_classes,
+                   preprocessing=preprocessing, scope="",
+                   logits_scopes=("final_layer/FC", f"aux_{aux_cell}/aux_logits/FC"),
+                   checkpoint_num_classes=num_classes, kwargs=("current_step",),
+                   min_image_size=min_image_size)
 
 
-# min_image_size: the training graph's aux head needs a 5x5 map where it attaches
-# (stride 2 on cifar, 16 on ImageNet).
-_register("nasnet_cifar", CIFAR, "cifar", 32, 10, "cifarnet", 5e-4, 9)
-_register("nasnet_mobile", MOBILE, "imagenet", 224, 1001, "inception", 4e-5, 67)
-_register("nasnet_large", LARGE, "imagenet", 331, 1001, "inception", 5e-5, 67)
+NETS = (
+    # On cifar the aux head attaches at stride 2.
+    nasnet_spec("nasnet_cifar", NasNet, CIFAR, 32, num_classes=10, preprocessing="cifarnet",
+                weight_decay=5e-4, min_image_size=9, stem_type="cifar"),
+    nasnet_spec("nasnet_mobile", NasNet, MOBILE, 224, stem_type="imagenet"),
+    nasnet_spec("nasnet_large", NasNet, LARGE, 331, weight_decay=5e-5, stem_type="imagenet"),
+)

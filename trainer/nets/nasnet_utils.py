@@ -140,26 +140,19 @@ class CellSpec:
     hiddenstate_indices: Sequence[int]
 
 
-NASNET_A_NORMAL = CellSpec(
-    operations=("separable_5x5_2", "separable_3x3_2", "separable_5x5_2", "separable_3x3_2",
-                "avg_pool_3x3", "none", "avg_pool_3x3", "avg_pool_3x3", "separable_3x3_2",
-                "none"),
-    used_hiddenstates=(1, 0, 0, 0, 0, 0, 0),
-    hiddenstate_indices=(0, 1, 1, 1, 0, 1, 1, 1, 0, 0))
+# slim's operation names: two stacked separable convs, pools, identity.
+SEP3, SEP5, SEP7 = "separable_3x3_2", "separable_5x5_2", "separable_7x7_2"
+AVG, MAX, NONE = "avg_pool_3x3", "max_pool_3x3", "none"
 
-NASNET_A_REDUCTION = CellSpec(
-    operations=("separable_5x5_2", "separable_7x7_2", "max_pool_3x3", "separable_7x7_2",
-                "avg_pool_3x3", "separable_5x5_2", "none", "avg_pool_3x3", "separable_3x3_2",
-                "max_pool_3x3"),
-    used_hiddenstates=(1, 1, 1, 0, 0, 0, 0),
-    hiddenstate_indices=(0, 1, 0, 1, 0, 1, 3, 2, 2, 0))
-
-PNASNET_NORMAL = CellSpec(
-    operations=("separable_5x5_2", "max_pool_3x3", "separable_7x7_2", "max_pool_3x3",
-                "separable_5x5_2", "separable_3x3_2", "separable_3x3_2", "max_pool_3x3",
-                "separable_3x3_2", "none"),
-    used_hiddenstates=(1, 1, 0, 0, 0, 0, 0),
-    hiddenstate_indices=(1, 1, 0, 0, 0, 0, 4, 0, 1, 0))
+NASNET_A_NORMAL = CellSpec(operations=(SEP5, SEP3, SEP5, SEP3, AVG, NONE, AVG, AVG, SEP3, NONE),
+                           used_hiddenstates=(1, 0, 0, 0, 0, 0, 0),
+                           hiddenstate_indices=(0, 1, 1, 1, 0, 1, 1, 1, 0, 0))
+NASNET_A_REDUCTION = CellSpec(operations=(SEP5, SEP7, MAX, SEP7, AVG, SEP5, NONE, AVG, SEP3, MAX),
+                              used_hiddenstates=(1, 1, 1, 0, 0, 0, 0),
+                              hiddenstate_indices=(0, 1, 0, 1, 0, 1, 3, 2, 2, 0))
+PNASNET_NORMAL = CellSpec(operations=(SEP5, MAX, SEP7, MAX, SEP5, SEP3, SEP3, MAX, SEP3, NONE),
+                          used_hiddenstates=(1, 1, 0, 0, 0, 0, 0),
+                          hiddenstate_indices=(1, 1, 0, 0, 0, 0, 4, 0, 1, 0))
 
 
 def _separable_info(operation: str):

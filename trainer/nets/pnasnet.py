@@ -8,15 +8,12 @@ scope, aux head, final layer and drop-path schedule as NASNet.
 from __future__ import annotations
 
 from trainer.nets import nasnet_utils as utils
-from trainer.nets.nasnet import NasNetBase, NasNetConfig, StepSource
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.nasnet import NasNetBase, NasNetConfig, StepSource, nasnet_spec
 
-LARGE = NasNetConfig(stem_multiplier=3.0, num_cells=12, num_conv_filters=216,
-                     dense_dropout_keep_prob=0.5, drop_path_keep_prob=0.6,
-                     skip_reduction_layer_input=1, total_training_steps=250000)
-MOBILE = NasNetConfig(stem_multiplier=1.0, num_cells=9, num_conv_filters=54,
-                      dense_dropout_keep_prob=0.5, drop_path_keep_prob=1.0,
-                      skip_reduction_layer_input=1, total_training_steps=250000)
+LARGE = NasNetConfig(stem_multiplier=3.0, num_cells=12, num_conv_filters=216, drop_path_keep_prob=0.6,
+                     skip_reduction_layer_input=1)
+MOBILE = NasNetConfig(stem_multiplier=1.0, num_cells=9, num_conv_filters=54, drop_path_keep_prob=1.0,
+                      skip_reduction_layer_input=1)
 
 
 class PNasNet(NasNetBase):
@@ -60,22 +57,7 @@ class PNasNet(NasNetBase):
         return self._final_layer(net, end_points, training)
 
 
-def _register(name: str, config: NasNetConfig, size: int) -> None:
-    aux_cell = utils.calc_reduction_layers(config.num_cells, config.num_reduction_layers)[1] - 1
-
-    def builder(num_classes: int = 1001, is_training: bool = False, weight_decay: float = 4e-5,
-                current_step: StepSource = None):
-        return PNasNet(config=config, num_classes=num_classes, is_training=is_training,
-                       weight_decay=weight_decay, default_image_size=size,
-                       current_step=current_step, spec_name=name)
-
-    register(NetSpec(name=name, builder=builder, default_image_size=size, num_classes=1001,
-                     preprocessing="inception", scope="",
-                     logits_scopes=("final_layer/FC", f"aux_{aux_cell}/aux_logits/FC"),
-                     checkpoint_num_classes=1001, kwargs=("current_step",),
-                     # The training graph's aux head needs a 5x5 map at stride 16.
-                     min_image_size=67))
-
-
-_register("pnasnet_mobile", MOBILE, 224)
-_register("pnasnet_large", LARGE, 331)
+NETS = (
+    nasnet_spec("pnasnet_mobile", PNasNet, MOBILE, 224),
+    nasnet_spec("pnasnet_large", PNasNet, LARGE, 331),
+)

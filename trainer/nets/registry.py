@@ -1,4 +1,12 @@
-"""The nets_factory registry: one record per slim network name."""
+"""The nets_factory registry: one record per slim network name.
+
+The built-in families never call into this module: each family module declares a
+``NETS`` table of :class:`NetSpec` and ``trainer/nets/_families.py`` (imported once by
+the package ``__init__``) registers those tables. This module imports no family, so
+the dependency runs one way: families -> registry. Nets of your own enter through
+:func:`register` (``trainer.slim.register_net``) from the modules named in
+``TFSLIM_NET_MODULES``.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -39,7 +47,7 @@ class NetSpec:
 
 
 _REGISTRY: Dict[str, NetSpec] = {}
-# Comma-separated modules imported with the families: nets of your own (trainer.slim's
+# Comma-separated modules imported on the first look-up: nets of your own (trainer.slim's
 # register_net) for `tfslim train --model_name=...` and the pipeline.
 NET_MODULES_ENV = "TFSLIM_NET_MODULES"
 
@@ -59,7 +67,7 @@ def unregister(name: str) -> None:
 
 def get_spec(name: str) -> NetSpec:
     """Returns the record for ``name`` or raises ValueError listing known names."""
-    _load_families()
+    _load_plugins()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -69,23 +77,18 @@ def get_spec(name: str) -> NetSpec:
 
 def list_models() -> List[str]:
     """All registered network names, sorted."""
-    _load_families()
+    _load_plugins()
     return sorted(_REGISTRY)
 
 
 _LOADED = False
 
 
-def _load_families() -> None:
-    """Imports every family module (each registers its nets when imported)."""
+def _load_plugins() -> None:
+    """Imports the modules named in ``TFSLIM_NET_MODULES`` once (each registers its nets)."""
     global _LOADED
     if _LOADED:
         return
-    # pylint: disable=import-outside-toplevel,unused-import,cyclic-import
-    from trainer.nets import (alexnet, cifarnet, inception_resnet_v2, inception_v1,  # noqa: F401
-                              inception_v2, inception_v3, inception_v4, lenet, mobilenet_v1,
-                              mobilenet_v2, mobilenet_v3, nasnet, overfeat, pnasnet, resnet_v1,
-                              resnet_v2, s3dg, vgg)
     _LOADED = True
     for module in filter(None, (m.strip() for m in os.environ.get(NET_MODULES_ENV, "").split(","))):
         try:

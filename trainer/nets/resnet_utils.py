@@ -17,25 +17,30 @@ import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
+from trainer.nets.registry import NetSpec
 
 EndPoints = Dict[str, tf.Tensor]
 
 
 @dataclasses.dataclass(frozen=True)
 class UnitArgs:
-    """Arguments of one bottleneck unit (slim's per-unit dict)."""
+    """Arguments of one bottleneck unit (slim's per-unit dict) and, once
+    :func:`plan_blocks` has run, the stride and atrous ``rate`` it actually uses."""
 
     depth: int
     depth_bottleneck: int
     stride: int
+    rate: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    """slim's ``resnet_utils.Block`` without the unit function (the net supplies it)."""
+    """slim's ``resnet_utils.Block`` without the unit function (the net supplies it);
+    ``subsample`` is the stride :func:`plan_blocks` applies after the block's end point."""
 
     scope: str
     units: Tuple[UnitArgs, ...]
+    subsample: int = 1
 
 
 def resnet_block(scope: str, base_depth: int, num_units: int, stride: int) -> Block:
@@ -77,27 +82,61 @@ class Conv2dSame(tf_keras.layers.Layer):
         return self.conv(inputs, training=training)
 
 
-@dataclasses.dataclass(frozen=True)
-class UnitPlan:
-    """One unit as stack_blocks_dense runs it: its args plus the actual stride and rate."""
+class Bottleneck(tf_keras.layers.Layer):
+    """slim's ``resnet_v1.bottleneck`` / ``resnet_v2.bottleneck``; ``scope`` is
+    ``<net>/blockN/unit_M``, subclasses set ``NAME`` and ``PREACTIVATION``.
 
-    args: UnitArgs
-    stride: int
-    rate: int
+    v1: BN after every conv, ReLU after the addition. v2 (full pre-activation): a
+    ``preact`` BN+ReLU feeds the projection shortcut and conv1, the shortcut and
+    conv3 have biases and no BN, and nothing follows the addition. Returns
+    ``(output, end_points)`` with the shortcut/conv1-3 outputs and the unit output
+    under ``<scope>/<NAME>[/...]``.
+    """
 
+    NAME: str
+    PREACTIVATION: bool
 
-@dataclasses.dataclass(frozen=True)
-class BlockPlan:
-    """A block's units and the subsampling applied after its end point is recorded."""
+    def __init__(self, arg_scope: layers.ArgScope, scope: str, depth_in: int, unit: UnitArgs):
+        scope = f"{scope}/{self.NAME}"
+        super().__init__(name=scope.replace("/", "__"))
+        self.scope = scope
+        self.stride = unit.stride
+        depth, bottleneck = unit.depth, unit.depth_bottleneck
+        linear = {"activation": None}  # shortcut and conv3
+        if self.PREACTIVATION:
+            self.preact = layers.BatchNorm(f"{scope}/preact", arg_scope.batch_norm,
+                                           activation=tf.nn.relu)
+            linear["batch_norm"] = None
+        self.shortcut = (None if depth == depth_in else
+                         arg_scope.conv2d(depth, 1, stride=unit.stride, scope=f"{scope}/shortcut",
+                                          **linear))
+        self.conv1 = arg_scope.conv2d(bottleneck, 1, scope=f"{scope}/conv1")
+        self.conv2 = Conv2dSame(arg_scope, bottleneck, 3, stride=unit.stride, rate=unit.rate,
+                                scope=f"{scope}/conv2")
+        self.conv3 = arg_scope.conv2d(depth, 1, scope=f"{scope}/conv3", **linear)
 
-    scope: str
-    units: Tuple[UnitPlan, ...]
-    subsample: int
+    def call(self, inputs, training=None):
+        end_points = {}
+        preact = self.preact(inputs, training=training) if self.PREACTIVATION else inputs
+        if self.shortcut is None:
+            # The identity shortcut takes the unit input, not the pre-activation.
+            shortcut = subsample(inputs, self.stride)
+        else:
+            shortcut = end_points[f"{self.scope}/shortcut"] = self.shortcut(preact, training=training)
+        residual = end_points[f"{self.scope}/conv1"] = self.conv1(preact, training=training)
+        residual = end_points[f"{self.scope}/conv2"] = self.conv2(residual, training=training)
+        residual = end_points[f"{self.scope}/conv3"] = self.conv3(residual, training=training)
+        output = shortcut + residual
+        if not self.PREACTIVATION:
+            output = tf.nn.relu(output)
+        end_points[self.scope] = output
+        return output, end_points
 
 
 def plan_blocks(blocks: Sequence[Block], output_stride: Optional[int] = None,
-                store_non_strided_activations: bool = False) -> List[BlockPlan]:
-    """slim ``stack_blocks_dense``'s stride/rate bookkeeping, done once up front.
+                store_non_strided_activations: bool = False) -> List[Block]:
+    """slim ``stack_blocks_dense``'s stride/rate bookkeeping, done once up front: the
+    blocks with each unit's actual stride and rate and each block's ``subsample``.
 
     Once the running stride reaches ``output_stride`` every later stride is
     replaced by stride 1 and folded into the atrous rate.
@@ -117,10 +156,10 @@ def plan_blocks(blocks: Sequence[Block], output_stride: Optional[int] = None,
                 # The last unit runs at stride 1; its stride moves to the block's end.
                 block_stride, stride = stride, 1
             if output_stride is not None and current_stride == output_stride:
-                units.append(UnitPlan(unit, stride=1, rate=rate))
+                units.append(dataclasses.replace(unit, stride=1, rate=rate))
                 rate *= stride
             else:
-                units.append(UnitPlan(unit, stride=stride, rate=1))
+                units.append(dataclasses.replace(unit, stride=stride, rate=1))
                 current_stride *= stride
                 if output_stride is not None and current_stride > output_stride:
                     raise unreachable
@@ -132,7 +171,7 @@ def plan_blocks(blocks: Sequence[Block], output_stride: Optional[int] = None,
             current_stride *= block_stride
             if output_stride is not None and current_stride > output_stride:
                 raise unreachable
-        plans.append(BlockPlan(block.scope, tuple(units), factor))
+        plans.append(Block(block.scope, tuple(units), factor))
     if output_stride is not None and current_stride != output_stride:
         raise unreachable
     return plans
@@ -153,8 +192,8 @@ def resnet_arg_scope(weight_decay: float = 0.0001, batch_norm_decay: float = 0.9
                            activation=activation_fn, weights_initializer=init)
 
 
-# unit_builder(arg_scope, scope, depth_in, plan) -> layer returning (output, end_points)
-UnitBuilder = Callable[[layers.ArgScope, str, int, UnitPlan], tf_keras.layers.Layer]
+# unit_builder(arg_scope, scope, depth_in, planned unit) -> layer returning (output, end_points)
+UnitBuilder = Callable[[layers.ArgScope, str, int, UnitArgs], tf_keras.layers.Layer]
 
 
 class ResNet(SlimModel):
@@ -193,7 +232,7 @@ class ResNet(SlimModel):
             for index, unit in enumerate(plan.units):
                 block_units.append(unit_builder(sc, f"{scope}/{plan.scope}/unit_{index + 1}",
                                                 depth_in, unit))
-                depth_in = unit.args.depth
+                depth_in = unit.depth
             self.units.append(block_units)
         self.num_features = depth_in
         self.postnorm = (layers.BatchNorm(f"{scope}/postnorm", sc.batch_norm, activation=tf.nn.relu)
@@ -222,3 +261,12 @@ class ResNet(SlimModel):
             net = end_points[f"{self.scope}/spatial_squeeze"] = layers.spatial_squeeze(net)
         end_points["predictions"] = tf.nn.softmax(net)
         return net, end_points
+
+
+def resnet_spec(name: str, builder: Callable[..., SlimModel], checkpoint_num_classes: int,
+                kwargs: Tuple[str, ...]) -> NetSpec:
+    """The registry record of ``resnet_v1_<depth>`` / ``resnet_v2_<depth>``: 224 px, 1000
+    classes (slim's default is None), vgg preprocessing, logits ``<name>/logits``."""
+    return NetSpec(name=name, builder=builder, default_image_size=224, num_classes=1000,
+                   preprocessing="vgg", scope=name, logits_scopes=(f"{name}/logits",),
+                   checkpoint_num_classes=checkpoint_num_classes, kwargs=kwargs)

@@ -5,48 +5,18 @@ changes; the block stride sits on the last unit of blocks 1-3.
 """
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
-import tensorflow as tf
-import tf_keras
 
-from trainer.nets import layers, resnet_utils
-from trainer.nets.registry import NetSpec, register
+from trainer.nets import resnet_utils
 
 
-class BottleneckV1(tf_keras.layers.Layer):
-    """slim ``resnet_v1.bottleneck``; ``scope`` is ``<net>/blockN/unit_M``.
+class BottleneckV1(resnet_utils.Bottleneck):
+    """slim ``resnet_v1.bottleneck``: BN after every conv, ReLU after the addition."""
 
-    Returns ``(output, end_points)`` with the shortcut/conv1-3 outputs and the
-    unit output under ``<scope>/bottleneck_v1[/...]``.
-    """
-
-    def __init__(self, arg_scope: layers.ArgScope, scope: str, depth_in: int,
-                 plan: resnet_utils.UnitPlan):
-        scope = f"{scope}/bottleneck_v1"
-        super().__init__(name=scope.replace("/", "__"))
-        self.scope = scope
-        self.stride = plan.stride
-        depth, bottleneck = plan.args.depth, plan.args.depth_bottleneck
-        self.shortcut = (None if depth == depth_in else
-                         arg_scope.conv2d(depth, 1, stride=plan.stride, activation=None,
-                                          scope=f"{scope}/shortcut"))
-        self.conv1 = arg_scope.conv2d(bottleneck, 1, scope=f"{scope}/conv1")
-        self.conv2 = resnet_utils.Conv2dSame(arg_scope, bottleneck, 3, stride=plan.stride,
-                                             rate=plan.rate, scope=f"{scope}/conv2")
-        self.conv3 = arg_scope.conv2d(depth, 1, activation=None, scope=f"{scope}/conv3")
-
-    def call(self, inputs, training=None):
-        end_points = {}
-        if self.shortcut is None:
-            shortcut = resnet_utils.subsample(inputs, self.stride)
-        else:
-            shortcut = end_points[f"{self.scope}/shortcut"] = self.shortcut(inputs, training=training)
-        residual = end_points[f"{self.scope}/conv1"] = self.conv1(inputs, training=training)
-        residual = end_points[f"{self.scope}/conv2"] = self.conv2(residual, training=training)
-        residual = end_points[f"{self.scope}/conv3"] = self.conv3(residual, training=training)
-        output = end_points[self.scope] = tf.nn.relu(shortcut + residual)
-        return output, end_points
+    NAME = "bottleneck_v1"
+    PREACTIVATION = False
 
 
 # (units in blocks 1-4) per depth, from slim's resnet_v1_N functions.
@@ -82,20 +52,9 @@ class ResNetV1(resnet_utils.ResNet):
                          store_non_strided_activations=store_non_strided_activations)
 
 
-def _builder(depth: int):
-    def build(**kwargs) -> ResNetV1:
-        return ResNetV1(depth=depth, **kwargs)
-    build.__name__ = f"resnet_v1_{depth}"
-    build.__doc__ = f"Builds slim's resnet_v1_{depth}."
-    return build
-
-
-for _depth in UNITS:
-    _name = f"resnet_v1_{_depth}"
-    # slim's num_classes default is None; 1000 matches the released (Caffe-converted) checkpoints.
-    register(NetSpec(name=_name, builder=_builder(_depth), default_image_size=224,
-                     num_classes=1000, preprocessing="vgg", scope=_name,
-                     logits_scopes=(f"{_name}/logits",), checkpoint_num_classes=1000,
-                     kwargs=("global_pool", "output_stride", "spatial_squeeze",
-                             "store_non_strided_activations", "min_base_depth",
-                             "depth_multiplier")))
+_KWARGS = ("global_pool", "output_stride", "spatial_squeeze", "store_non_strided_activations",
+           "min_base_depth", "depth_multiplier")
+# The released v1 checkpoints are Caffe conversions with 1000 classes.
+NETS = tuple(resnet_utils.resnet_spec(f"resnet_v1_{depth}", functools.partial(ResNetV1, depth=depth),
+                                      checkpoint_num_classes=1000, kwargs=_KWARGS)
+             for depth in UNITS)

@@ -6,50 +6,19 @@ last block.
 """
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
-import tensorflow as tf
-import tf_keras
 
-from trainer.nets import layers, resnet_utils
-from trainer.nets.registry import NetSpec, register
-from trainer.nets.resnet_v1 import UNITS
+from trainer.nets import resnet_utils
+from trainer.nets.resnet_v1 import UNITS, resnet_v1_blocks
 
 
-class BottleneckV2(tf_keras.layers.Layer):
-    """slim ``resnet_v2.bottleneck``; ``scope`` is ``<net>/blockN/unit_M``."""
+class BottleneckV2(resnet_utils.Bottleneck):
+    """slim ``resnet_v2.bottleneck``: full pre-activation (``preact`` BN+ReLU first)."""
 
-    def __init__(self, arg_scope: layers.ArgScope, scope: str, depth_in: int,
-                 plan: resnet_utils.UnitPlan):
-        scope = f"{scope}/bottleneck_v2"
-        super().__init__(name=scope.replace("/", "__"))
-        self.scope = scope
-        self.stride = plan.stride
-        depth, bottleneck = plan.args.depth, plan.args.depth_bottleneck
-        self.preact = layers.BatchNorm(f"{scope}/preact", arg_scope.batch_norm,
-                                       activation=tf.nn.relu)
-        self.shortcut = (None if depth == depth_in else
-                         arg_scope.conv2d(depth, 1, stride=plan.stride, activation=None,
-                                          batch_norm=None, scope=f"{scope}/shortcut"))
-        self.conv1 = arg_scope.conv2d(bottleneck, 1, scope=f"{scope}/conv1")
-        self.conv2 = resnet_utils.Conv2dSame(arg_scope, bottleneck, 3, stride=plan.stride,
-                                             rate=plan.rate, scope=f"{scope}/conv2")
-        self.conv3 = arg_scope.conv2d(depth, 1, activation=None, batch_norm=None,
-                                      scope=f"{scope}/conv3")
-
-    def call(self, inputs, training=None):
-        end_points = {}
-        preact = self.preact(inputs, training=training)
-        if self.shortcut is None:
-            # The identity shortcut takes the unit input, not the pre-activation.
-            shortcut = resnet_utils.subsample(inputs, self.stride)
-        else:
-            shortcut = end_points[f"{self.scope}/shortcut"] = self.shortcut(preact, training=training)
-        residual = end_points[f"{self.scope}/conv1"] = self.conv1(preact, training=training)
-        residual = end_points[f"{self.scope}/conv2"] = self.conv2(residual, training=training)
-        residual = end_points[f"{self.scope}/conv3"] = self.conv3(residual, training=training)
-        output = end_points[self.scope] = shortcut + residual
-        return output, end_points
+    NAME = "bottleneck_v2"
+    PREACTIVATION = True
 
 
 class ResNetV2(resnet_utils.ResNet):
@@ -59,10 +28,7 @@ class ResNetV2(resnet_utils.ResNet):
                  weight_decay: float = 0.0001, global_pool: bool = True,
                  output_stride: Optional[int] = None, spatial_squeeze: bool = True):
         name = f"resnet_v2_{depth}"
-        units = UNITS[depth]
-        blocks = [resnet_utils.resnet_block(f"block{i + 1}", base, units[i],
-                                            stride=2 if i < 3 else 1)
-                  for i, base in enumerate((64, 128, 256, 512))]
+        blocks = resnet_v1_blocks(depth)  # slim's resnet_v2_block lays units out the same way
         # conv1 has no BN/activation: the first unit's preact does that (slim, Appendix of [2]).
         root = resnet_utils.resnet_arg_scope(weight_decay=weight_decay).replace(
             activation=None, batch_norm=None)
@@ -73,18 +39,8 @@ class ResNetV2(resnet_utils.ResNet):
                          spatial_squeeze=spatial_squeeze)
 
 
-def _builder(depth: int):
-    def build(**kwargs) -> ResNetV2:
-        return ResNetV2(depth=depth, **kwargs)
-    build.__name__ = f"resnet_v2_{depth}"
-    build.__doc__ = f"Builds slim's resnet_v2_{depth}."
-    return build
-
-
-for _depth in UNITS:
-    _name = f"resnet_v2_{_depth}"
-    # The released v2 checkpoints have a background class (1001 outputs).
-    register(NetSpec(name=_name, builder=_builder(_depth), default_image_size=224,
-                     num_classes=1000, preprocessing="vgg", scope=_name,
-                     logits_scopes=(f"{_name}/logits",), checkpoint_num_classes=1001,
-                     kwargs=("global_pool", "output_stride", "spatial_squeeze")))
+_KWARGS = ("global_pool", "output_stride", "spatial_squeeze")
+# The released v2 checkpoints have a background class (1001 outputs).
+NETS = tuple(resnet_utils.resnet_spec(f"resnet_v2_{depth}", functools.partial(ResNetV2, depth=depth),
+                                      checkpoint_num_classes=1001, kwargs=_KWARGS)
+             for depth in UNITS)

@@ -20,7 +20,7 @@ import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.registry import NetSpec
 
 SCOPE = "InceptionV1"
 EndPoints = Dict[str, tf.Tensor]
@@ -240,16 +240,18 @@ _KWARGS = ("dropout_keep_prob", "spatial_squeeze", "first_temporal_kernel_size",
            "temporal_conv_startat", "gating_startat", "min_depth", "depth_multiplier")
 
 
-def _register(name: str, **settings) -> None:
-    register(NetSpec(name=name, builder=functools.partial(S3DG, spec_name=name, **settings),
-                     default_image_size=224, num_classes=1000,
-                     # slim's preprocessing_factory has no entry for the video nets; the
-                     # frames are inception-preprocessed one by one in this project.
-                     preprocessing="inception", scope=SCOPE,
-                     logits_scopes=(f"{SCOPE}/Logits",), checkpoint_num_classes=400,
-                     kwargs=_KWARGS, video=True))
+def _spec(name: str, **settings) -> NetSpec:
+    return NetSpec(name=name, builder=functools.partial(S3DG, spec_name=name, **settings),
+                   default_image_size=224, num_classes=1000,
+                   # slim's preprocessing_factory has no entry for the video nets; the
+                   # frames are inception-preprocessed one by one in this project.
+                   preprocessing="inception", scope=SCOPE,
+                   logits_scopes=(f"{SCOPE}/Logits",), checkpoint_num_classes=400,
+                   kwargs=_KWARGS, video=True)
 
 
-# i3d.i3d_base: s3dg_base with a 7-frame first kernel, plain 3-D convs, no gating.
-_register("i3d", first_temporal_kernel_size=7, gating_startat=None, separable=False)
-_register("s3dg")
+NETS = (
+    # i3d.i3d_base: s3dg_base with a 7-frame first kernel, plain 3-D convs, no gating.
+    _spec("i3d", first_temporal_kernel_size=7, gating_startat=None, separable=False),
+    _spec("s3dg"),
+)

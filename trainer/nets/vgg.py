@@ -2,22 +2,28 @@
 
 The fully connected layers are convolutions (``fc6`` 7x7 VALID, ``fc7`` and
 ``fc8`` 1x1), there is no BatchNorm and biases start at zero. :class:`ConvFCHead`
-is the fc6..fc8 head shared with alexnet_v2 and overfeat.
+is the fc6..fc8 head shared with alexnet_v2 and overfeat, :class:`FiveConvNet` their
+common body and :func:`conv_fc_spec` the registry record of all five nets.
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+import functools
+from typing import Any, Callable, Dict, Mapping, Sequence, Tuple
 
 import tensorflow as tf
 import tf_keras
 
 from trainer.nets import layers
 from trainer.nets.base import SlimModel
-from trainer.nets.registry import NetSpec, register
+from trainer.nets.registry import NetSpec
 
 
 def vgg_arg_scope(weight_decay: float = 0.0005) -> layers.ArgScope:
-    """slim ``vgg_arg_scope``: ReLU, L2 on weights, zero biases, SAME convs."""
+    """slim ``vgg_arg_scope``: ReLU, L2 on weights, zero biases, SAME convs.
+
+    slim's ``overfeat_arg_scope`` sets the same, ``alexnet_v2_arg_scope`` too but for
+    biases of 0.1 (:attr:`FiveConvNet.CONV_BIASES`); their VALID pools are the pools' default.
+    """
     return layers.ArgScope(weight_decay=weight_decay, activation=tf.nn.relu, padding="SAME")
 
 
@@ -71,6 +77,53 @@ class ConvFCHead(tf_keras.layers.Layer):
         return net, end_points
 
 
+class FiveConvNet(SlimModel):
+    """slim's alexnet_v2 and overfeat: conv1 … conv5, max pools after conv1, conv2 and
+    conv5, then :class:`ConvFCHead` with truncated_normal(0.005) weights and biases 0.1
+    (fc8 zeros). Subclasses set the class attributes below.
+
+    End points ``<scope>/conv1`` … ``conv5``, ``pool1/2/5``, ``fc6``, ``fc7``,
+    ``global_pool``, ``<scope>/fc8``.
+    """
+
+    SCOPE: str
+    DEFAULT_IMAGE_SIZE: int
+    # (depth, kernel, other slim.conv2d arguments) of conv1 … conv5.
+    CONVS: Sequence[Tuple[int, int, Mapping[str, Any]]]
+    CONV_BIASES: Any  # biases_initializer of conv1 … conv5
+    POOL_KERNEL: int  # the pools' kernel; their stride is 2
+    FC6: Tuple[int, int]  # (depth, kernel) of fc6; fc7 is 4096 wide
+
+    def __init__(self, num_classes: int = 1000, is_training: bool = False,
+                 weight_decay: float = 0.0005, dropout_keep_prob: float = 0.5,
+                 spatial_squeeze: bool = True, global_pool: bool = False):
+        super().__init__(spec_name=self.SCOPE, scope=self.SCOPE, num_classes=num_classes,
+                         is_training=is_training, default_image_size=self.DEFAULT_IMAGE_SIZE)
+        sc = vgg_arg_scope(weight_decay)
+        for index, (depth, kernel, conv_kwargs) in enumerate(self.CONVS, start=1):
+            setattr(self, f"conv{index}", sc.conv2d(depth, kernel, biases_initializer=self.CONV_BIASES,
+                                                    scope=f"{self.SCOPE}/conv{index}", **conv_kwargs))
+        fc_sc = sc.replace(weights_initializer=layers.FreshInitializer(
+            tf_keras.initializers.TruncatedNormal(stddev=0.005)))
+        self.head = ConvFCHead(self.SCOPE, fc_sc, self.FC6[0], self.FC6[1], 4096, num_classes,
+                               dropout_keep_prob, global_pool=global_pool,
+                               spatial_squeeze=spatial_squeeze,
+                               fc_biases_initializer=tf_keras.initializers.Constant(0.1))
+
+    def forward(self, inputs, training):
+        end_points = {}
+        net = inputs
+        for index in range(1, len(self.CONVS) + 1):
+            conv = getattr(self, f"conv{index}")
+            net = end_points[conv.scope] = conv(net, training=training)
+            if index in (1, 2, 5):
+                net = end_points[f"{self.scope}/pool{index}"] = layers.max_pool2d(
+                    net, self.POOL_KERNEL, 2)
+        net, head_end_points = self.head(net, training=training)
+        end_points.update(head_end_points)
+        return net, end_points
+
+
 # Convs per block (64, 128, 256, 512, 512 channels) for each configuration.
 CONFIGS: Dict[str, Sequence[int]] = {
     "vgg_a": (1, 1, 2, 2, 2),
@@ -113,19 +166,18 @@ class VGG(SlimModel):
         return net, end_points
 
 
-def _builder(name: str):
-    def build(**kwargs) -> VGG:
-        return VGG(name=name, **kwargs)
-    build.__name__ = name
-    build.__doc__ = f"Builds slim's {name}."
-    return build
+def conv_fc_spec(name: str, builder: Callable[..., SlimModel], default_image_size: int,
+                 min_image_size: int, kwargs: Tuple[str, ...] = ()) -> NetSpec:
+    """The registry record of a net with the :class:`ConvFCHead` (vgg, alexnet_v2, overfeat):
+    1000 classes as the released checkpoints, vgg preprocessing, logits ``<name>/fc8``."""
+    return NetSpec(name=name, builder=builder, default_image_size=default_image_size,
+                   num_classes=1000, preprocessing="vgg", scope=name, logits_scopes=(f"{name}/fc8",),
+                   checkpoint_num_classes=1000,
+                   kwargs=("dropout_keep_prob", "spatial_squeeze", "global_pool") + kwargs,
+                   min_image_size=min_image_size)
 
 
-for _name in CONFIGS:
-    register(NetSpec(name=_name, builder=_builder(_name), default_image_size=224,
-                     num_classes=1000, preprocessing="vgg", scope=_name,
-                     logits_scopes=(f"{_name}/fc8",), checkpoint_num_classes=1000,
-                     kwargs=("dropout_keep_prob", "spatial_squeeze", "fc_conv_padding",
-                             "global_pool"),
-                     # fc6 is a VALID 7x7 conv on pool5 (input / 32).
-                     min_image_size=224))
+# fc6 is a VALID 7x7 conv on pool5 (input / 32).
+NETS = tuple(conv_fc_spec(name, functools.partial(VGG, name=name), 224, min_image_size=224,
+                          kwargs=("fc_conv_padding",))
+             for name in CONFIGS)

@@ -73,20 +73,17 @@ def _check_against_keras(model, kmodel, size, rel=1e-4):
 
 # ---------------------------------------------------------------- MobileNet V1
 
-_V1_SHAPES_224 = {
-    "Conv2d_0": [112, 112, 32], "Conv2d_1_depthwise": [112, 112, 32],
-    "Conv2d_1_pointwise": [112, 112, 64], "Conv2d_2_depthwise": [56, 56, 64],
-    "Conv2d_2_pointwise": [56, 56, 128], "Conv2d_3_depthwise": [56, 56, 128],
-    "Conv2d_3_pointwise": [56, 56, 128], "Conv2d_4_depthwise": [28, 28, 128],
-    "Conv2d_4_pointwise": [28, 28, 256], "Conv2d_5_depthwise": [28, 28, 256],
-    "Conv2d_5_pointwise": [28, 28, 256], "Conv2d_6_depthwise": [14, 14, 256],
-    "Conv2d_6_pointwise": [14, 14, 512], "Conv2d_7_depthwise": [14, 14, 512],
-    "Conv2d_7_pointwise": [14, 14, 512], "Conv2d_8_depthwise": [14, 14, 512],
-    "Conv2d_8_pointwise": [14, 14, 512], "Conv2d_9_depthwise": [14, 14, 512],
-    "Conv2d_9_pointwise": [14, 14, 512], "Conv2d_10_depthwise": [14, 14, 512],
-    "Conv2d_10_pointwise": [14, 14, 512], "Conv2d_11_depthwise": [14, 14, 512],
-    "Conv2d_11_pointwise": [14, 14, 512], "Conv2d_12_depthwise": [7, 7, 512],
-    "Conv2d_12_pointwise": [7, 7, 1024], "Conv2d_13_depthwise": [7, 7, 1024],
+_V1_SHAPES_224 = {  # grouped by spatial size
+    "Conv2d_0": [112, 112, 32], "Conv2d_1_depthwise": [112, 112, 32], "Conv2d_1_pointwise": [112, 112, 64],
+    "Conv2d_2_depthwise": [56, 56, 64], "Conv2d_2_pointwise": [56, 56, 128], "Conv2d_3_depthwise": [56, 56, 128],
+    "Conv2d_3_pointwise": [56, 56, 128],
+    "Conv2d_4_depthwise": [28, 28, 128], "Conv2d_4_pointwise": [28, 28, 256], "Conv2d_5_depthwise": [28, 28, 256],
+    "Conv2d_5_pointwise": [28, 28, 256],
+    "Conv2d_6_depthwise": [14, 14, 256], "Conv2d_6_pointwise": [14, 14, 512], "Conv2d_7_depthwise": [14, 14, 512],
+    "Conv2d_7_pointwise": [14, 14, 512], "Conv2d_8_depthwise": [14, 14, 512], "Conv2d_8_pointwise": [14, 14, 512],
+    "Conv2d_9_depthwise": [14, 14, 512], "Conv2d_9_pointwise": [14, 14, 512], "Conv2d_10_depthwise": [14, 14, 512],
+    "Conv2d_10_pointwise": [14, 14, 512], "Conv2d_11_depthwise": [14, 14, 512], "Conv2d_11_pointwise": [14, 14, 512],
+    "Conv2d_12_depthwise": [7, 7, 512], "Conv2d_12_pointwise": [7, 7, 1024], "Conv2d_13_depthwise": [7, 7, 1024],
     "Conv2d_13_pointwise": [7, 7, 1024],
 }
 

@@ -25,6 +25,13 @@ def _shapes(end_points):
     return {k: v.shape.as_list()[1:] for k, v in end_points.items()}
 
 
+def _training_call_at_96(name):
+    """A large net's training call on one 96x96 image: model, logits, end points, their shapes."""
+    model = nets.create_model(name, is_training=True)
+    logits, end_points = model(tf.random.uniform([1, 96, 96, 3]), training=True)
+    return model, logits, end_points, _shapes(end_points)
+
+
 def _num_elements(variables):
     return sum(int(np.prod(v.shape)) for v in variables)
 
@@ -248,9 +255,7 @@ def test_nasnet_save_restore_round_trip(tmp_path):
 
 @pytest.mark.slow
 def test_nasnet_large_small_input():
-    model = nets.create_model("nasnet_large", is_training=True)
-    logits, end_points = model(tf.random.uniform([1, 96, 96, 3]), training=True)
-    shapes = _shapes(end_points)
+    model, logits, end_points, shapes = _training_call_at_96("nasnet_large")
     assert shapes["Stem"] == [12, 12, 336]
     assert shapes["Cell_5"] == [12, 12, 1008] and shapes["Reduction_Cell_0"] == [6, 6, 1344]
     assert shapes["Cell_11"] == [6, 6, 2016] and shapes["Reduction_Cell_1"] == [3, 3, 2688]
@@ -264,9 +269,7 @@ def test_nasnet_large_small_input():
 
 @pytest.mark.slow
 def test_pnasnet_large_small_input():
-    model = nets.create_model("pnasnet_large", is_training=True)
-    logits, end_points = model(tf.random.uniform([1, 96, 96, 3]), training=True)
-    shapes = _shapes(end_points)
+    model, logits, end_points, shapes = _training_call_at_96("pnasnet_large")
     assert shapes["Stem"] == [12, 12, 540]
     assert [shapes[f"Cell_{i}"] for i in (3, 4, 7, 8, 11)] == \
         [[12, 12, 1080], [6, 6, 2160], [6, 6, 2160], [3, 3, 4320], [3, 3, 4320]]

@@ -165,16 +165,22 @@ def test_fully_convolutional_spatial_sizes():
         assert tuple(end_points[f"resnet_v1_50/block{b}"].shape[1] for b in (1, 2, 3, 4)) == sizes
 
 
+def _plain_and_variant(size: int, **variant_kwargs):
+    """A small resnet_v1_50 with random weights and a variant of it holding the same weights."""
+    plain = _small_v1()
+    plain.ensure_built(size)
+    _randomize(plain)
+    variant = _small_v1(**variant_kwargs)
+    variant.ensure_built(size)
+    for name, var in variant.slim_variables().items():
+        var.assign(plain.slim_variables()[name])
+    return plain, variant
+
+
 @pytest.mark.parametrize("output_stride", [8, 16])
 def test_atrous_equals_dense(output_stride):
     images = tf.random.stateless_uniform([2, 81, 81, 3], seed=(1, 2))
-    dense = _small_v1()
-    dense.ensure_built(81)
-    _randomize(dense)
-    atrous = _small_v1(output_stride=output_stride)
-    atrous.ensure_built(81)
-    for name, var in atrous.slim_variables().items():
-        var.assign(dense.slim_variables()[name])
+    dense, atrous = _plain_and_variant(81, output_stride=output_stride)
     expected = dense(images, training=False)[0]
     output = resnet_utils.subsample(atrous(images, training=False)[0], 32 // output_stride)
     assert expected.shape == (2, 3, 3, 256)
@@ -183,13 +189,7 @@ def test_atrous_equals_dense(output_stride):
 
 def test_store_non_strided_activations():
     images = tf.random.stateless_uniform([1, 64, 64, 3], seed=(3, 4))
-    plain = _small_v1()
-    plain.ensure_built(64)
-    _randomize(plain)
-    wide = _small_v1(store_non_strided_activations=True)
-    wide.ensure_built(64)
-    for name, var in wide.slim_variables().items():
-        var.assign(plain.slim_variables()[name])
+    plain, wide = _plain_and_variant(64, store_non_strided_activations=True)
     expected, plain_eps = plain(images, training=False)
     output, wide_eps = wide(images, training=False)
     oracle.assert_close(expected.numpy(), output.numpy(), "final features")

@@ -59,33 +59,34 @@ def test_end_point_shapes_match_slim_tests(name):
                           [5, 10, 112, 112, 3])["Logits"] == [5, 400]
 
 
-def test_variable_names_are_slims():
-    i3d = nets.create_model("i3d", num_classes=400)
-    i3d.ensure_built(32)
-    shapes = {k: v.shape.as_list() for k, v in i3d.slim_variables().items()}
-    assert shapes["InceptionV1/Conv2d_1a_7x7/weights"] == [7, 7, 7, 3, 64]
-    assert shapes["InceptionV1/Conv2d_2c_3x3/weights"] == [3, 3, 3, 64, 192]
-    assert shapes["InceptionV1/Mixed_5b/Branch_2/Conv2d_0b_3x3/weights"] == [3, 3, 3, 32, 128]
-    assert shapes["InceptionV1/Logits/Conv2d_0c_1x1/biases"] == [400]
-    assert not [n for n in shapes if n.endswith("gamma") or "temporal" in n or "gating" in n]
+# Variable shapes under InceptionV1/ (None: the variable must not exist).
+_I3D_VARIABLES = {
+    "Conv2d_1a_7x7/weights": [7, 7, 7, 3, 64], "Conv2d_2c_3x3/weights": [3, 3, 3, 64, 192],
+    "Mixed_5b/Branch_2/Conv2d_0b_3x3/weights": [3, 3, 3, 32, 128], "Logits/Conv2d_0c_1x1/biases": [400],
+}
+_S3DG_VARIABLES = {
+    "Conv2d_1a_7x7/weights": [3, 7, 7, 3, 64], "Conv2d_2c_3x3/weights": [1, 3, 3, 64, 192],
+    "Conv2d_2c_3x3/temporal/weights": [3, 1, 1, 192, 192], "Conv2d_2c_3x3/temporal/biases": [192],
+    "Conv2d_2c_3x3/self_gating/transformer_W/weights": [1, 1, 1, 192, 192],
+    "Mixed_4f/Branch_3/Conv2d_0b_1x1/self_gating/transformer_W/weights": [1, 1, 1, 128, 128],
+    "Conv2d_2c_3x3/BatchNorm/beta": [192], "Conv2d_2c_3x3/temporal/BatchNorm/beta": None,
+    # The gate follows a branch's last conv only.
+    "Mixed_3b/Branch_1/Conv2d_0a_1x1/self_gating/transformer_W/weights": None,
+}
 
-    s3dg = nets.create_model("s3dg", num_classes=400)
-    s3dg.ensure_built(32)
-    shapes = {k: v.shape.as_list() for k, v in s3dg.slim_variables().items()}
-    assert shapes["InceptionV1/Conv2d_1a_7x7/weights"] == [3, 7, 7, 3, 64]
-    assert shapes["InceptionV1/Conv2d_2c_3x3/weights"] == [1, 3, 3, 64, 192]
-    assert shapes["InceptionV1/Conv2d_2c_3x3/temporal/weights"] == [3, 1, 1, 192, 192]
-    assert shapes["InceptionV1/Conv2d_2c_3x3/temporal/biases"] == [192]
-    assert shapes["InceptionV1/Conv2d_2c_3x3/self_gating/transformer_W/weights"] == \
-        [1, 1, 1, 192, 192]
-    assert shapes["InceptionV1/Mixed_4f/Branch_3/Conv2d_0b_1x1/self_gating/transformer_W/"
-                  "weights"] == [1, 1, 1, 128, 128]
-    assert "InceptionV1/Conv2d_2c_3x3/BatchNorm/beta" in shapes
-    assert "InceptionV1/Conv2d_2c_3x3/temporal/BatchNorm/beta" not in shapes
-    assert "InceptionV1/Mixed_3b/Branch_1/Conv2d_0a_1x1/self_gating/transformer_W/weights" \
-        not in shapes  # the gate follows a branch's last conv only
+
+@pytest.mark.parametrize("name, expected, forbidden", [
+    ("i3d", _I3D_VARIABLES, ("gamma", "temporal", "gating")),  # plain 3-D convs, no gating
+    ("s3dg", _S3DG_VARIABLES, ("gamma",)),
+])
+def test_variable_names_are_slims(name, expected, forbidden):
+    model = nets.create_model(name, num_classes=400)
+    model.ensure_built(32)
+    shapes = {k.removeprefix("InceptionV1/"): v.shape.as_list() for k, v in model.slim_variables().items()}
+    assert {k: shapes.get(k) for k in expected} == expected
+    assert not [n for n in shapes if any(word in n for word in forbidden)]
     with pytest.raises(ValueError, match="5-D video"):
-        s3dg(tf.zeros([1, 32, 32, 3]))
+        model(tf.zeros([1, 32, 32, 3]))
 
 
 def _inflate(name, value, my_shape):
