@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from trainer.nets import _families  # noqa: F401 (registers the built-in families' NETS once)
+from trainer.nets import _families
 from trainer.nets.base import SlimModel
 from trainer.nets.checkpoint import (CheckpointMismatchError, RestoreReport, resolve_checkpoint_path,
                                      restore_slim_checkpoint, save_slim_checkpoint)
@@ -19,6 +19,8 @@ from trainer.nets.registry import NetSpec, get_spec, list_models
 __all__ = ["SlimModel", "NetSpec", "RestoreReport", "CheckpointMismatchError", "create_model",
            "get_spec", "list_models", "restore_slim_checkpoint", "save_slim_checkpoint",
            "resolve_checkpoint_path"]
+
+_families.register_all()  # the built-in families' NETS, once
 
 
 def create_model(name: str, num_classes: Optional[int] = None, is_training: bool = False,

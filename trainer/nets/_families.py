@@ -1,4 +1,4 @@
-"""The built-in network families, registered once when the package is imported.
+"""The built-in network families, registered once when the package is imported (register_all).
 
 Each family module declares its nets as data, a module-level ``NETS`` tuple of
 :class:`~trainer.nets.registry.NetSpec`, and calls nothing; this module (imported
@@ -19,6 +19,10 @@ FAMILIES: Tuple[ModuleType, ...] = (
     mobilenet_v1, mobilenet_v2, mobilenet_v3, nasnet, overfeat, pnasnet, resnet_v1, resnet_v2, s3dg, vgg,
 )
 
-for _family in FAMILIES:
-    for _spec in _family.NETS:
-        registry.register(_spec)
+
+
+def register_all() -> None:
+    """Hands every family's ``NETS`` to the registry (the package does it once, at import)."""
+    for family in FAMILIES:
+        for spec in family.NETS:
+            registry.register(spec)
