@@ -24,7 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 _DUMP = """
 import importlib, json, sys
 from absl import flags
-module = importlib.import_module("cli." + sys.argv[1])
+import cli
+module = importlib.import_module(cli.module_name(sys.argv[1]))
 defining = getattr(module, "FLAGS_MODULE", module).__name__
 out = {}
 for flag in flags.FLAGS.get_key_flags_for_module(defining):
