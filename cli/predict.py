@@ -9,7 +9,7 @@ and batch prediction over whole folders.
     tfslim predict --input_dir photos/ --output labels.csv --model_dir M \
         --runner=PortableRunner --job_endpoint=localhost:8099 --environment_type=EXTERNAL ...
 
-With --input_dir every file under the folder is scored (components/batch_predict): one
+With --input_dir every file under the folder is scored (prediction/): one
 JSON line (or CSV row) per file with its top-k labels and scores, or the reason it could
 not be scored; a summary line counts both. Flags this command does not define are Beam
 flags and run the job on Beam's RunInference (so does a folder of BEAM_FILES files or more);
