@@ -48,12 +48,14 @@ def _score_batch(batch: Sequence[inputs.InputFile], scorer: ImageScorer) -> List
 def score_files(files: Sequence[inputs.InputFile], scorer: ImageScorer, batch_size: int,
                 threads: int = SCORING_THREADS) -> Iterator[Dict]:
     """One output record per file, in order; ``threads`` batches are read and scored at once
-    (at most one more waits, so memory holds ``threads + 1`` batches)."""
+    (at most one more waits, so memory holds ``threads + 1`` batches). The first batch is
+    scored alone: the signature's first call sets up its kernels, and two first calls at
+    once would both pay for that."""
     with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="score") as pool:
         pending: Deque[concurrent.futures.Future] = collections.deque()
         for start in range(0, len(files), batch_size):
             pending.append(pool.submit(_score_batch, files[start:start + batch_size], scorer))
-            if len(pending) > threads:
+            if len(pending) > (threads if start else 0):
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()

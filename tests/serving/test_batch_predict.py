@@ -164,13 +164,14 @@ def test_cli_in_process_prints_the_summary_and_refuses_bad_usage_in_one_line(fol
 
 
 class _WaitingScorer:
-    """A stand-in scorer whose first two calls each wait for the other (so they must run at
-    once) and that counts the calls running together; labels say the image's size."""
+    """A stand-in scorer whose second and third calls each wait for the other (so they must
+    run at once) and that counts the calls running together; labels say the image's size."""
 
     def __init__(self):
         self.barrier = threading.Barrier(2, timeout=30)
         self.lock = threading.Lock()
         self.calls = self.running = self.most_at_once = 0
+        self.first_ran_with = -1  # calls running while the first one ran (0: it ran alone)
 
     def score(self, images):
         with self.lock:
@@ -178,22 +179,27 @@ class _WaitingScorer:
             call = self.calls
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
-        if call <= 2:
+        if call == 1:
+            time.sleep(0.05)  # time for a second call to start, were it allowed to
+        elif call <= 3:
             self.barrier.wait()  # BrokenBarrierError unless two batches are scored at once
         time.sleep(0.002 * (call % 3))  # later batches finish out of order
         with self.lock:
+            if call == 1:
+                self.first_ran_with = self.most_at_once - 1
             self.running -= 1
         return [{"labels": [str(len(image))], "scores": [1.0]} for image in images]
 
 
 def test_in_process_scoring_runs_batches_at_once_and_keeps_file_order(folder):
-    """Two batches are scored at once (local.SCORING_THREADS), never more; the records still
-    come in file order, one per file, and a refused file keeps its reason in its place."""
+    """After the first batch (alone: the model's warm-up), two batches are scored at once
+    (local.SCORING_THREADS), never more; the records still come in file order, one per file,
+    and a refused file keeps its reason in its place."""
     files = list(inputs.list_inputs(folder[0]))
     fake = _WaitingScorer()
     records = list(local.score_files(files, fake, batch_size=3, threads=2))
     assert [r["path"] for r in records] == [f.path for f in files]
-    assert fake.calls == -(-len(files) // 3) and fake.most_at_once == 2
+    assert fake.calls == -(-len(files) // 3) and fake.most_at_once == 2 and fake.first_ran_with == 0
     for item, rec in zip(files, records):
         data, error = (b"", item.error) if item.error else inputs.read_image(item.path)
         assert rec == ({"path": item.path, "error": error} if error else
