@@ -3,8 +3,8 @@
 ``SCORING_THREADS`` threads each take a batch, read and check its files
 (``inputs.read_image``) and call the serving signature on it; TensorFlow releases the
 GIL, so one thread's file reads, ingestion's checks and result formatting run while the
-other's batch is in the model, and two calls at once keep both cores busy where one call
-of a small net does not. Records come out in file order. A tqdm bar shows images/s.
+other's batch is in the model, and two calls at once can use cores that one call of a
+small net leaves idle. Records come out in file order. A tqdm bar shows images/s.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from schemas import fileio
 _Read = Tuple[str, bytes, str]
 
 
-# Batches scored at once. Two: on the 2-core machine of docs/performance.md one call of
-# mobilenet_v1_025 or lenet on 64 images keeps about one core busy; more threads only hold
-# more batches in memory.
+# Batches scored at once. Two: one call of lenet or mobilenet_v1_025 on 64 images kept about
+# one core busy on the 2-core machine of docs/performance.md (a shared one: the bench there
+# shows no gain, nor a loss); more threads would mostly hold more batches in memory.
 SCORING_THREADS = 2
 
 
