@@ -17,6 +17,9 @@ Then, in interleaved rounds, whole processes as a user runs them:
                (--max_in_process_files above the folder's size)
   beam         the same + --direct_running_mode=multi_processing --direct_num_workers=2
                (Beam's DirectRunner, 2 worker processes, RunInference)
+  beam threads the same + --direct_running_mode=multi_threading --direct_num_workers=2
+               (Beam's DirectRunner, 2 worker threads in the launcher's process, which
+               lends them its loaded model)
 
 Each runs on the whole folder and on a 64-image folder: the steady rate is
 (N - 64) / (wall_N - wall_64) images/s, the start-up (fixed cost: imports, model load,
@@ -29,6 +32,7 @@ Goals: in-process >= 0.9x the plain loop; Beam >= 1.5x the plain loop for mobile
 
     python bench/batch_predict.py                       # 2,000 images, both models
     python bench/batch_predict.py --models lenet --images 500 --repeats 1
+    python bench/batch_predict.py --models mobilenet_v1_025 --images 20000 --repeats 1 --ways "plain loop,beam"
 
 Prints a markdown table and writes <work_dir>/results.json.
 """
@@ -56,7 +60,9 @@ BATCH = 64
 # name → (net, classes, preprocessing, image size, channels)
 MODELS = {"lenet": ("lenet", 10, "lenet", 28, 1),
           "mobilenet_v1_025": ("mobilenet_v1_025", 1001, "mobilenet_v1", 128, 3)}
-BEAM_ARGS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+BEAM_ARGS = {"beam": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
+             "beam threads": ["--direct_running_mode=multi_threading", "--direct_num_workers=2"]}
+WAYS = ["plain loop", "in-process", "beam", "beam threads"]
 # The rate each process reports itself: the plain loop's timer, `tfslim predict`'s summary line
 # (files over the time after its start-up: for the Beam job that includes starting the workers).
 INNER_RATE = re.compile(r"([0-9.]+) files/s")
@@ -135,13 +141,14 @@ def commands(way: str, model_dir: str, root: str, out: str) -> List[str]:
     predict = [sys.executable, "-c", TFSLIM, "predict", f"--input_dir={root}", f"--output={out}",
                f"--model_dir={model_dir}", "--noprogress"]
     # In process whatever the folder's size (above job.BEAM_FILES it would run on Beam).
-    return predict + (BEAM_ARGS if way == "beam" else ["--max_in_process_files=1000000000"])
+    return predict + BEAM_ARGS.get(way, ["--max_in_process_files=1000000000"])
 
 
 def measure(args) -> Dict:
     results: Dict = {"images": args.images, "cores": os.cpu_count(), "load_before": os.getloadavg(),
-                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "models": {}}
-    ways = ["plain loop", "in-process", "beam"]
+                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "models": {},
+               "loads": []}  # the 1-minute load average as each process started
+    ways = args.ways.split(",")
     for name in args.models.split(","):
         model_dir = export_model(name, os.path.join(args.work_dir, name, "model"))
         roots = {n: write_folder(name, os.path.join(args.work_dir, name, f"images{n}"), n)
@@ -153,12 +160,14 @@ def measure(args) -> Dict:
             for way in ways:
                 for n, root in roots.items():
                     out = os.path.join(args.work_dir, name, "out", f"{way.replace(' ', '_')}-{n}.jsonl")
+                    load = os.getloadavg()[0]
                     done = measure_process(commands(way, model_dir, root, out), cwd=REPO)
+                    results["loads"].append(load)
                     walls[way][n].append(done["wall_s"])
                     cpus[way][n].append(done["cpu_s"])
                     inner[way][n].append(float(INNER_RATE.findall(done["output"])[-1]))
                     print(f"  {name} {way} {n}: {done['wall_s']:.1f}s wall {done['cpu_s']:.1f}s cpu "
-                          f"{inner[way][n][-1]:.0f} files/s inside", flush=True)
+                          f"{inner[way][n][-1]:.0f} files/s inside, load {load:.1f} at its start", flush=True)
         rows = {}
         for way in ways:
             wall = {n: min(v) for n, v in walls[way].items()}
@@ -169,7 +178,7 @@ def measure(args) -> Dict:
                          "cpu_ms_per_image": 1000 * (cpu[args.images] - cpu[SMALL]) / (args.images - SMALL)}
         for way in ways:
             for key in ("images_per_s", "inner_images_per_s"):
-                rows[way][f"{key}_vs_plain"] = rows[way][key] / rows["plain loop"][key]
+                rows[way][f"{key}_vs_plain"] = rows[way][key] / rows[ways[0]][key]
         results["models"][name] = rows
     results["load_after"] = os.getloadavg()
     return results
@@ -177,7 +186,8 @@ def measure(args) -> Dict:
 
 def table(results: Dict) -> str:
     lines = [f"{results['images']} images, {results['cores']} cores, {results['date']}, load average "
-             f"{results['load_before'][0]:.1f} before / {results['load_after'][0]:.1f} after", "",
+             f"{results['load_before'][0]:.1f} before / {results['load_after'][0]:.1f} after "
+             f"({min(results['loads']):.1f}-{max(results['loads']):.1f} as the processes started)", "",
              "| model | way | whole process, all images (s) | start-up (s) | images/s (whole-process "
              "difference) | vs plain | images/s inside the process | vs plain | CPU ms/image |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -195,6 +205,8 @@ def main() -> None:
     parser.add_argument("--models", default="lenet,mobilenet_v1_025")
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=2, help="Rounds; the best wall time counts.")
+    parser.add_argument("--ways", default=",".join(WAYS), help=f"Comma-separated, from {WAYS}; "
+                        "the first is the baseline the others are compared with.")
     parser.add_argument("--work_dir", default=os.path.join(tempfile.gettempdir(), "tfslim-bench-batch-predict"))
     parser.add_argument("--plain_loop", nargs=2, metavar=("MODEL_DIR", "ROOT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -203,6 +215,8 @@ def main() -> None:
         return
     if args.images <= SMALL:
         parser.error(f"--images must be above {SMALL}")
+    if not args.ways or set(args.ways.split(",")) - set(WAYS):
+        parser.error(f"--ways must name some of {WAYS}")
     results = json.loads(json.dumps(measure(args)))  # as results.json holds it (string keys)
     with open(os.path.join(args.work_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)

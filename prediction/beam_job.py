@@ -8,13 +8,25 @@
       → progress counts → WriteToText(OUTPUT-SSSSS-of-NNNNN)
 
 The same code runs on the DirectRunner and on any portable runner (Flink, Spark,
-Dataflow Runner v2): the workers load the SavedModel once each (``load_model``) and
-score batches with the same ``ImageScorer`` as the in-process path, so both write the
-same records. The workers must see the input folder, the model and the output (local
-paths for local runners, gs:// for Dataflow).
+Dataflow Runner v2): each worker process loads the SavedModel once (``load_model``;
+RunInference shares it between the process's threads) and scores batches with the same
+``ImageScorer`` as the in-process path, so both write the same records. The workers must
+see the input folder, the model and the output (local paths for local runners, gs:// for
+Dataflow).
+
+Costs on one machine (docs/performance.md, "Batch prediction"): a DirectRunner worker
+*process* pays Beam's, TensorFlow's and the model's start-up again, so with
+``--direct_running_mode=multi_processing`` each of W workers caps TensorFlow at
+cores / W threads (W TensorFlow processes with a thread per core each would fight over
+the cores); an in-process runner (``in_memory``, ``multi_threading``) scores with the
+model the launcher already loaded (``scorer.lend``), its threads calling it at once
+(TensorFlow releases the GIL). RunInference's ``share_model_across_processes`` is not
+used: it serves one model from one process to the others, which on CPUs serializes
+the calls that the workers are there to run side by side.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -23,8 +35,9 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, ModelHandler, PredictionResult, RunInference
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-from prediction import inputs, results
+from prediction import inputs, results, scorer as scorer_lib
 from prediction.scorer import ImageScorer, Result
 from ingestion import convert as convert_lib, progress
 from schemas import fileio
@@ -39,19 +52,22 @@ class ImageBytesModelHandler(ModelHandler[bytes, Result, ImageScorer]):
     """RunInference's model: the serving SavedModel's signature on batches of encoded images.
 
     Holds only the model's path and settings (it is pickled to the workers); each worker
-    loads the SavedModel once. An image the signature refuses gives an error result, so a
-    bad file never fails a bundle.
+    process loads the SavedModel once (or takes the one lent by the launcher in its own
+    process), with ``tf_threads`` TensorFlow threads when set. An image the signature
+    refuses gives an error result, so a bad file never fails a bundle.
     """
 
-    def __init__(self, model_dir: str, top_k: int, signature_name: str, batch_size: int):
+    def __init__(self, model_dir: str, top_k: int, signature_name: str, batch_size: int,
+                 tf_threads: Optional[int] = None):
         super().__init__()
         self._model_dir = model_dir
         self._top_k = top_k
         self._signature_name = signature_name
         self._batch_size = batch_size
+        self._tf_threads = tf_threads
 
     def load_model(self) -> ImageScorer:
-        return ImageScorer(self._model_dir, self._top_k, self._signature_name)
+        return scorer_lib.load(self._model_dir, self._top_k, self._signature_name, self._tf_threads)
 
     def run_inference(self, batch: Sequence[bytes], model: ImageScorer,
                       inference_args: Optional[Dict[str, Any]] = None) -> Iterable[PredictionResult]:
@@ -110,6 +126,19 @@ def shard_paths(output: str) -> List[str]:
     return sorted(fileio.glob(output + "-" + "[0-9]" * 5 + "-of-" + "[0-9]" * 5))
 
 
+def tf_threads_per_worker(options: PipelineOptions, cores: Optional[int] = None) -> Optional[int]:
+    """TensorFlow threads for each worker process of the DirectRunner's multi_processing mode
+    (cores / workers, at least 1); None (TensorFlow's default) for in-process modes and
+    other runners, whose workers' share of a machine is not known here."""
+    runner = options.view_as(StandardOptions).runner
+    direct = options.view_as(DirectOptions)
+    if (runner not in (None, "DirectRunner", "direct", "BundleBasedDirectRunner")
+            or direct.direct_running_mode != "multi_processing"):
+        return None
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // (direct.direct_num_workers or cores))
+
+
 def _write_listing(files: Sequence[inputs.InputFile], path: str) -> None:
     with fileio.open_file(path, "w") as f:
         for item in files:
@@ -119,12 +148,15 @@ def _write_listing(files: Sequence[inputs.InputFile], path: str) -> None:
 def run(files: Sequence[inputs.InputFile], model_dir: str, output: str, top_k: int, batch_size: int,
         signature_name: str, beam_args: Optional[Sequence[str]], threshold: int,
         num_shards: Optional[int] = None, show_progress: bool = True,
-        make_pipeline: Optional[Callable[[], beam.Pipeline]] = None) -> Tuple[Dict[str, int], List[str]]:
+        make_pipeline: Optional[Callable[[], beam.Pipeline]] = None,
+        scorer: Optional[ImageScorer] = None) -> Tuple[Dict[str, int], List[str]]:
     """Runs the job (``beam_args`` as `tfslim convert` passes them); returns the counts
     ({"files", "errors"}, read back from the shards) and the shard paths.
 
     ``make_pipeline`` replaces the pipeline built from ``beam_args`` (the BatchPredict
-    component passes its executor's, with the TFX pipeline's Beam args)."""
+    component passes its executor's, with the TFX pipeline's Beam args). ``scorer``: the
+    model already loaded in this process (``model_dir``'s, ``signature_name``), lent to
+    workers that run in this process."""
     csv_output = results.is_csv(output)
     num_shards = num_shards or max(1, -(-len(files) // FILES_PER_SHARD))
     out_dir = os.path.dirname(output) or "."
@@ -135,26 +167,28 @@ def run(files: Sequence[inputs.InputFile], model_dir: str, output: str, top_k: i
         for stale in shard_paths(output):  # an earlier run's shards, maybe another count
             fileio.remove(stale)
         _write_listing(files, listing)
-        handler = KeyedModelHandler(ImageBytesModelHandler(model_dir, top_k, signature_name, batch_size))
         if make_pipeline is None:
             options = convert_lib.beam_options(beam_args, len(files), threshold)
             make_pipeline = lambda: beam.Pipeline(options=options)  # noqa: E731
-        with progress.ProgressMonitor(progress_dir, len(files), enabled=show_progress, description="predict"):
-            with make_pipeline() as pipeline:
-                read = (pipeline
-                        | "ListFiles" >> beam.io.ReadFromText(listing)
-                        | "Spread" >> beam.Reshuffle()
-                        | "Read" >> beam.ParDo(_ReadImageFn()).with_outputs(_REFUSED, main="images"))
-                scored = (read.images
-                          | "Score" >> RunInference(handler)
-                          | "Record" >> beam.MapTuple(lambda path, result: results.record(path, result.inference)))
-                _ = ((scored, read[_REFUSED])
-                     | "All" >> beam.Flatten()
-                     | "Progress" >> beam.ParDo(_ProgressFn(progress_dir))
-                     | "Format" >> beam.Map(results.format_line, csv_output, top_k)
-                     | "Write" >> beam.io.WriteToText(
-                         output, num_shards=num_shards, shard_name_template=SHARD_TEMPLATE,
-                         header=results.csv_header(top_k) if csv_output else None))
+        lent = scorer_lib.lend(scorer, signature_name) if scorer else contextlib.nullcontext()
+        with progress.ProgressMonitor(progress_dir, len(files), enabled=show_progress, description="predict"), \
+                lent, make_pipeline() as pipeline:
+            handler = KeyedModelHandler(ImageBytesModelHandler(
+                model_dir, top_k, signature_name, batch_size, tf_threads_per_worker(pipeline.options)))
+            read = (pipeline
+                    | "ListFiles" >> beam.io.ReadFromText(listing)
+                    | "Spread" >> beam.Reshuffle()
+                    | "Read" >> beam.ParDo(_ReadImageFn()).with_outputs(_REFUSED, main="images"))
+            scored = (read.images
+                      | "Score" >> RunInference(handler)
+                      | "Record" >> beam.MapTuple(lambda path, result: results.record(path, result.inference)))
+            _ = ((scored, read[_REFUSED])
+                 | "All" >> beam.Flatten()
+                 | "Progress" >> beam.ParDo(_ProgressFn(progress_dir))
+                 | "Format" >> beam.Map(results.format_line, csv_output, top_k)
+                 | "Write" >> beam.io.WriteToText(
+                     output, num_shards=num_shards, shard_name_template=SHARD_TEMPLATE,
+                     header=results.csv_header(top_k) if csv_output else None))
     finally:
         fileio.rmtree(run_dir)
     paths = shard_paths(output)

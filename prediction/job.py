@@ -77,7 +77,7 @@ def predict_folder(request: PredictRequest, beam_args: Optional[Sequence[str]] =
         from prediction import beam_job  # pylint: disable=import-outside-toplevel
         counts, outputs = beam_job.run(files, scorer.model_dir, request.output, request.top_k,
                                        request.batch_size, request.signature_name, beam_args, threshold,
-                                       request.num_shards, request.progress)
+                                       request.num_shards, request.progress, scorer=scorer)
     else:
         counts = local.run(files, scorer, request.output, request.top_k, request.batch_size,
                            request.progress)

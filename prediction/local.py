@@ -1,14 +1,17 @@
-"""The batch prediction in this process, without Beam: batches of files, read ahead.
+"""The batch prediction in this process, without Beam: batches of files, scored side by side.
 
-A thread reads and checks the next batch's files (``inputs.read_image``) while the
-serving signature scores the current one (TensorFlow releases the GIL), so file I/O
-and ingestion's checks hide behind the model. A tqdm bar shows images/s.
+``SCORING_THREADS`` threads each take a batch, read and check its files
+(``inputs.read_image``) and call the serving signature on it; TensorFlow releases the
+GIL, so one thread's file reads, ingestion's checks and result formatting run while the
+other's batch is in the model, and two calls at once can use cores that one call of a
+small net leaves idle. Records come out in file order. A tqdm bar shows images/s.
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import sys
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Deque, Dict, Iterator, List, Sequence, Tuple
 
 from tqdm import tqdm
 
@@ -20,6 +23,12 @@ from schemas import fileio
 _Read = Tuple[str, bytes, str]
 
 
+# Batches scored at once. Two: one call of lenet or mobilenet_v1_025 on 64 images kept about
+# one core busy on the 2-core machine of docs/performance.md (a shared one: the bench there
+# shows no gain, nor a loss); more threads would mostly hold more batches in memory.
+SCORING_THREADS = 2
+
+
 def _read(batch: Sequence[inputs.InputFile]) -> List[_Read]:
     out = []
     for item in batch:
@@ -28,19 +37,28 @@ def _read(batch: Sequence[inputs.InputFile]) -> List[_Read]:
     return out
 
 
-def score_files(files: Sequence[inputs.InputFile], scorer: ImageScorer,
-                batch_size: int) -> Iterator[Dict]:
-    """One output record per file, in order; the next batch is read while one is scored."""
-    batches = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
-        pending = pool.submit(_read, batches[0]) if batches else None
-        for index in range(len(batches)):
-            batch = pending.result()
-            pending = pool.submit(_read, batches[index + 1]) if index + 1 < len(batches) else None
-            readable = [(path, data) for path, data, error in batch if not error]
-            scored = dict(zip((path for path, _ in readable), scorer.score([d for _, d in readable])))
-            for path, _, error in batch:
-                yield results.record(path, {"error": error} if error else scored[path])
+def _score_batch(batch: Sequence[inputs.InputFile], scorer: ImageScorer) -> List[Dict]:
+    """The records of one batch of files, in order (refused files get their reason)."""
+    read = _read(batch)
+    readable = [data for _, data, error in read if not error]
+    scored = iter(scorer.score(readable))
+    return [results.record(path, {"error": error} if error else next(scored)) for path, _, error in read]
+
+
+def score_files(files: Sequence[inputs.InputFile], scorer: ImageScorer, batch_size: int,
+                threads: int = SCORING_THREADS) -> Iterator[Dict]:
+    """One output record per file, in order; ``threads`` batches are read and scored at once
+    (at most one more waits, so memory holds ``threads + 1`` batches). The first batch is
+    scored alone: the signature's first call sets up its kernels, and two first calls at
+    once would both pay for that."""
+    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="score") as pool:
+        pending: Deque[concurrent.futures.Future] = collections.deque()
+        for start in range(0, len(files), batch_size):
+            pending.append(pool.submit(_score_batch, files[start:start + batch_size], scorer))
+            if len(pending) > (threads if start else 0):
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def run(files: Sequence[inputs.InputFile], scorer: ImageScorer, output: str, top_k: int,

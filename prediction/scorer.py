@@ -11,7 +11,9 @@ every element of the failed batch alone). Good batches pay nothing for this.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Union
+import contextlib
+import threading
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from schemas import features
 from serving import predict
@@ -114,6 +116,54 @@ class ImageScorer:
             return self._ranked([image])[0]
         except self._refused as err:
             return {"error": refusal_text(err)}
+
+
+# Scorers lent to this process's Beam workers for the duration of a job (``lend``): an
+# in-process runner (DirectRunner in_memory / multi_threading) then scores with the model
+# the launcher already loaded instead of loading it a second time.
+_LENT: Dict[Tuple[str, str, int], ImageScorer] = {}
+_LENT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def lend(scorer: ImageScorer, signature_name: str) -> Iterator[None]:
+    """While the block runs, :func:`load` of the same model in this process returns ``scorer``."""
+    key = (scorer.model_dir, signature_name, scorer.top_k)
+    with _LENT_LOCK:
+        _LENT[key] = scorer
+    try:
+        yield
+    finally:
+        with _LENT_LOCK:
+            _LENT.pop(key, None)
+
+
+def load(model_dir: str, top_k: int, signature_name: str, tf_threads: Optional[int] = None) -> ImageScorer:
+    """The scorer lent to this process for ``model_dir`` (see :func:`lend`), else a newly
+    loaded one. ``tf_threads``: TensorFlow's intra-op threads for this process when it loads
+    the model (a Beam worker process among several on one machine: cores / workers, so that
+    the workers do not oversubscribe the cores); ignored when TensorFlow already runs."""
+    with _LENT_LOCK:
+        lent = _LENT.get((latest_version_dir(model_dir), signature_name, top_k))
+    if lent is not None:
+        return lent
+    if tf_threads:
+        set_tf_threads(tf_threads)
+    return ImageScorer(model_dir, top_k, signature_name)
+
+
+def set_tf_threads(intra_op: int) -> bool:
+    """Caps TensorFlow's thread pools of this process at ``intra_op`` threads per op and as
+    many ops at once; False (and nothing changed) when TensorFlow's runtime already started,
+    after which they cannot change."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(intra_op)
+    except RuntimeError:  # "... cannot be modified after initialization"
+        return False
+    return True
 
 
 def refusal_text(err: Exception) -> str:

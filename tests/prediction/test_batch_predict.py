@@ -11,17 +11,23 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 from PIL import Image
 
-from prediction import beam_job, job, results
+from prediction import beam_job, inputs, job, local, results, scorer as scorer_lib
 from ingestion import convert as convert_lib
 from ingestion.formats import image_codec
 from serving import predict
 from tests.ingestion.hostile import corpus
 from tests.pipeline import helpers
 from tests.serving.cli import run_tfslim
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Relative path → a phrase its error must contain (ingestion's reason, or the signature's).
 HOSTILE = {
@@ -155,3 +161,105 @@ def test_cli_in_process_prints_the_summary_and_refuses_bad_usage_in_one_line(fol
         f"tfslim predict: --input_dir {tmp_path / 'nowhere'} is not a directory")
     usage = run_tfslim("predict", f"--input_dir={folder[0]}", f"--model_dir={lenet_model_dir}")
     assert usage.returncode == 1 and "--input_dir needs --output" in usage.stderr
+
+
+class _WaitingScorer:
+    """A stand-in scorer whose second and third calls each wait for the other (so they must
+    run at once) and that counts the calls running together; labels say the image's size."""
+
+    def __init__(self):
+        self.barrier = threading.Barrier(2, timeout=30)
+        self.lock = threading.Lock()
+        self.calls = self.running = self.most_at_once = 0
+        self.first_ran_with = -1  # calls running while the first one ran (0: it ran alone)
+
+    def score(self, images):
+        with self.lock:
+            self.calls += 1
+            call = self.calls
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        if call == 1:
+            time.sleep(0.05)  # time for a second call to start, were it allowed to
+        elif call <= 3:
+            self.barrier.wait()  # BrokenBarrierError unless two batches are scored at once
+        time.sleep(0.002 * (call % 3))  # later batches finish out of order
+        with self.lock:
+            if call == 1:
+                self.first_ran_with = self.most_at_once - 1
+            self.running -= 1
+        return [{"labels": [str(len(image))], "scores": [1.0]} for image in images]
+
+
+def test_in_process_scoring_runs_batches_at_once_and_keeps_file_order(folder):
+    """After the first batch (alone: the model's warm-up), two batches are scored at once
+    (local.SCORING_THREADS), never more; the records still come in file order, one per file,
+    and a refused file keeps its reason in its place."""
+    files = list(inputs.list_inputs(folder[0]))
+    fake = _WaitingScorer()
+    records = list(local.score_files(files, fake, batch_size=3, threads=2))
+    assert [r["path"] for r in records] == [f.path for f in files]
+    assert fake.calls == -(-len(files) // 3) and fake.most_at_once == 2 and fake.first_ran_with == 0
+    for item, rec in zip(files, records):
+        data, error = (b"", item.error) if item.error else inputs.read_image(item.path)
+        assert rec == ({"path": item.path, "error": error} if error else
+                       {"path": item.path, "labels": [str(len(data))], "scores": [1.0]})
+
+
+@pytest.mark.parametrize("args, cores, threads", [
+    (["--direct_running_mode=multi_processing", "--direct_num_workers=2"], 2, 1),
+    (["--direct_running_mode=multi_processing", "--direct_num_workers=2"], 8, 4),
+    (["--direct_running_mode=multi_processing", "--direct_num_workers=0"], 8, 1),  # a worker per core
+    (["--direct_running_mode=multi_processing", "--direct_num_workers=3"], 2, 1),
+    (["--direct_running_mode=multi_threading", "--direct_num_workers=2"], 2, None),  # this process
+    (["--direct_running_mode=in_memory"], 2, None),
+    (["--runner=PortableRunner", "--direct_running_mode=multi_processing"], 2, None),  # not ours to split
+])
+def test_each_direct_worker_process_gets_its_share_of_the_cores(args, cores, threads):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    assert beam_job.tf_threads_per_worker(PipelineOptions(args), cores) == threads
+
+
+def test_a_worker_process_loads_the_model_with_its_thread_share(lenet_model_dir):
+    """What a multi_processing worker does (scorer.load with tf_threads) in a fresh process:
+    TensorFlow's pools are capped before the model loads; once it runs they cannot change."""
+    code = ("import sys, tensorflow as tf\n"
+            "from prediction import scorer\n"
+            "s = scorer.load(sys.argv[1], 3, 'serving_default', tf_threads=1)\n"
+            "print(tf.config.threading.get_intra_op_parallelism_threads(),\n"
+            "      tf.config.threading.get_inter_op_parallelism_threads(), scorer.set_tf_threads(2),\n"
+            "      len(s.score([open(sys.argv[2], 'rb').read()])))\n")
+    image = os.path.join(os.path.dirname(lenet_model_dir), "digit.png")
+    with open(image, "wb") as f:
+        f.write(helpers.encode(helpers.digit_images(1)[0][0]))
+    result = subprocess.run([sys.executable, "-c", code, lenet_model_dir, image], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["1", "1", "False", "1"]
+
+
+def test_beam_job_in_this_process_scores_with_the_lent_model(folder, lenet_model_dir, local_run, monkeypatch,
+                                                             tmp_path):
+    """On an in-process runner the workers (two threads) take the launcher's loaded model
+    (scorer.lend) instead of loading it again, and write the in-process job's records."""
+    lent = scorer_lib.ImageScorer(lenet_model_dir, top_k=3)
+
+    def no_second_load(*args, **kwargs):
+        raise AssertionError("the model was loaded again")
+
+    monkeypatch.setattr(scorer_lib, "ImageScorer", no_second_load)
+    out = str(tmp_path / "labels.jsonl")
+    files = list(inputs.list_inputs(folder[0]))
+    counts, shards = beam_job.run(files, lent.model_dir, out, 3, 8, "serving_default",
+                                  ["--direct_running_mode=multi_threading", "--direct_num_workers=2"],
+                                  threshold=job.BEAM_FILES, show_progress=False, scorer=lent)
+    records = sorted((json.loads(line) for shard in shards for line in open(shard)), key=lambda r: r["path"])
+    expected = sorted(local_run[1], key=lambda r: r["path"])
+    # The same labels and errors; scores to float32's noise (other batches, other sums).
+    assert [{**r, "scores": None} for r in records] == [{**r, "scores": None} for r in expected]
+    for rec, want in zip(records, expected):
+        assert rec.get("scores", []) == pytest.approx(want.get("scores", []), abs=1e-5)
+    assert counts == {"files": len(files), "errors": len(HOSTILE)}
+    with pytest.raises(AssertionError, match="loaded again"):  # lent only while the job runs
+        scorer_lib.load(lent.model_dir, 3, "serving_default")
