@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 
 from pipeline.config_errors import ConfigError, closest
 from trainer.zoo import model_catalog, pretrained
-from trainer.config import TrainConfig
+from trainer.config import NET_MODULES_ENV, TrainConfig
 
 # Preprocessing that works on one-channel images; the others distort colour or
 # subtract RGB means and need three.
@@ -50,6 +50,8 @@ def check_net(train: TrainConfig, spelling: Spelling = RUN_CONFIG) -> None:
     """The net exists, its preprocessing exists and suits the channels (no TensorFlow)."""
     rows = {row["name"]: row for row in model_catalog.load()}
     row = rows.get(train.model_name)
+    if row is None and os.environ.get(NET_MODULES_ENV):
+        row = _registered_row(train.model_name)
     if row is None:
         close = closest(train.model_name, rows)
         hint = f"did you mean {close!r}? " if close else ""
@@ -66,6 +68,17 @@ def check_net(train: TrainConfig, spelling: Spelling = RUN_CONFIG) -> None:
             f"{spelling.key('image_channels')}: 1 channel, but {train.model_name}'s {family!r} "
             f"preprocessing needs 3 (colour distortion / RGB means); {spelling.removal('image_channels')} "
             f"or use a net with lenet/cifarnet preprocessing")
+
+
+def _registered_row(name: str) -> Optional[Mapping[str, Any]]:
+    """A net registered by a TFSLIM_NET_MODULES module, as a catalog row (loads the registry and
+    TensorFlow: only for a name the static catalog does not have)."""
+    from trainer import nets  # pylint: disable=import-outside-toplevel
+
+    try:
+        return {"name": name, "preprocessing": nets.get_spec(name).preprocessing}
+    except ValueError:
+        return None
 
 
 def check_input_size(train: TrainConfig, spelling: Spelling = RUN_CONFIG) -> None:

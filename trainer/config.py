@@ -28,6 +28,8 @@ TRAIN_CONFIG_KEY = "train_config"
 IMAGE_SPEC_KEYS = ("model_name", "preprocessing_name", "train_image_size", "image_channels", "resize_to_fit")
 # The Trainer's record of what it trained with, in its ModelRun artifact (trainer/run_fn.py).
 RECIPE_FILE = "recipe.json"
+# Modules (comma-separated) that register nets of their own (trainer.slim.register_net) beside the zoo's.
+NET_MODULES_ENV = "TFSLIM_NET_MODULES"
 # Strings that mean "unset" for an optional key (YAML null, or `--set key=none`).
 NONE_WORDS = ("none", "null", "")
 
@@ -91,7 +93,8 @@ class TrainConfig(ConfigModel):
     """Field names and defaults follow slim's train_image_classifier.py flags."""
 
     # Model and data.
-    model_name: str = Field("inception_v3", description="The network (see `tfslim models`).")
+    model_name: str = Field("inception_v3", description="The network (see `tfslim models`), or one registered "
+                                                        "by a module named in TFSLIM_NET_MODULES.")
     preprocessing_name: Optional[str] = Field(None, description="Preprocessing (default: the net's).")
     train_image_size: Optional[int] = Field(None, description="Input image size (default: the net's).")
     image_channels: Literal[1, 3] = Field(

@@ -16,6 +16,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import tf_keras
 
+from trainer.config import NET_MODULES_ENV
+
 
 @dataclasses.dataclass(frozen=True)
 class NetSpec:
@@ -49,7 +51,6 @@ class NetSpec:
 _REGISTRY: Dict[str, NetSpec] = {}
 # Comma-separated modules imported on the first look-up: nets of your own (trainer.slim's
 # register_net) for `tfslim train --model_name=...` and the pipeline.
-NET_MODULES_ENV = "TFSLIM_NET_MODULES"
 
 
 def register(spec: NetSpec) -> NetSpec:

@@ -6,6 +6,7 @@ import tensorflow as tf
 import tf_keras
 
 from trainer import slim
+from trainer.config import NET_MODULES_ENV
 from trainer.nets import registry
 
 
@@ -71,7 +72,7 @@ def test_l2_regularizer_checks_and_unknown_plugin_module(monkeypatch):
     with pytest.raises(ValueError, match="less than 0"):
         slim.l2_regularizer(-0.1)
     assert slim.l2_regularizer(0.0)(tf.ones([2])) is None
-    monkeypatch.setenv(registry.NET_MODULES_ENV, "no_such_module_here")
+    monkeypatch.setenv(NET_MODULES_ENV, "no_such_module_here")
     monkeypatch.setattr(registry, "_LOADED", False)
     with pytest.raises(ValueError, match="TFSLIM_NET_MODULES: cannot import 'no_such_module_here'"):
         registry.list_models()
