@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from report import plots, sources, tuning
+from schemas import fileio
 
 WORST_IMAGES = 12
 
@@ -200,8 +201,8 @@ def write_report(inputs: ReportInputs, output_path: str) -> ReportSummary:
     parts = [f"<h1>{html.escape(inputs.title)}</h1>",
              f'<p class="muted">{count} held-out images ({html.escape(inputs.split)} split), '
              f"{skipped} skipped (undecodable), {num_classes} classes. "
-             f"Model: {html.escape(inputs.saved_model_dir)}; data: "
-            f"{html.escape(inputs.dataset_dir)}</p>"]
+             f"Model: {html.escape(fileio.display_uri(inputs.saved_model_dir))}; data: "
+             f"{html.escape(fileio.display_uri(inputs.dataset_dir))}</p>"]
     gate = inputs.accuracy_threshold
     cards = [("held-out top-1", _fmt(top1) if top1 is not None else "n/a"),
              ("top-5", _fmt(top5) if top5 is not None else "n/a"),

@@ -60,7 +60,8 @@ def with_dataset_schema(config: PipelineConfig) -> PipelineConfig:
         return config
     path = os.path.join(config.pipeline_root, "schema",
                         f"slim_image_{config.num_classes}_classes.pbtxt")
-    return config.replace(schema_file=schemas.write_dataset_schema(path, config.num_classes))
+    # Only a path this runner wrote is added: the rest was validated when the config was built.
+    return config.model_copy(update={"schema_file": schemas.write_dataset_schema(path, config.num_classes)})
 
 
 def run_local(config: PipelineConfig, runner: str = "local",

@@ -10,6 +10,7 @@ an ``OSError`` naming the path), so callers catch one type.
 from __future__ import annotations
 
 import functools
+import json
 import glob as glob_lib
 import os
 import shutil
@@ -145,3 +146,17 @@ def replace(source: str, target: str) -> None:
     except FileNotFoundError:
         pass
     os.rename(source, target)
+
+
+# Set by a Kubeflow step's entrypoint: {launcher's local prefix: store URI prefix}, so what a
+# person reads names the store (minio://bucket/...), not the pod's copy (/minio/bucket/...).
+STORE_PREFIXES_ENV = "TFSLIM_STORE_PREFIXES"
+
+
+def display_uri(path: str) -> str:
+    """``path`` as its user knows it: the store URI of a KFP launcher's local copy, else ``path``."""
+    prefixes = json.loads(os.environ.get(STORE_PREFIXES_ENV) or "{}")
+    for local, store in prefixes.items():
+        if path.startswith(local):
+            return store + path[len(local):]
+    return path

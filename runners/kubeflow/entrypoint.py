@@ -26,6 +26,8 @@ import traceback
 import types
 from typing import Any, List, Optional, Tuple
 
+from schemas import fileio
+
 COMMAND = ("python", "-m", "runners.kubeflow.entrypoint")
 
 
@@ -56,6 +58,8 @@ def prepare_invocation(args: Any, local_root: str) -> int:
     paths.complete_input_types(invocation, json.loads(spec_json) if spec_json else None)
     localized = paths.localize_uris(invocation, local_root)
     args.json_serialized_invocation_args = json.dumps(invocation)
+    if localized:  # what the step writes for people (the report) names the store, not this pod
+        os.environ[fileio.STORE_PREFIXES_ENV] = json.dumps(paths.store_prefixes(local_root))
     return localized
 
 

@@ -105,6 +105,11 @@ def localize_uris(invocation: MutableMapping[str, Any], root: str = "/") -> int:
     return replaced
 
 
+def store_prefixes(root: str = "/") -> Dict[str, str]:
+    """The launcher's local prefix of each synced store (``/minio/``) → its URI prefix (``minio://``)."""
+    return {os.path.join(root, mount) + "/": prefix for prefix, mount in LOCAL_SYNC_SCHEMES.items()}
+
+
 def _store_uri(value: Any, local_prefixes: Mapping[str, str]) -> Any:
     if isinstance(value, str):
         for local, scheme in local_prefixes.items():
@@ -120,7 +125,7 @@ def restore_uris(executor_output: MutableMapping[str, Any], root: str = "/") -> 
     (e.g. the Evaluator's ``current_model``, recorded in ML Metadata) are mapped, so nothing
     downstream sees a path that existed only in this pod. Returns how many values changed.
     """
-    local_prefixes = {os.path.join(root, mount) + "/": prefix for prefix, mount in LOCAL_SYNC_SCHEMES.items()}
+    local_prefixes = store_prefixes(root)
     changed = 0
     for _, artifact in _artifacts(executor_output.get("artifacts", {})):
         for field, container in (("uri", artifact), *((k, artifact.get("metadata", {}))

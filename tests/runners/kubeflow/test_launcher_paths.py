@@ -10,6 +10,7 @@ import pytest
 
 from runners.kubeflow import entrypoint as kubeflow_entrypoint
 from runners.kubeflow import launcher_paths as paths
+from schemas import fileio
 
 pytestmark = pytest.mark.xdist_group("kubeflow")
 
@@ -89,7 +90,8 @@ def test_minio_uris_become_the_pods_local_paths_and_back(tmp_path):
         assert paths.localize_uris(oss_invocation(root), pod) == 0
 
 
-def test_entrypoint_prepares_the_invocation_it_hands_tfx(tmp_path):
+def test_entrypoint_prepares_the_invocation_it_hands_tfx(tmp_path, monkeypatch):
+    monkeypatch.delenv(fileio.STORE_PREFIXES_ENV, raising=False)
     args = argparse.Namespace(json_serialized_invocation_args=json.dumps(oss_invocation()),
                               json_serialized_inputs_spec_args=json.dumps(SPEC))
     assert kubeflow_entrypoint.prepare_invocation(args, str(tmp_path)) == 2
@@ -97,3 +99,7 @@ def test_entrypoint_prepares_the_invocation_it_hands_tfx(tmp_path):
     (examples,) = prepared["inputs"]["artifacts"]["examples"]["artifacts"]
     assert examples["type"] == {"instanceSchema": EXAMPLES_SCHEMA}
     assert examples["uri"].startswith(str(tmp_path / "minio"))
+    # What the step writes for a person (the report's header) names the store, not the pod's copy.
+    original = oss_invocation()["inputs"]["artifacts"]["examples"]["artifacts"][0]["uri"]
+    assert fileio.display_uri(examples["uri"]) == original
+    assert fileio.display_uri("/data/elsewhere") == "/data/elsewhere"

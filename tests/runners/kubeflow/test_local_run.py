@@ -12,6 +12,7 @@ A step counts as succeeded only on exit 0, as KFP's launcher counts it.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -137,6 +138,10 @@ def test_kfp_backend_runs_the_compiled_json_on_a_minio_root_to_a_pushed_model(kf
     assert metrics["eval_examples"] == eval_count and metrics["skipped"] == 0
     assert metrics["blessed"] == 1 and metrics["pushed"] == 1 and 0 <= metrics["top1"] <= 1
     assert "train_loss" in metrics and "top5" in metrics
+    # The report's header names the model and data by their store URIs, not a pod's local copy.
+    with open(local(report["report"][0]["uri"]), encoding="utf-8") as f:
+        model_shown, data_shown = re.search(r"Model: (\S+); data: (\S+)</p>", f.read()).groups()
+    assert data_shown == examples["uri"] and model_shown.startswith(model["uri"]), (model_shown, data_shown)
 
 
 @pytest.mark.e2e
