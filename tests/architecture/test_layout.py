@@ -2,74 +2,15 @@
 imports included), small folders, no re-export shims, every package documented."""
 from __future__ import annotations
 
-import ast
 import os
 import re
-from typing import Dict, Iterator, List, Set, Tuple
+from typing import Dict
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Source packages from the top (entry points) to the bottom (contracts): a package imports only
-# itself and packages after it. local_runner.py sits with runners/.
-LAYERS = ("cli", "runners", "pipeline", "components", "prediction", "ingestion", "trainer", "report",
-          "serving", "schemas")
-SCRIPTS = {"local_runner": "runners"}
+from tests.architecture.imports import LAYERS, REPO, SCRIPTS, cycles, module_graph, python_files
+
 MAX_MODULES = 12
 # The zoo keeps one file per net family (slim's nets/ layout), so it may hold more.
 BIG_FOLDERS_ALLOWED = {"trainer/nets"}
-SKIP_DIRS = {".git", ".venv", "build", "outputs", "data", "node_modules", "__pycache__"}
-
-
-def _python_files(top: str = "") -> Iterator[str]:
-    for root, dirs, files in os.walk(os.path.join(REPO, top)):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                         and not d.endswith(".egg-info"))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield os.path.relpath(os.path.join(root, name), REPO)
-
-
-def _module_name(path: str) -> str:
-    name = path[:-3].replace(os.sep, ".")
-    return name[: -len(".__init__")] if name.endswith(".__init__") else name
-
-
-def _source_modules() -> Dict[str, str]:
-    return {_module_name(p): p for p in _python_files() if p.split(os.sep)[0] in LAYERS
-            or _module_name(p) in SCRIPTS}
-
-
-def _imports(path: str, module: str) -> Iterator[str]:
-    """Every module named by an import in ``path`` (function-level imports included)."""
-    package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-    with open(os.path.join(REPO, path), encoding="utf-8") as f:
-        tree = ast.parse(f.read())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(parts + ([base] if base else []))
-            # ``from a.b import c`` imports a.b.c when that is a module, else a name of a.b
-            # (resolved to the longest module prefix by the caller).
-            yield from (f"{base}.{alias.name}" if alias.name != "*" else base for alias in node.names)
-
-
-def _graph() -> Dict[str, Set[str]]:
-    """Module → the first-party modules it imports (a name resolves to its longest module prefix)."""
-    modules = _source_modules()
-
-    def resolve(name: str) -> str:
-        while name and name not in modules:
-            name = name.rpartition(".")[0]
-        return name
-
-    graph: Dict[str, Set[str]] = {}
-    for module, path in modules.items():
-        targets = {resolve(name) for name in _imports(path, module)}
-        graph[module] = {t for t in targets if t and t != module}
-    return graph
 
 
 def _layer(module: str) -> str:
@@ -78,64 +19,22 @@ def _layer(module: str) -> str:
 
 
 def test_layers_import_one_way():
-    bad = [f"{a} imports {b}" for a, targets in _graph().items() for b in sorted(targets)
+    bad = [f"{a} imports {b}" for a, targets in module_graph().items() for b in sorted(targets)
            if LAYERS.index(_layer(b)) < LAYERS.index(_layer(a))]
     assert not bad, "\n".join(bad)
 
 
-def _cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
-    """Strongly connected components with more than one module (Tarjan, iterative)."""
-    index: Dict[str, int] = {}
-    low: Dict[str, int] = {}
-    stack: List[str] = []
-    on_stack: Set[str] = set()
-    found: List[List[str]] = []
-    for start in sorted(graph):
-        if start in index:
-            continue
-        work: List[Tuple[str, Iterator[str]]] = [(start, iter(sorted(graph[start])))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    found.append(sorted(component))
-    return found
-
-
 def test_no_import_cycles_lazy_imports_included():
-    assert not _cycles(_graph())
+    assert not cycles(module_graph())
 
 
 def test_cycle_finder_finds_a_cycle():
-    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 def test_no_folder_holds_more_than_twelve_modules():
     counts: Dict[str, int] = {}
-    for path in _python_files():
+    for path in python_files():
         counts[os.path.dirname(path)] = counts.get(os.path.dirname(path), 0) + 1
     big = {d: n for d, n in counts.items() if n > MAX_MODULES and d not in BIG_FOLDERS_ALLOWED}
     assert not big, big
@@ -145,7 +44,7 @@ def test_no_re_export_shims():
     """A module imports what it uses; callers import a name from its home, never through another
     module kept alive by ``# noqa: F401``."""
     shims = []
-    for path in _python_files():
+    for path in python_files():
         with open(os.path.join(REPO, path), encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
                 if "noqa: F401" in line and line.lstrip().startswith("from "):
@@ -156,7 +55,7 @@ def test_no_re_export_shims():
 def test_architecture_doc_names_every_package():
     with open(os.path.join(REPO, "docs", "architecture.md"), encoding="utf-8") as f:
         doc = f.read()
-    packages = sorted({os.path.dirname(p) for p in _python_files() if p.endswith("__init__.py")
+    packages = sorted({os.path.dirname(p) for p in python_files() if p.endswith("__init__.py")
                        and p.split(os.sep)[0] in LAYERS})
     missing = [p for p in packages if not re.search(rf"`{re.escape(p)}/`", doc)]
     assert not missing, f"docs/architecture.md does not name: {missing}"

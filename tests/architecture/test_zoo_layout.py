@@ -4,9 +4,9 @@ the one idiom, a module-level ``NETS`` table that trainer/nets/_families.py hand
 registry."""
 import ast
 import pathlib
-from typing import Dict, Iterator, List, Set
+from typing import Dict, List, Set
 
-import pytest
+from tests.architecture.imports import cycles, module_graph
 
 PACKAGE = "trainer.nets"
 NETS_DIR = pathlib.Path(__file__).resolve().parents[2] / "trainer" / "nets"
@@ -21,22 +21,10 @@ SOURCES: Dict[str, ast.Module] = {_module_name(path): ast.parse(path.read_text()
                                   for path in sorted(NETS_DIR.glob("*.py"))}
 
 
-def _imported(module: str, tree: ast.Module) -> Iterator[str]:
-    """Every module ``module`` imports, at any depth (function bodies too); ``from pkg
-    import name`` counts as importing ``pkg.name`` when that is a module of the zoo."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            assert not node.level, f"{module}: write absolute imports (trainer.nets....)"
-            base = node.module
-            for alias in node.names:
-                yield f"{base}.{alias.name}" if f"{base}.{alias.name}" in SOURCES else base
-
-
 def _zoo_graph() -> Dict[str, Set[str]]:
-    return {module: {name for name in _imported(module, tree) if name in SOURCES and name != module}
-            for module, tree in SOURCES.items()}
+    """The project's import graph (tests/architecture/imports.py) within the zoo."""
+    graph = module_graph()
+    return {module: graph[module] & set(SOURCES) for module in SOURCES}
 
 
 def _families() -> List[str]:
@@ -67,21 +55,10 @@ def test_the_registry_imports_nothing_of_the_zoo():
 
 
 def test_no_import_cycle_in_the_zoo():
-    graph = _zoo_graph()
-    state: Dict[str, str] = {}
-
-    def visit(module: str, path: List[str]) -> None:
-        state[module] = "open"
-        for dependency in sorted(graph[module]):
-            if state.get(dependency) == "open":
-                pytest.fail("import cycle: " + " -> ".join(path[path.index(dependency):] + [dependency]))
-            if dependency not in state:
-                visit(dependency, path + [dependency])
-        state[module] = "done"
-
-    for module in sorted(graph):
-        if module not in state:
-            visit(module, [module])
+    relative = [m for m, tree in SOURCES.items() for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level]
+    assert not relative, f"{relative}: write absolute imports (trainer.nets....)"
+    assert not cycles(_zoo_graph())
 
 
 def test_every_family_declares_a_nets_table_and_calls_no_registry_function():
